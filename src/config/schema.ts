@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** Accepts seconds as a number, or a string such as "90s", "30m", "24h", "7d". */
+const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: use seconds or a number with ms, s, m, h or d` });
+    return z.NEVER;
+  }
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+});
+
+/** Each section of the configuration; its keys are also the WHARF_<SECTION>_<KEY> variables. */
+export const configSections = {
+  http: z.strictObject({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.coerce.number().int().min(0).max(65535).default(5000),
+    /** Public URL clients reach the registry at; used for absolute links. Derived from the request when empty. */
+    publicUrl: z.string().url().or(z.literal('')).default(''),
+    /** Seconds an idle keep-alive connection stays open. */
+    keepAliveTimeout: duration.prefault(72),
+    /** Seconds SIGTERM waits for in-flight requests before closing them. */
+    shutdownTimeout: duration.prefault(30),
+  }),
+  storage: z.strictObject({
+    driver: z.enum(['filesystem']).default('filesystem'),
+    /** Directory for blobs, upload staging and (by default) the SQLite database. */
+    dataDir: z.string().min(1).default('./wharf-data'),
+  }),
+  database: z.strictObject({
+    engine: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** SQLite file; defaults to <dataDir>/wharf.db. */
+    sqlitePath: z.string().default(''),
+    /** PostgreSQL connection string, e.g. postgres://user:pass@host:5432/wharf. */
+    url: z.string().default(''),
+    poolSize: z.coerce.number().int().min(1).max(200).default(10),
+  }),
+  registry: z.strictObject({
+    /** When false, DELETE of manifests, tags and blobs answers 405 UNSUPPORTED. */
+    deleteEnabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** An upload session untouched this long is abandoned and its staged data removed. */
+    uploadExpiry: duration.prefault('24h'),
+    /** How often abandoned uploads are looked for. */
+    uploadPurgeInterval: duration.prefault('1h'),
+    /** Default and maximum page size of the tags list and catalog. */
+    maxPageSize: z.coerce.number().int().min(1).max(100000).default(10000),
+  }),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }),
+};
+
+export const configSchema = z.strictObject({
+  http: configSections.http.prefault({}),
+  storage: configSections.storage.prefault({}),
+  database: configSections.database.prefault({}),
+  registry: configSections.registry.prefault({}),
+  log: configSections.log.prefault({}),
+}).superRefine((config, ctx) => {
+  if (config.database.engine === 'postgres' && !config.database.url) {
+    ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'is required when database.engine is "postgres" (set WHARF_DATABASE_URL)' });
+  }
+});
+
+export type WharfConfig = z.output<typeof configSchema>;
+export type WharfConfigInput = z.input<typeof configSchema>;

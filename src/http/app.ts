@@ -1,0 +1,29 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry.js';
+import { distributionPlugin } from './distribution/plugin.js';
+import { RequestLogController } from './plugins/request-log.js';
+
+export interface AppOptions {
+  registry: Registry;
+  logger: Logger;
+  keepAliveTimeout: number;
+}
+
+/** The HTTP layer: plugins for each API surface, one structured log line per request. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new RequestLogController(),
+    keepAliveTimeout: options.keepAliveTimeout * 1000,
+    // Uploads of big layers over slow links must not be cut by a request timeout.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
+  });
+
+  await app.register(distributionPlugin, { registry: options.registry });
+  return app;
+}

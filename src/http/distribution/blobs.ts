@@ -1,0 +1,31 @@
+import { byMethod, type Handler, type HandlerContext } from './handler.js';
+import { parseRangeHeader } from './range.js';
+
+type BlobRoute = { family: 'blobs'; name: string; digest: string };
+
+async function pull({ registry, route, request, reply }: HandlerContext<BlobRoute>): Promise<void> {
+  const blob = await registry.blobs.stat(route.name, route.digest);
+  const range = parseRangeHeader(request.headers.range, blob.size);
+  reply.header('Docker-Content-Digest', blob.digest)
+    .header('ETag', `"${blob.digest}"`)
+    .header('Accept-Ranges', 'bytes')
+    .header('Cache-Control', 'max-age=31536000')
+    .type('application/octet-stream');
+  if (range) {
+    reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`).header('Content-Length', range.end - range.start + 1);
+  } else {
+    reply.code(200).header('Content-Length', blob.size);
+  }
+  if (request.method === 'HEAD' || blob.size === 0) {
+    await reply.send();
+    return;
+  }
+  await reply.send(await registry.blobs.open(blob, range));
+}
+
+async function remove({ registry, route, reply }: HandlerContext<BlobRoute>): Promise<void> {
+  await registry.blobs.delete(route.name, route.digest);
+  await reply.code(202).header('Content-Length', 0).send();
+}
+
+export const blobs: Handler<BlobRoute> = byMethod({ GET: pull, HEAD: pull, DELETE: remove });

@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from '../../oci/errors.js';
+import type { Registry } from '../../registry/registry.js';
+import { blobs } from './blobs.js';
+import { catalog, referrers, tags } from './discovery.js';
+import type { Handler } from './handler.js';
+import { byMethod } from './handler.js';
+import { manifests } from './manifests.js';
+import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
+import { uploads } from './uploads.js';
+
+const base: Handler<{ family: 'base' }> = byMethod({
+  GET: async ({ reply }) => { await reply.code(200).type('application/json').send('{}'); },
+  HEAD: async ({ reply }) => { await reply.code(200).header('Content-Length', 0).send(); },
+});
+
+const FAMILIES: { [F in DistributionRoute['family']]: Handler<Extract<DistributionRoute, { family: F }>> } = {
+  base, catalog, tags, manifests, blobs, uploads, referrers,
+};
+
+/** OCI Distribution API under /v2/: one dispatcher, one handler module per route family. */
+export async function distributionPlugin(app: FastifyInstance, options: { registry: Registry }): Promise<void> {
+  const { registry } = options;
+
+  // Bodies stay unread streams: blobs are piped to storage, manifests read with a size limit.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  });
+
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    await sendRegistryError(toRegistryError(error, request), request, reply);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    await sendRegistryError(new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${splitUrl(request.url).pathname.slice(0, 200)}`, null, { status: 404 }), request, reply);
+  });
+
+  const dispatch = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const { pathname, query } = splitUrl(request.url);
+    const route = matchRoute(pathname);
+    if (!route) {
+      throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${pathname.slice(0, 200)}`, null, { status: 404 });
+    }
+    const handler = FAMILIES[route.family] as Handler<DistributionRoute>;
+    await handler({ registry, route, query, request, reply });
+  };
+
+  for (const url of ['/v2', '/v2/', '/v2/*']) {
+    app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'], url, handler: dispatch, exposeHeadRoute: false });
+  }
+}
+
+function toRegistryError(error: unknown, request: FastifyRequest): RegistryError {
+  if (error instanceof RegistryError) return error;
+  const err = error as NodeJS.ErrnoException & { statusCode?: number };
+  if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.message === 'aborted') {
+    request.log.info({ err: { code: err.code, message: err.message } }, 'client went away during the request');
+    return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', null);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new RegistryError('UNSUPPORTED', err.message, null, { status: err.statusCode });
+  }
+  request.log.error({ err }, 'request failed');
+  return new RegistryError('UNKNOWN', 'internal error: the registry could not complete the request', null);
+}
+
+async function sendRegistryError(error: RegistryError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (reply.sent || reply.raw.headersSent) return;
+  const body = JSON.stringify(error.toBody());
+  reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').header('Content-Length', Buffer.byteLength(body));
+  // Stop reading an upload we refuse; closing the connection beats draining gigabytes.
+  if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') reply.header('Connection', 'close');
+  await reply.send(request.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { WharfMigrations, type Engine } from './migrations.js';
+
+export interface MetadataOptions {
+  engine: Engine;
+  sqlitePath: string;
+  url: string;
+  poolSize: number;
+}
+
+export interface MetadataDb {
+  readonly engine: Engine;
+  readonly db: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+// bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export async function connectMetadata(options: MetadataOptions): Promise<MetadataDb> {
+  let db: Kysely<Database>;
+  if (options.engine === 'sqlite') {
+    mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
+    const sqlite = new SQLite(options.sqlitePath);
+    // WAL + synchronous=NORMAL: readers never block the writer, and a committed transaction
+    // survives a process crash (only an OS crash can lose the last commits, never corrupt).
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  const migrator = new Migrator({ db, provider: new WharfMigrations(options.engine) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+  }
+  return { engine: options.engine, db, close: () => db.destroy() };
+}

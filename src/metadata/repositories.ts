@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database>;
+
+export async function findRepositoryId(db: Db, name: string): Promise<number | undefined> {
+  const row = await db.selectFrom('repositories').select('id').where('name', '=', name).executeTakeFirst();
+  return row?.id;
+}
+
+/** Id of the repository, created on first push. Safe under concurrent creators. */
+export async function ensureRepository(db: Db, name: string, now: number): Promise<number> {
+  const existing = await findRepositoryId(db, name);
+  if (existing !== undefined) return existing;
+  await db.insertInto('repositories').values({ name, created_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  const id = await findRepositoryId(db, name);
+  if (id === undefined) throw new Error(`repository ${name} vanished while being created`);
+  return id;
+}
+
+/** One page of repository names in lexical order, after `last`; an index range scan. */
+export async function listRepositoryNames(db: Db, limit: number, last?: string): Promise<string[]> {
+  let query = db.selectFrom('repositories').select('name').orderBy('name').limit(limit);
+  if (last !== undefined) query = query.where('name', '>', last);
+  const rows = await query.execute();
+  return rows.map((r) => r.name);
+}

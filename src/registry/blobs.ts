@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import { RegistryError } from '../oci/errors.js';
+import { parseDigest } from '../oci/digest.js';
+import { assertRepositoryName } from '../oci/names.js';
+import { findLinkedBlob, linkBlob, unlinkBlob } from '../metadata/blobs.js';
+import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
+import type { ByteRange } from '../storage/ports.js';
+import type { RegistryContext } from './context.js';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+function blobUnknown(digest: string): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in this repository`, { digest });
+}
+
+/** Pull, delete and cross-repository mount of blobs. */
+export class BlobService {
+  constructor(private readonly ctx: RegistryContext) {}
+
+  async stat(name: string, digestText: string): Promise<BlobInfo> {
+    assertRepositoryName(name);
+    const digest = parseDigest(digestText).value;
+    const blob = await findLinkedBlob(this.ctx.db, name, digest);
+    if (!blob) throw blobUnknown(digest);
+    return blob;
+  }
+
+  async open(blob: BlobInfo, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.ctx.store.read(blob.digest, range);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.ctx.log.error({ digest: blob.digest }, 'blob is in the metadata but missing from the blob store');
+        throw blobUnknown(blob.digest);
+      }
+      throw err;
+    }
+  }
+
+  async delete(name: string, digestText: string): Promise<void> {
+    assertRepositoryName(name);
+    const digest = parseDigest(digestText).value;
+    if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting blobs is disabled on this registry (registry.deleteEnabled)');
+    const repositoryId = await findRepositoryId(this.ctx.db, name);
+    if (repositoryId === undefined || !(await unlinkBlob(this.ctx.db, repositoryId, digest))) throw blobUnknown(digest);
+  }
+
+  /**
+   * Links a blob of `from` into `name` without moving bytes. Returns undefined when the blob is not
+   * in `from` (the caller then starts an ordinary upload, as the spec asks).
+   */
+  async mount(name: string, digestText: string, from: string): Promise<BlobInfo | undefined> {
+    assertRepositoryName(name);
+    const digest = parseDigest(digestText).value;
+    const blob = await findLinkedBlob(this.ctx.db, from, digest);
+    if (!blob) return undefined;
+    const now = this.ctx.now();
+    const repositoryId = await ensureRepository(this.ctx.db, name, now);
+    await linkBlob(this.ctx.db, repositoryId, digest, now);
+    return blob;
+  }
+}

@@ -1,0 +1,106 @@
+import { RegistryError } from '../oci/errors.js';
+import { digestOf, parseDigest, tryParseDigest } from '../oci/digest.js';
+import { assertRepositoryName, assertTag } from '../oci/names.js';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import { linkedDigests } from '../metadata/blobs.js';
+import * as manifests from '../metadata/manifests.js';
+import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
+import { deleteTag, upsertTag } from '../metadata/tags.js';
+import type { RegistryContext } from './context.js';
+
+export interface ManifestContent {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+}
+
+export interface PutManifestResult {
+  digest: string;
+  subject: string | null;
+}
+
+/** A reference is a digest when it has the digest shape, else a tag. */
+export type Reference = { kind: 'digest'; digest: string } | { kind: 'tag'; tag: string };
+
+export function parseReference(reference: string): Reference {
+  if (reference.includes(':')) return { kind: 'digest', digest: parseDigest(reference).value };
+  return { kind: 'tag', tag: assertTag(reference) };
+}
+
+function manifestUnknown(name: string, reference: string): RegistryError {
+  return new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, { name, reference });
+}
+
+/** Push, pull and delete of manifests and tags. */
+export class ManifestService {
+  constructor(private readonly ctx: RegistryContext) {}
+
+  async get(name: string, referenceText: string): Promise<ManifestContent> {
+    assertRepositoryName(name);
+    const reference = parseReference(referenceText);
+    const row = reference.kind === 'digest'
+      ? await manifests.findManifestByDigest(this.ctx.db, name, reference.digest)
+      : await manifests.findManifestByTag(this.ctx.db, name, reference.tag);
+    if (!row) throw manifestUnknown(name, referenceText);
+    return { digest: row.digest, mediaType: row.media_type, content: row.content };
+  }
+
+  async put(name: string, referenceText: string, content: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+    assertRepositoryName(name);
+    const reference = parseReference(referenceText);
+    const algorithm = reference.kind === 'digest' ? tryParseDigest(reference.digest)!.algorithm : 'sha256';
+    const digest = digestOf(content, algorithm);
+    if (reference.kind === 'digest' && reference.digest !== digest) {
+      throw new RegistryError('DIGEST_INVALID', `the manifest has digest ${digest}, not ${reference.digest}`, { expected: reference.digest, actual: digest });
+    }
+    const parsed = parseManifest(content, contentType);
+    const now = this.ctx.now();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const repositoryId = await ensureRepository(trx, name, now);
+      await assertReferencesExist(trx, repositoryId, parsed);
+      await manifests.insertManifest(trx, {
+        repositoryId,
+        digest,
+        mediaType: parsed.mediaType,
+        artifactType: parsed.artifactType,
+        content,
+        subjectDigest: parsed.subject?.digest ?? null,
+        annotations: parsed.annotations,
+        references: [
+          ...parsed.blobs.map((b) => ({ digest: b.digest, kind: 'blob' as const })),
+          ...parsed.manifests.map((m) => ({ digest: m.digest, kind: 'manifest' as const })),
+        ],
+        now,
+      });
+      if (reference.kind === 'tag') await upsertTag(trx, repositoryId, reference.tag, digest, now);
+    });
+    return { digest, subject: parsed.subject?.digest ?? null };
+  }
+
+  /** By digest: removes the manifest and its tags. By tag: removes only the tag. */
+  async delete(name: string, referenceText: string): Promise<void> {
+    assertRepositoryName(name);
+    const reference = parseReference(referenceText);
+    if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting manifests and tags is disabled on this registry (registry.deleteEnabled)');
+    const repositoryId = await findRepositoryId(this.ctx.db, name);
+    const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'
+      ? manifests.deleteManifest(trx, repositoryId, reference.digest)
+      : deleteTag(trx, repositoryId, reference.tag)));
+    if (!deleted) throw manifestUnknown(name, referenceText);
+  }
+}
+
+async function assertReferencesExist(db: RegistryContext['db'], repositoryId: number, parsed: ParsedManifest): Promise<void> {
+  const blobDigests = [...new Set(parsed.blobs.map((b) => b.digest))];
+  const presentBlobs = await linkedDigests(db, repositoryId, blobDigests);
+  const missingBlob = blobDigests.find((d) => !presentBlobs.has(d));
+  if (missingBlob) {
+    throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `the manifest references blob ${missingBlob}, which is not in this repository: push the blob first`, { digest: missingBlob });
+  }
+  const childDigests = [...new Set(parsed.manifests.map((m) => m.digest))];
+  const presentChildren = await manifests.existingManifestDigests(db, repositoryId, childDigests);
+  const missingChild = childDigests.find((d) => !presentChildren.has(d));
+  if (missingChild) {
+    throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `the index references manifest ${missingChild}, which is not in this repository: push it first`, { digest: missingChild });
+  }
+}

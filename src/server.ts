@@ -1,0 +1,77 @@
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { WharfConfig } from './config/schema.js';
+import { connectMetadata, type MetadataDb } from './metadata/connect.js';
+import { FsBlobStore } from './storage/fs/fs-blob-store.js';
+import { Registry } from './registry/registry.js';
+import { buildApp } from './http/app.js';
+
+export interface WharfServer {
+  app: FastifyInstance;
+  registry: Registry;
+  metadata: MetadataDb;
+  /** The address actually bound (port 0 picks a free one). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Wires configuration to drivers, services and the HTTP layer, and starts listening. */
+export async function startServer(config: WharfConfig, logger: Logger = pino({ level: config.log.level })): Promise<WharfServer> {
+  const store = new FsBlobStore(config.storage.dataDir);
+  await store.init();
+  const metadata = await connectMetadata({
+    engine: config.database.engine,
+    sqlitePath: config.database.sqlitePath,
+    url: config.database.url,
+    poolSize: config.database.poolSize,
+  });
+  const registry = new Registry({
+    db: metadata.db,
+    store,
+    log: logger,
+    now: () => Date.now(),
+    settings: {
+      deleteEnabled: config.registry.deleteEnabled,
+      uploadExpiry: config.registry.uploadExpiry,
+      maxPageSize: config.registry.maxPageSize,
+    },
+  });
+  const app = await buildApp({ registry, logger, keepAliveTimeout: config.http.keepAliveTimeout });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await metadata.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+
+  const purge = async (): Promise<void> => {
+    try {
+      const purged = await registry.uploads.purgeExpired();
+      if (purged > 0) logger.info({ purged }, 'removed abandoned upload sessions');
+    } catch (err) {
+      logger.error({ err }, 'purging abandoned uploads failed');
+    }
+  };
+  const purgeTimer = setInterval(purge, Math.max(config.registry.uploadPurgeInterval, 1) * 1000);
+  purgeTimer.unref();
+  void purge();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    registry,
+    metadata,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        clearInterval(purgeTimer);
+        await app.close();
+        await metadata.close();
+      })();
+      return closing;
+    },
+  };
+}

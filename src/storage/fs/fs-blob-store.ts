@@ -1,0 +1,137 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash, type Hash } from 'node:crypto';
+import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
+import { tryParseDigest } from '../../oci/digest.js';
+import { UploadTooLargeError, type BlobStore, type ByteRange } from '../ports.js';
+
+const UPLOAD_ID = /^[a-zA-Z0-9-]{1,64}$/;
+
+/**
+ * Filesystem driver: blobs at <root>/blobs/<alg>/<2 hex>/<hex>, staged uploads at <root>/uploads/<id>.
+ * Commit = fsync the staged file, rename it into place, fsync the directory; rename is atomic
+ * within one filesystem, so a crash leaves either no blob or the whole blob.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly name = 'filesystem';
+  private readonly blobsDir: string;
+  private readonly uploadsDir: string;
+
+  constructor(root: string) {
+    this.blobsDir = path.join(root, 'blobs');
+    this.uploadsDir = path.join(root, 'uploads');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.blobsDir, { recursive: true });
+    await mkdir(this.uploadsDir, { recursive: true });
+  }
+
+  private blobPath(digest: string): string {
+    // Only a parsed digest reaches the filesystem: its hex encoding cannot hold a path separator.
+    const parsed = tryParseDigest(digest);
+    if (!parsed) throw new Error(`not a digest: ${digest}`);
+    return path.join(this.blobsDir, parsed.algorithm, parsed.hex.slice(0, 2), parsed.hex);
+  }
+
+  private uploadPath(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new Error(`not an upload id: ${uploadId}`);
+    return path.join(this.uploadsDir, uploadId);
+  }
+
+  async stat(digest: string): Promise<{ size: number } | null> {
+    try {
+      const s = await stat(this.blobPath(digest));
+      return { size: s.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async read(digest: string, range?: ByteRange): Promise<Readable> {
+    const file = await open(this.blobPath(digest), 'r');
+    // highWaterMark: large reads keep syscalls and chunk allocations few for multi-GiB layers.
+    return file.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024, autoClose: true });
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async createUpload(uploadId: string): Promise<void> {
+    const file = await open(this.uploadPath(uploadId), 'w');
+    await file.close();
+  }
+
+  async appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const file = this.uploadPath(uploadId);
+    // Bytes past `offset` are left over from a write that was cut short; the metadata never counted them.
+    await truncate(file, offset);
+    let written = offset;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, callback) {
+        written += chunk.length;
+        if (written > limit) return callback(new UploadTooLargeError(limit));
+        hash?.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    await pipeline(source, meter, createWriteStream(file, { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 }));
+    return written;
+  }
+
+  async digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string> {
+    const hash = createHash(algorithm);
+    if (size > 0) {
+      await pipeline(createReadStream(this.uploadPath(uploadId), { start: 0, end: size - 1, highWaterMark: 1024 * 1024 }), async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) hash.update(chunk);
+      });
+    }
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+
+  async commitUpload(uploadId: string, size: number, digest: Digest): Promise<void> {
+    const staged = this.uploadPath(uploadId);
+    const target = this.blobPath(digest.value);
+    const handle = await open(staged, 'r+');
+    try {
+      await handle.truncate(size);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const dir = path.dirname(target);
+    await mkdir(dir, { recursive: true });
+    await rename(staged, target);
+    await fsyncDirectory(dir);
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await rm(this.uploadPath(uploadId), { force: true });
+  }
+
+  async *listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }> {
+    for (const entry of await readdir(this.uploadsDir)) {
+      if (!UPLOAD_ID.test(entry)) continue;
+      try {
+        const s = await stat(path.join(this.uploadsDir, entry));
+        yield { uploadId: entry, modifiedAt: s.mtimeMs };
+      } catch {
+        // Removed meanwhile.
+      }
+    }
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

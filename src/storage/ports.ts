@@ -1,0 +1,51 @@
+import type { Readable } from 'node:stream';
+import type { Hash } from 'node:crypto';
+import type { Digest, DigestAlgorithm } from '../oci/digest.js';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+/**
+ * The storage port: bytes by digest, plus the staging area uploads are written into.
+ * Drivers know nothing of repositories or metadata (Distribution's storagedriver idea);
+ * every driver passes the same suite in test/integration/blob-store.test.ts.
+ */
+export interface BlobStore {
+  readonly name: string;
+  /** Size of a committed blob, or null when the store does not hold it. */
+  stat(digest: string): Promise<{ size: number } | null>;
+  /** Streams a committed blob, or a byte range of it. */
+  read(digest: string, range?: ByteRange): Promise<Readable>;
+  delete(digest: string): Promise<void>;
+
+  /** Starts an empty staged upload. */
+  createUpload(uploadId: string): Promise<void>;
+  /**
+   * Writes `source` into the staged upload from `offset`, discarding anything staged past it
+   * (bytes of an interrupted earlier write), and feeds the same bytes to `hash` when given.
+   * Resolves to the staged size; rejects if the source fails or exceeds `limit` bytes.
+   */
+  appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit?: number): Promise<number>;
+  /** Digest of the first `size` staged bytes, read back from the staging area. */
+  digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string>;
+  /**
+   * Makes the first `size` staged bytes the blob `digest`, durably and atomically: a reader sees the
+   * whole blob or nothing. The caller has verified the digest. The staged upload is removed.
+   */
+  commitUpload(uploadId: string, size: number, digest: Digest): Promise<void>;
+  deleteUpload(uploadId: string): Promise<void>;
+  /** Staged uploads, to find the ones metadata no longer knows (after a crash). */
+  listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
+}
+
+/** A staged upload received more bytes than the caller allowed. */
+export class UploadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`upload exceeds ${limit} bytes`);
+    this.name = 'UploadTooLargeError';
+  }
+}
