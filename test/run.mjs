@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The test command (`npm test`): starts a throwaway PostgreSQL so the integration suites run on both
+// metadata engines, then runs every test file with Node's test runner. Arguments narrow the files.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPostgres } from './support/postgres.mjs';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+function findTests(dir) {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) return entry === 'support' || entry === 'fixtures' ? [] : findTests(full);
+    return entry.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = findTests(root).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+let pg;
+if (!process.env.WHARF_TEST_DATABASE_URL) {
+  pg = await startPostgres();
+  process.env.WHARF_TEST_DATABASE_URL = pg.url;
+  console.log(`# PostgreSQL for tests at ${pg.url}`);
+}
+
+const child = spawn(process.execPath, [
+  '--import', 'tsx',
+  '--test',
+  `--test-concurrency=${process.env.WHARF_TEST_CONCURRENCY ?? 2}`,
+  '--test-reporter=spec',
+  ...files,
+], { stdio: 'inherit', env: process.env });
+
+const finish = (code) => {
+  pg?.stop();
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal); });
+child.on('exit', (code, signal) => finish(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import type { WharfConfig } from '../../src/config/schema.js';
+import { startServer, type WharfServer } from '../../src/server.js';
+
+export type EngineName = 'sqlite' | 'postgres';
+
+/** Both metadata engines; PostgreSQL comes from test/run.mjs (WHARF_TEST_DATABASE_URL). */
+export function engines(): EngineName[] {
+  if (!process.env.WHARF_TEST_DATABASE_URL) {
+    throw new Error('WHARF_TEST_DATABASE_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
+  }
+  return ['sqlite', 'postgres'];
+}
+
+export interface TestServer extends WharfServer {
+  dataDir: string;
+  config: WharfConfig;
+  /** Stops the server and removes its data and database. */
+  stop(): Promise<void>;
+}
+
+/** A fresh database on the test cluster, dropped by the returned function. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.WHARF_TEST_DATABASE_URL!;
+  const name = `wharf_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts Wharf in-process on a free loopback port with a fresh data directory (and database). */
+export async function startTestServer(engine: EngineName = 'sqlite', overrides: Record<string, Record<string, unknown>> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-test-'));
+  const database = engine === 'postgres' ? await createTestDatabase() : undefined;
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ...overrides,
+      http: { host: '127.0.0.1', port: 0, ...overrides.http },
+      storage: { dataDir, ...overrides.storage },
+      database: { engine, url: database?.url ?? '', ...overrides.database },
+      log: { level: process.env.WHARF_TEST_LOG_LEVEL ?? 'silent', ...overrides.log },
+    },
+  });
+  const server = await startServer(config, pino({ level: config.log.level }));
+  return {
+    ...server,
+    dataDir,
+    config,
+    async stop() {
+      await server.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
