@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+describe('configuration', () => {
+  it('defaults to port 5000, ./wharf-data and SQLite inside it', () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.http.port, 5000);
+    assert.equal(config.storage.dataDir, path.resolve('wharf-data'));
+    assert.equal(config.database.engine, 'sqlite');
+    assert.equal(config.database.sqlitePath, path.join(path.resolve('wharf-data'), 'wharf.db'));
+    assert.equal(config.registry.uploadExpiry, 86400);
+  });
+
+  it('layers the YAML file over defaults and WHARF_* variables over the file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-cfg-'));
+    const file = path.join(dir, 'wharf.yaml');
+    writeFileSync(file, 'http:\n  port: 6000\n  host: 127.0.0.1\nregistry:\n  uploadExpiry: 30m\n  deleteEnabled: false\n');
+    const config = loadConfig({ file, env: { WHARF_HTTP_PORT: '7000' } });
+    assert.equal(config.http.port, 7000);
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.registry.uploadExpiry, 1800);
+    assert.equal(config.registry.deleteEnabled, false);
+  });
+
+  it('names the wrong setting and its variable', () => {
+    assert.throws(() => loadConfig({ env: { WHARF_HTTP_PORT: 'http' } }), (err: unknown) => err instanceof ConfigError && /http\.port \(WHARF_HTTP_PORT\)/.test(err.message));
+    assert.throws(() => loadConfig({ env: { WHARF_REGISTRY_UPLOAD_EXPIRY: 'soon' } }), /registry\.uploadExpiry.*not a duration/);
+    assert.throws(() => loadConfig({ env: { WHARF_DATABASE_ENGINE: 'postgres' } }), /database\.url.*required/);
+    assert.throws(() => loadConfig({ env: { WHARF_DATABASE_ENGINE: 'mysql' } }), /database\.engine/);
+  });
+
+  it('refuses unknown keys in the file and unknown WHARF_ variables', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-cfg-'));
+    const file = path.join(dir, 'wharf.yaml');
+    writeFileSync(file, 'http:\n  prot: 6000\n');
+    assert.throws(() => loadConfig({ file, env: {} }), /http.*prot/);
+    assert.throws(() => loadConfig({ env: { WHARF_HTTP_PROT: '1' } }), /WHARF_HTTP_PROT/);
+  });
+
+  it('reports an unreadable or malformed file', () => {
+    assert.throws(() => loadConfig({ file: '/nonexistent/wharf.yaml', env: {} }), /cannot read configuration file/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-cfg-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'http: [\n');
+    assert.throws(() => loadConfig({ file, env: {} }), /not valid YAML/);
+  });
+});
