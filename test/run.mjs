@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The test command (`npm test`): starts a throwaway PostgreSQL so the integration suites run on both
 // metadata engines, then runs every test file with Node's test runner. Arguments narrow the files.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,13 @@ const filters = process.argv.slice(2);
 const files = findTests(root).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+// Tests that run the real `wharf` binary need dist/ to match src/.
+const build = spawnSync(process.execPath, [path.join(root, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, '..', 'tsconfig.json')], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('build failed');
   process.exit(1);
 }
 
