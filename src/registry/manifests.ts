@@ -1,6 +1,6 @@
 import { RegistryError } from '../oci/errors.js';
 import { digestOf, parseDigest, tryParseDigest } from '../oci/digest.js';
-import { assertRepositoryName, assertTag } from '../oci/names.js';
+import { assertRepositoryName, assertTag, isValidTag } from '../oci/names.js';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { linkedDigests } from '../metadata/blobs.js';
 import * as manifests from '../metadata/manifests.js';
@@ -27,6 +27,12 @@ export function parseReference(reference: string): Reference {
   return { kind: 'tag', tag: assertTag(reference) };
 }
 
+/** On reads a tag outside the grammar cannot exist, so it is unknown (404), as the conformance suite expects. */
+function parseReadReference(name: string, reference: string): Reference {
+  if (!reference.includes(':') && !isValidTag(reference)) throw manifestUnknown(name, reference);
+  return parseReference(reference);
+}
+
 function manifestUnknown(name: string, reference: string): RegistryError {
   return new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, { name, reference });
 }
@@ -37,7 +43,7 @@ export class ManifestService {
 
   async get(name: string, referenceText: string): Promise<ManifestContent> {
     assertRepositoryName(name);
-    const reference = parseReference(referenceText);
+    const reference = parseReadReference(name, referenceText);
     const row = reference.kind === 'digest'
       ? await manifests.findManifestByDigest(this.ctx.db, name, reference.digest)
       : await manifests.findManifestByTag(this.ctx.db, name, reference.tag);
@@ -80,7 +86,7 @@ export class ManifestService {
   /** By digest: removes the manifest and its tags. By tag: removes only the tag. */
   async delete(name: string, referenceText: string): Promise<void> {
     assertRepositoryName(name);
-    const reference = parseReference(referenceText);
+    const reference = parseReadReference(name, referenceText);
     if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting manifests and tags is disabled on this registry (registry.deleteEnabled)');
     const repositoryId = await findRepositoryId(this.ctx.db, name);
     const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'
