@@ -5,10 +5,17 @@ import { connectMetadata, type MetadataDb } from './metadata/connect.js';
 import { FsBlobStore } from './storage/fs/fs-blob-store.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
+import { Iam } from './iam/iam.js';
+import { bootstrapAdministrator } from './iam/bootstrap.js';
+
+function printGeneratedPassword(username: string, password: string): void {
+  process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
+}
 
 export interface WharfServer {
   app: FastifyInstance;
   registry: Registry;
+  iam: Iam;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one). */
   url: string;
@@ -16,7 +23,11 @@ export interface WharfServer {
 }
 
 /** Wires configuration to drivers, services and the HTTP layer, and starts listening. */
-export async function startServer(config: WharfConfig, logger: Logger = pino({ level: config.log.level })): Promise<WharfServer> {
+export async function startServer(
+  config: WharfConfig,
+  logger: Logger = pino({ level: config.log.level }),
+  onGeneratedPassword: (username: string, password: string) => void = printGeneratedPassword,
+): Promise<WharfServer> {
   const store = new FsBlobStore(config.storage.dataDir);
   await store.init();
   const metadata = await connectMetadata({
@@ -36,7 +47,17 @@ export async function startServer(config: WharfConfig, logger: Logger = pino({ l
       maxPageSize: config.registry.maxPageSize,
     },
   });
-  const app = await buildApp({ registry, logger, keepAliveTimeout: config.http.keepAliveTimeout });
+  const now = () => Date.now();
+  const iam = new Iam(metadata.db, config.auth, logger, now);
+  await iam.init();
+  const bootstrap = await bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now());
+  if (bootstrap.created) {
+    logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
+    // The generated password goes to the terminal once, never into the structured log.
+    if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
+  }
+  if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
+  const app = await buildApp({ registry, iam, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -63,6 +84,7 @@ export async function startServer(config: WharfConfig, logger: Logger = pino({ l
   return {
     app,
     registry,
+    iam,
     metadata,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {

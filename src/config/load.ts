@@ -63,6 +63,8 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
     if (value === undefined || value === '') continue;
     raw[section] = { ...(raw[section] ?? {}), [key]: value };
   }
+  // The issue-facing name of the bootstrap password, kept beside the derived WHARF_AUTH_ADMIN_PASSWORD.
+  if (env.WHARF_ADMIN_PASSWORD && !env.WHARF_AUTH_ADMIN_PASSWORD) raw.auth = { ...(raw.auth ?? {}), adminPassword: env.WHARF_ADMIN_PASSWORD };
   const unknownVars = Object.keys(env).filter((name) => name.startsWith('WHARF_') && !known.some((k) => k.name === name) && !ALLOWED_OTHER_VARS.has(name));
   if (unknownVars.length > 0) {
     throw new ConfigError(`unknown configuration variable${unknownVars.length > 1 ? 's' : ''} ${unknownVars.join(', ')}; known variables: ${known.map((k) => k.name).join(', ')}`);
@@ -86,5 +88,5 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   return config;
 }
 
-/** WHARF_* variables read elsewhere than the config object (none are secrets in logs). */
-const ALLOWED_OTHER_VARS = new Set<string>(['WHARF_CONFIG']);
+/** WHARF_* variables that are not derived from a key: the config file's path, and an alias. */
+const ALLOWED_OTHER_VARS = new Set<string>(['WHARF_CONFIG', 'WHARF_ADMIN_PASSWORD']);

@@ -47,6 +47,30 @@ export const configSections = {
     /** Default and maximum page size of the tags list and catalog. */
     maxPageSize: z.coerce.number().int().min(1).max(100000).default(10000),
   }),
+  auth: z.strictObject({
+    /**
+     * Off only for development and benchmarks against registries without auth: every client then has
+     * full access. Wharf warns loudly at start when it is off.
+     */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** The `service` of Docker token authentication (the token's audience). */
+    service: z.string().min(1).default('wharf'),
+    /** Lifetime of registry access tokens. */
+    tokenTtl: duration.prefault('5m'),
+    /** Lifetime of refresh tokens (docker login's identity token). */
+    refreshTokenTtl: duration.prefault('30d'),
+    /** Name of the account created at first start. */
+    defaultAccount: z.string().min(1).default('default'),
+    /** Administrator created at first start, owner of the default account. */
+    adminUser: z.string().min(1).default('admin'),
+    /** Password of that administrator at first start (also WHARF_ADMIN_PASSWORD); generated and printed once when empty. */
+    adminPassword: z.string().default(''),
+    /** Failed logins allowed per user and source address within loginWindow before 429. */
+    maxFailedLogins: z.coerce.number().int().min(1).default(10),
+    loginWindow: duration.prefault('5m'),
+    /** Account Managers pushing to a namespace nobody owns create it in their account. */
+    autoCreateNamespaces: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -57,6 +81,7 @@ export const configSchema = z.strictObject({
   storage: configSections.storage.prefault({}),
   database: configSections.database.prefault({}),
   registry: configSections.registry.prefault({}),
+  auth: configSections.auth.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.database.engine === 'postgres' && !config.database.url) {

@@ -2,10 +2,16 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import { distributionPlugin } from './distribution/plugin.js';
+import type { Iam } from '../iam/iam.js';
+import { tokenRoutes } from './auth/token-routes.js';
+import { apiPlugin } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
 
 export interface AppOptions {
   registry: Registry;
+  iam: Iam;
+  publicUrl: string;
+  now: () => number;
   logger: Logger;
   keepAliveTimeout: number;
 }
@@ -24,6 +30,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
   });
 
-  await app.register(distributionPlugin, { registry: options.registry });
+  await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
+  await app.register(tokenRoutes, { iam: options.iam });
+  await app.register(apiPlugin, { prefix: '/api/v1', iam: options.iam });
   return app;
 }

@@ -12,6 +12,17 @@ export interface Database {
   manifest_references: ManifestReferenceTable;
   tags: TagTable;
   uploads: UploadTable;
+  accounts: AccountTable;
+  namespaces: NamespaceTable;
+  users: UserTable;
+  service_ids: ServiceIdTable;
+  api_keys: ApiKeyTable;
+  access_groups: AccessGroupTable;
+  group_members: GroupMemberTable;
+  policies: PolicyTable;
+  signing_keys: SigningKeyTable;
+  refresh_tokens: RefreshTokenTable;
+  audit_events: AuditEventTable;
 }
 
 export interface RepositoryTable {
@@ -70,4 +81,121 @@ export interface UploadTable {
   size: number;
   created_at: number;
   updated_at: number;
+}
+
+/** A tenant. Everything below belongs to exactly one account. */
+export interface AccountTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+}
+
+/** First path component of repository names; unique across the whole registry. */
+export interface NamespaceTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  /** 1 when anonymous clients may pull and list this namespace. */
+  public_pull: number;
+  created_at: number;
+}
+
+export type PrincipalKind = 'user' | 'service';
+
+export interface UserTable {
+  id: Generated<number>;
+  account_id: number;
+  username: string;
+  /** argon2id PHC string. */
+  password_hash: string;
+  /** 1 for the account owner, who is a Manager of the account. */
+  owner: number;
+  created_at: number;
+}
+
+/** A non-human principal (CI pipelines); authenticates only with API keys. */
+export interface ServiceIdTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  description: string;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  id: Generated<number>;
+  account_id: number;
+  principal_kind: PrincipalKind;
+  principal_id: number;
+  /** Public part of the key, shown in listings and used to find the row. */
+  prefix: string;
+  /** SHA-256 of the whole key: keys are 256-bit random, so a fast hash cannot be brute-forced. */
+  secret_hash: string;
+  description: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AccessGroupTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  created_at: number;
+}
+
+export interface GroupMemberTable {
+  group_id: number;
+  principal_kind: PrincipalKind;
+  principal_id: number;
+}
+
+export type Role = 'reader' | 'writer' | 'manager';
+export type SubjectKind = PrincipalKind | 'group';
+
+/** Grants `role` to a subject on the account (namespace null), a namespace, or repositories in it. */
+export interface PolicyTable {
+  id: Generated<number>;
+  account_id: number;
+  subject_kind: SubjectKind;
+  subject_id: number;
+  role: Role;
+  namespace: string | null;
+  /** Repository path inside the namespace; a trailing "*" makes it a prefix. Null: the whole namespace. */
+  repository: string | null;
+  created_at: number;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  /** Retired keys still verify tokens until they expire, but sign nothing. */
+  retired_at: number | null;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  secret_hash: string;
+  principal_kind: PrincipalKind;
+  principal_id: number;
+  account_id: number;
+  api_key_id: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  /** The account the event concerns; null when no account can be named (unknown user). */
+  account_id: number | null;
+  at: number;
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: 'allow' | 'deny' | 'success' | 'failure';
+  source: string;
+  detail: string | null;
 }

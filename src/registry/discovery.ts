@@ -40,10 +40,23 @@ export class DiscoveryService {
     return page(rows, n);
   }
 
-  async catalog(n: number, last?: string): Promise<Page> {
+  /** Repository names in lexical order; with `visible`, only those it accepts (pages stay full). */
+  async catalog(n: number, last?: string, visible?: (name: string) => Promise<boolean>): Promise<Page> {
     if (n === 0) return { items: [] };
-    const rows = await listRepositoryNames(this.ctx.db, n + 1, last);
-    return page(rows, n);
+    if (!visible) return page(await listRepositoryNames(this.ctx.db, n + 1, last), n);
+    const accepted: string[] = [];
+    const batch = Math.min(Math.max(n + 1, 100), 1000);
+    let cursor = last;
+    while (accepted.length < n + 1) {
+      const rows = await listRepositoryNames(this.ctx.db, batch, cursor);
+      for (const name of rows) {
+        if (await visible(name)) accepted.push(name);
+        if (accepted.length === n + 1) break;
+      }
+      if (rows.length < batch) break;
+      cursor = rows[rows.length - 1];
+    }
+    return page(accepted, n);
   }
 
   async referrers(name: string, digestText: string, artifactType?: string): Promise<ReferrersIndex> {

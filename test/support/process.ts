@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +26,14 @@ export interface WharfProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the real `wharf serve` as a subprocess and waits until GET /v2/ answers. */
+/**
+ * Runs the real `wharf serve` as a subprocess and waits until GET /v2/ answers (200, or 401 when
+ * authentication is on). Authentication is off unless `env` sets WHARF_AUTH_ENABLED.
+ */
 export async function spawnWharf(env: Record<string, string>, args: string[] = []): Promise<WharfProcess> {
   const port = Number(env.WHARF_HTTP_PORT ?? await freePort());
   const child = spawn(process.execPath, [WHARF_BIN, 'serve', ...args], {
-    env: { PATH: process.env.PATH ?? '', WHARF_HTTP_HOST: '127.0.0.1', WHARF_HTTP_PORT: String(port), ...env },
+    env: { PATH: process.env.PATH ?? '', WHARF_HTTP_HOST: '127.0.0.1', WHARF_HTTP_PORT: String(port), WHARF_AUTH_ENABLED: 'false', WHARF_ADMIN_PASSWORD: 'test-admin-password-0123', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -43,7 +47,7 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
     if (early) throw new Error(`wharf exited before it was ready (${JSON.stringify(early)}):\n${out}`);
     try {
       const res = await fetch(`${url}/v2/`);
-      if (res.status === 200) break;
+      if (res.status === 200 || res.status === 401) break;
     } catch {
       // not listening yet
     }
@@ -53,4 +57,50 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
     }
   }
   return { child, url, output: () => out, exited };
+}
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command without blocking the event loop (the in-process server must keep answering
+ * while a client such as skopeo talks to it). Never rejects on a non-zero exit: callers assert.
+ */
+export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      stderr += `\n[killed after ${options.timeoutMs ?? 120_000} ms]`;
+    }, options.timeoutMs ?? 120_000);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+/** Formats a command and its outcome for an assertion message. */
+export function describeRun(command: string, args: string[], result: CommandResult): string {
+  return `${command} ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout.slice(-2000)}\nstderr: ${result.stderr.slice(-2000)}`;
+}
+
+/** Compiles src/ into dist/ when any source is newer than its output, so `bin/wharf.js` runs current code. */
+export async function ensureBuilt(): Promise<void> {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const stale = (dir: string): boolean => readdirSync(path.join(root, dir), { withFileTypes: true }).some((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return stale(rel);
+    if (!entry.name.endsWith('.ts')) return false;
+    const out = path.join(root, 'dist', path.relative('src', rel).replace(/\.ts$/, '.js'));
+    return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(root, rel)).mtimeMs;
+  });
+  if (!stale('src')) return;
+  const result = await runCommand(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { cwd: root });
+  if (result.code !== 0) throw new Error(`building dist/ failed:\n${result.stdout}\n${result.stderr}`);
 }

@@ -8,6 +8,9 @@ import { loadConfig } from '../../src/config/load.js';
 import type { WharfConfig } from '../../src/config/schema.js';
 import { startServer, type WharfServer } from '../../src/server.js';
 
+/** Password of the bootstrap administrator (`admin`) of every test server. */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password-0123';
+
 export type EngineName = 'sqlite' | 'postgres';
 
 /** Both metadata engines; PostgreSQL comes from test/run.mjs (WHARF_TEST_DATABASE_URL). */
@@ -46,7 +49,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
-/** Starts Wharf in-process on a free loopback port with a fresh data directory (and database). */
+/**
+ * Starts Wharf in-process on a free loopback port with a fresh data directory (and database).
+ * Authentication is off unless `overrides.auth` says otherwise: the registry-core suites test the
+ * protocol; the IAM suites turn it on and log in like real clients.
+ */
 export async function startTestServer(engine: EngineName = 'sqlite', overrides: Record<string, Record<string, unknown>> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-test-'));
   const database = engine === 'postgres' ? await createTestDatabase() : undefined;
@@ -58,6 +65,7 @@ export async function startTestServer(engine: EngineName = 'sqlite', overrides: 
       storage: { dataDir, ...overrides.storage },
       database: { engine, url: database?.url ?? '', ...overrides.database },
       log: { level: process.env.WHARF_TEST_LOG_LEVEL ?? 'silent', ...overrides.log },
+      auth: { enabled: false, adminPassword: TEST_ADMIN_PASSWORD, ...overrides.auth },
     },
   });
   const server = await startServer(config, pino({ level: config.log.level }));

@@ -26,9 +26,9 @@ async function tagsList({ registry, route, query, request, reply }: HandlerConte
   await sendJson(reply, request.method, { name: route.name, tags: page.items });
 }
 
-async function catalogList({ registry, query, request, reply }: HandlerContext<CatalogRoute>): Promise<void> {
+async function catalogList({ registry, visibility, query, request, reply }: HandlerContext<CatalogRoute>): Promise<void> {
   const n = registry.discovery.pageSize(query.get('n') ?? undefined);
-  const page = await registry.discovery.catalog(n, query.get('last') ?? undefined);
+  const page = await registry.discovery.catalog(n, query.get('last') ?? undefined, (name) => visibility.canPull(name));
   const link = nextLink('/v2/_catalog', n, page);
   if (link) reply.header('Link', link);
   await sendJson(reply, request.method, { repositories: page.items });

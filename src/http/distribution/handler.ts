@@ -2,8 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../oci/errors.js';
 
+/** What the request may see beyond the route it was admitted to (mount sources, catalog entries). */
+export interface Visibility {
+  canPull(repository: string): Promise<boolean>;
+}
+
 export interface HandlerContext<R> {
   registry: Registry;
+  visibility: Visibility;
   route: R;
   query: URLSearchParams;
   request: FastifyRequest;

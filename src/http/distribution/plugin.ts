@@ -3,8 +3,12 @@ import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import { blobs } from './blobs.js';
 import { catalog, referrers, tags } from './discovery.js';
-import type { Handler } from './handler.js';
+import type { Handler, Visibility } from './handler.js';
 import { byMethod } from './handler.js';
+import { requiredAccess } from './access.js';
+import { admit } from './gate.js';
+import type { Iam } from '../../iam/iam.js';
+import type { Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
 import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
@@ -19,8 +23,17 @@ const FAMILIES: { [F in DistributionRoute['family']]: Handler<Extract<Distributi
 };
 
 /** OCI Distribution API under /v2/: one dispatcher, one handler module per route family. */
-export async function distributionPlugin(app: FastifyInstance, options: { registry: Registry }): Promise<void> {
-  const { registry } = options;
+export interface DistributionOptions {
+  registry: Registry;
+  iam: Iam;
+  publicUrl: string;
+  now: () => number;
+}
+
+const EVERYTHING: Visibility = { canPull: async () => true };
+
+export async function distributionPlugin(app: FastifyInstance, options: DistributionOptions): Promise<void> {
+  const { registry, iam } = options;
 
   // Bodies stay unread streams: blobs are piped to storage, manifests read with a size limit.
   app.removeAllContentTypeParsers();
@@ -44,13 +57,33 @@ export async function distributionPlugin(app: FastifyInstance, options: { regist
     if (!route) {
       throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${pathname.slice(0, 200)}`, null, { status: 404 });
     }
+    let visibility = EVERYTHING;
+    if (iam.enabled) {
+      const principal = await admit(request, requiredAccess(route, request.method), options);
+      visibility = visibilityFor(iam, principal);
+    }
     const handler = FAMILIES[route.family] as Handler<DistributionRoute>;
-    await handler({ registry, route, query, request, reply });
+    await handler({ registry, visibility, route, query, request, reply });
   };
 
   for (const url of ['/v2', '/v2/', '/v2/*']) {
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'], url, handler: dispatch, exposeHeadRoute: false });
   }
+}
+
+/** Pull rights of the admitted principal, remembered per namespace path for the request's duration. */
+function visibilityFor(iam: Iam, principal: Principal): Visibility {
+  const known = new Map<string, Promise<boolean>>();
+  return {
+    canPull(repository: string) {
+      let answer = known.get(repository);
+      if (!answer) {
+        answer = iam.authorizer.repositoryAccess(principal, repository).then((a) => a.actions.has('pull'));
+        known.set(repository, answer);
+      }
+      return answer;
+    },
+  };
 }
 
 function toRegistryError(error: unknown, request: FastifyRequest): RegistryError {

@@ -3,11 +3,13 @@ import type { ByteRange } from '../../storage/ports.js';
 
 /**
  * Parses a single `Range: bytes=` request (RFC 9110) against a blob of `size` bytes.
- * Returns undefined for no header or a form this server ignores (multiple ranges: the whole blob
- * is served, which RFC 9110 allows); throws 416 when the range cannot be satisfied.
+ * Returns undefined for no header or a form this server ignores (another unit, or multiple ranges:
+ * the whole blob is served, which RFC 9110 allows); throws 416 when the range cannot be satisfied.
  */
 export function parseRangeHeader(header: string | undefined, size: number): ByteRange | undefined {
   if (!header) return undefined;
+  // RFC 9110 §14.2: a range unit the server does not understand is ignored, not refused.
+  if (!/^bytes=/i.test(header.trim())) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) {
     if (/^bytes=[\d\s,-]+$/.test(header.trim())) return undefined;

@@ -29,11 +29,12 @@ async function created(reply: HandlerContext<UploadRoute>['reply'], name: string
 }
 
 /** POST: mount (?mount=&from=), monolithic (?digest=), or a new session. */
-async function start({ registry, route, query, request, reply }: HandlerContext<UploadRoute>): Promise<void> {
+async function start({ registry, visibility, route, query, request, reply }: HandlerContext<UploadRoute>): Promise<void> {
   if (route.uploadId) throw new RegistryError('UNSUPPORTED', 'POST starts an upload at /v2/<name>/blobs/uploads/', null);
   const mount = query.get('mount');
   const from = query.get('from');
-  if (mount !== null && from) {
+  // Mounting from a repository the caller cannot pull would be an existence oracle: it becomes a plain upload.
+  if (mount !== null && from && await visibility.canPull(from)) {
     const blob = await registry.blobs.mount(route.name, mount, from).catch((err: unknown) => {
       // A bad `from` is a failed mount, not an error: the client gets a session instead.
       if (err instanceof RegistryError && err.code === 'NAME_INVALID') return undefined;

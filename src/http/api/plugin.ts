@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProblemError } from '../../errors/problem.js';
+import { AuthenticationError } from '../../iam/authenticator.js';
+import type { Iam } from '../../iam/iam.js';
+import type { Caller } from '../../iam/iam-service.js';
+import { ANONYMOUS, type Principal } from '../../iam/principal.js';
+import { readCredentials } from '../auth/credentials.js';
+import { iamRoutes } from './iam-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/** The management API under /api/v1: JSON in and out, problem+json errors, Basic or Bearer auth. */
+export async function apiPlugin(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
+  const { iam } = options;
+  app.decorateRequest('caller', null as unknown as Caller);
+
+  app.addHook('onRequest', async (request) => {
+    request.caller = { principal: await authenticate(request, iam), source: request.ip };
+  });
+
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    let problem: ProblemError;
+    if (error instanceof ProblemError) problem = error;
+    else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
+    else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
+      problem = new ProblemError((error as { statusCode: number }).statusCode === 404 ? 'not-found' : 'bad-request', (error as Error).message);
+    } else {
+      request.log.error({ err: error }, 'API request failed');
+      problem = new ProblemError('internal', 'the request could not be completed; the error is in the server log');
+    }
+    if (problem.status === 401) reply.header('WWW-Authenticate', `Basic realm="${iam.tokens.service}"`);
+    if (typeof problem.extra.retryAfter === 'number') reply.header('Retry-After', String(problem.extra.retryAfter));
+    await reply.code(problem.status).type('application/problem+json').send(problem.toBody(request.url.split('?')[0]));
+  });
+
+  app.setNotFoundHandler(async (request) => {
+    throw new ProblemError('not-found', `no API route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  await app.register(iamRoutes, { iam });
+}
+
+async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {
+  const credentials = readCredentials(request);
+  if (credentials.scheme === 'none') return ANONYMOUS;
+  if (credentials.scheme === 'invalid') throw new ProblemError('unauthorized', 'the Authorization header must be Basic or Bearer');
+  if (credentials.scheme === 'bearer') {
+    const verified = await iam.authenticator.bearer(credentials.token);
+    if (!verified) throw new ProblemError('unauthorized', 'the token is invalid or expired: log in again (wharf login)');
+    return verified.principal;
+  }
+  try {
+    return await iam.authenticator.basic(credentials.username, credentials.password, request.ip);
+  } catch (err) {
+    if (err instanceof AuthenticationError) {
+      throw err.reason === 'rate-limited'
+        ? new ProblemError('too-many-requests', err.message, { retryAfter: err.retryAfter })
+        : new ProblemError('unauthorized', err.message);
+    }
+    throw err;
+  }
+}

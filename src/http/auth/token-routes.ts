@@ -1,0 +1,96 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthenticationError } from '../../iam/authenticator.js';
+import type { Iam } from '../../iam/iam.js';
+import { ANONYMOUS, principalRef, type AuthenticatedPrincipal, type Principal } from '../../iam/principal.js';
+import { grantScopes, parseScopes } from '../../iam/scopes.js';
+import { readCredentials } from './credentials.js';
+
+function queryValues(request: FastifyRequest, name: string): string[] {
+  const url = new URL(request.url, 'http://localhost');
+  return url.searchParams.getAll(name);
+}
+
+/**
+ * Docker token authentication (GET /auth/token with Basic credentials or none) and its OAuth2 form
+ * (POST /auth/token, grant_type password or refresh_token), plus the JWKS of the signing keys.
+ */
+export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
+  const { iam } = options;
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  const issue = async (principal: Principal, scopes: string[]) => {
+    const access = await grantScopes(iam.authorizer, principal, parseScopes(scopes));
+    const accountId = principal.kind === 'anonymous' ? null : principal.accountId;
+    const apiKeyId = principal.kind === 'anonymous' ? null : principal.apiKeyId;
+    const issued = await iam.tokens.issue(principalRef(principal), accountId, apiKeyId, access);
+    return { issued, access };
+  };
+
+  const refreshFor = (principal: AuthenticatedPrincipal) => iam.tokens.issueRefreshToken(principal.kind, principal.id, principal.accountId, principal.apiKeyId);
+
+  const unauthorized = (reply: FastifyReply, message: string, retryAfter = 0) => {
+    if (retryAfter > 0) reply.header('Retry-After', String(retryAfter));
+    return reply.code(retryAfter > 0 ? 429 : 401)
+      .header('WWW-Authenticate', `Basic realm="${iam.tokens.service}"`)
+      .send({ errors: [{ code: retryAfter > 0 ? 'TOOMANYREQUESTS' : 'UNAUTHORIZED', message, detail: null }] });
+  };
+
+  app.get('/auth/token', async (request, reply) => {
+    const credentials = readCredentials(request);
+    let principal: Principal = ANONYMOUS;
+    if (credentials.scheme === 'basic') {
+      try {
+        principal = await iam.authenticator.basic(credentials.username, credentials.password, request.ip);
+      } catch (err) {
+        if (err instanceof AuthenticationError) return unauthorized(reply, err.message, err.retryAfter);
+        throw err;
+      }
+    } else if (credentials.scheme !== 'none') {
+      return unauthorized(reply, 'use Basic credentials (username and password, or iamapikey and an API key)');
+    }
+    const { issued } = await issue(principal, queryValues(request, 'scope'));
+    const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt };
+    if (principal.kind !== 'anonymous' && queryValues(request, 'offline_token')[0] === 'true') body.refresh_token = await refreshFor(principal);
+    return reply.header('Cache-Control', 'no-store').send(body);
+  });
+
+  app.post('/auth/token', async (request, reply) => {
+    const form = (request.body ?? {}) as Record<string, string | undefined>;
+    const oauthError = (status: number, error: string, description: string) =>
+      reply.code(status).header('Cache-Control', 'no-store').send({ error, error_description: description });
+    let principal: AuthenticatedPrincipal | undefined;
+    if (form.grant_type === 'password') {
+      if (!form.username || form.password === undefined) return oauthError(400, 'invalid_request', 'grant_type=password needs username and password');
+      try {
+        principal = await iam.authenticator.basic(form.username, form.password, request.ip);
+      } catch (err) {
+        if (err instanceof AuthenticationError) {
+          if (err.retryAfter > 0) reply.header('Retry-After', String(err.retryAfter));
+          return oauthError(err.retryAfter > 0 ? 429 : 401, 'invalid_grant', err.message);
+        }
+        throw err;
+      }
+    } else if (form.grant_type === 'refresh_token') {
+      if (!form.refresh_token) return oauthError(400, 'invalid_request', 'grant_type=refresh_token needs refresh_token');
+      principal = await iam.authenticator.refresh(form.refresh_token);
+      if (!principal) return oauthError(401, 'invalid_grant', 'the refresh token is invalid, expired or revoked: log in again');
+    } else {
+      return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
+    }
+    const { issued, access } = await issue(principal, form.scope ? [form.scope] : []);
+    const body: Record<string, unknown> = {
+      access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, issued_at: issued.issuedAt,
+      scope: access.filter((a) => a.actions.length > 0).map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' '),
+    };
+    if (form.grant_type === 'password' && form.access_type === 'offline') body.refresh_token = await refreshFor(principal);
+    if (form.grant_type === 'refresh_token') body.refresh_token = form.refresh_token;
+    return reply.header('Cache-Control', 'no-store').send(body);
+  });
+
+  const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'max-age=60').send(iam.tokens.jwks());
+  app.get('/auth/jwks.json', jwks);
+  app.get('/.well-known/jwks.json', jwks);
+}

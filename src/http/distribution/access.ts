@@ -1,0 +1,29 @@
+import type { Action } from '../../iam/roles.js';
+import type { DistributionRoute } from './routes.js';
+
+/** What a request needs: nothing beyond a login (base, catalog), or an action on a repository. */
+export type RequiredAccess =
+  | { kind: 'login'; scope?: string }
+  | { kind: 'repository'; repository: string; action: Action; scopeActions: string };
+
+/** The access each route and method needs (Docker token scope actions: pull, push, delete). */
+export function requiredAccess(route: DistributionRoute, method: string): RequiredAccess {
+  switch (route.family) {
+    case 'base':
+      return { kind: 'login' };
+    case 'catalog':
+      return { kind: 'login', scope: 'registry:catalog:*' };
+    case 'manifests':
+      if (method === 'PUT') return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push' };
+      if (method === 'DELETE') return { kind: 'repository', repository: route.name, action: 'delete', scopeActions: 'delete' };
+      return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
+    case 'blobs':
+      if (method === 'DELETE') return { kind: 'repository', repository: route.name, action: 'delete', scopeActions: 'delete' };
+      return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
+    case 'uploads':
+      return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push' };
+    case 'tags':
+    case 'referrers':
+      return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
+  }
+}

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { Database, PrincipalKind } from '../metadata/schema.js';
+import { findApiKeyByPrefix, findApiKey, touchApiKey } from '../metadata/api-keys.js';
+import { findServiceId, findUser, findUserByName } from '../metadata/principals.js';
+import type { AuditLog } from './audit-log.js';
+import type { LoginLimiter } from './login-limiter.js';
+import { parsePrincipalRef, type AuthenticatedPrincipal, type Principal } from './principal.js';
+import { parseApiKey, safeEqual, sha256Hex, verifyPassword } from './secrets.js';
+import type { TokenClaims, TokenService } from './token-service.js';
+
+/** The username that says "the password is an API key" (IBM Cloud's convention). */
+export const API_KEY_USERNAME = 'iamapikey';
+
+export type AuthFailure = 'invalid-credentials' | 'rate-limited';
+
+export class AuthenticationError extends Error {
+  constructor(readonly reason: AuthFailure, message: string, readonly retryAfter = 0) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** How long a verified password stays verified, so Basic auth on every request costs one argon2 per minute. */
+const VERIFIED_TTL_MS = 60_000;
+
+/** Resolves credentials (password, API key, token, refresh token) to a principal. */
+export class Authenticator {
+  private readonly verified = new Map<string, { userId: number; hash: string; until: number }>();
+  private lastTouch = new Map<number, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tokens: TokenService,
+    private readonly limiter: LoginLimiter,
+    private readonly audit: AuditLog,
+    private readonly now: () => number,
+  ) {}
+
+  async loadPrincipal(kind: PrincipalKind, id: number, apiKeyId: number | null): Promise<AuthenticatedPrincipal | undefined> {
+    if (kind === 'user') {
+      const user = await findUser(this.db, id);
+      return user && { kind: 'user', id: user.id, accountId: user.account_id, name: user.username, owner: user.owner === 1, apiKeyId };
+    }
+    const service = await findServiceId(this.db, id);
+    return service && { kind: 'service', id: service.id, accountId: service.account_id, name: service.name, apiKeyId };
+  }
+
+  /** Username + password, `iamapikey` + API key, or any username + that principal's API key. */
+  async basic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
+    const wait = this.limiter.blockedFor(username, source);
+    if (wait > 0) {
+      this.audit.record({ accountId: null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'deny', source, detail: { reason: 'rate limited' } });
+      throw new AuthenticationError('rate-limited', `too many failed logins for this user from your address: try again in ${wait} seconds`, wait);
+    }
+    const principal = parseApiKey(secret) ? await this.byApiKey(secret, username) : await this.byPassword(username, secret);
+    if (!principal) {
+      this.limiter.fail(username, source);
+      const user = await findUserByName(this.db, username);
+      this.audit.record({ accountId: user?.account_id ?? null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'failure', source, detail: { reason: 'invalid credentials' } });
+      throw new AuthenticationError('invalid-credentials', 'invalid username, password or API key');
+    }
+    this.limiter.succeed(username, source);
+    return principal;
+  }
+
+  private async byPassword(username: string, password: string): Promise<AuthenticatedPrincipal | undefined> {
+    if (username === API_KEY_USERNAME) return undefined;
+    const user = await findUserByName(this.db, username);
+    const cacheKey = sha256Hex(`${username}\u0000${password}`);
+    const cached = this.verified.get(cacheKey);
+    if (cached && user && cached.userId === user.id && cached.hash === user.password_hash && cached.until > this.now()) {
+      return this.loadPrincipal('user', user.id, null);
+    }
+    if (!(await verifyPassword(user?.password_hash, password)) || !user) return undefined;
+    this.verified.set(cacheKey, { userId: user.id, hash: user.password_hash, until: this.now() + VERIFIED_TTL_MS });
+    if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value!);
+    return this.loadPrincipal('user', user.id, null);
+  }
+
+  private async byApiKey(key: string, username: string): Promise<AuthenticatedPrincipal | undefined> {
+    const parsed = parseApiKey(key)!;
+    const row = await findApiKeyByPrefix(this.db, parsed.prefix);
+    // Compare even when no row matched, so timing does not tell a wrong prefix from a wrong secret.
+    const matches = safeEqual(row?.secret_hash ?? sha256Hex('no such key'), sha256Hex(key));
+    if (!row || !matches || row.revoked_at !== null) return undefined;
+    const principal = await this.loadPrincipal(row.principal_kind, row.principal_id, row.id);
+    if (!principal) return undefined;
+    if (username !== API_KEY_USERNAME && username !== principal.name) return undefined;
+    this.touch(row.id);
+    return principal;
+  }
+
+  /** Records last use at most once a minute per key. */
+  private touch(apiKeyId: number): void {
+    const now = this.now();
+    if ((this.lastTouch.get(apiKeyId) ?? 0) > now - 60_000) return;
+    this.lastTouch.set(apiKeyId, now);
+    void touchApiKey(this.db, apiKeyId, now).catch(() => undefined);
+  }
+
+  /** A registry token: the principal it was issued to and what it grants; undefined when not valid now. */
+  async bearer(token: string): Promise<{ principal: Principal; claims: TokenClaims } | undefined> {
+    const claims = await this.tokens.verify(token);
+    if (!claims) return undefined;
+    if (claims.sub === 'anonymous') return { principal: { kind: 'anonymous' }, claims };
+    const ref = parsePrincipalRef(claims.sub);
+    if (!ref) return undefined;
+    if (claims.akid !== null && !(await this.apiKeyUsable(claims.akid))) return undefined;
+    const principal = await this.loadPrincipal(ref.kind, ref.id, claims.akid);
+    return principal && { principal, claims };
+  }
+
+  private async apiKeyUsable(id: number): Promise<boolean> {
+    const key = await findApiKey(this.db, id);
+    return key !== undefined && key.revoked_at === null;
+  }
+
+  async refresh(refreshToken: string): Promise<AuthenticatedPrincipal | undefined> {
+    const redeemed = await this.tokens.redeemRefreshToken(refreshToken);
+    if (!redeemed) return undefined;
+    if (redeemed.apiKeyId !== null && !(await this.apiKeyUsable(redeemed.apiKeyId))) return undefined;
+    return this.loadPrincipal(redeemed.kind, redeemed.principalId, redeemed.apiKeyId);
+  }
+
+  /** Forgets cached password verifications (after a password change). */
+  forgetUser(userId: number): void {
+    for (const [key, value] of this.verified) if (value.userId === userId) this.verified.delete(key);
+  }
+}

@@ -1,0 +1,101 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../metadata/schema.js';
+import { findNamespace, insertNamespace } from '../metadata/namespaces.js';
+import { policiesFor, type PolicyRow } from '../metadata/policies.js';
+import { namespaceOf } from './namespace-names.js';
+import type { Principal } from './principal.js';
+import { actionsOf, atLeast, strongest, type Action, type Role } from './roles.js';
+
+export interface RepositoryAccess {
+  /** What the principal may do on the repository; empty means nothing, however the repository stands. */
+  actions: Set<Action>;
+  /** True when the namespace does not exist yet and a push would create it in the principal's account. */
+  createsNamespace: boolean;
+}
+
+const NONE: RepositoryAccess = { actions: new Set(), createsNamespace: false };
+
+function policyCovers(policy: PolicyRow, namespace: string, path: string): boolean {
+  if (policy.namespace === null) return true;
+  if (policy.namespace !== namespace) return false;
+  if (policy.repository === null) return true;
+  if (policy.repository.endsWith('*')) return path.startsWith(policy.repository.slice(0, -1));
+  return policy.repository === path;
+}
+
+/**
+ * Decides `can(principal, action, resource)` from IAM policies. Deny by default: a namespace of
+ * another account, and one that does not exist, give the same empty answer.
+ */
+export class Authorizer {
+  constructor(private readonly db: Kysely<Database>, private readonly options: { autoCreateNamespaces: boolean }) {}
+
+  /** The strongest role the principal holds on the account as a whole. */
+  async accountRole(principal: Principal, accountId: number): Promise<Role | null> {
+    if (principal.kind === 'anonymous' || principal.accountId !== accountId) return null;
+    if (principal.kind === 'user' && principal.owner) return 'manager';
+    const policies = await policiesFor(this.db, accountId, principal.kind, principal.id);
+    return policies.filter((p) => p.namespace === null).reduce<Role | null>((role, p) => strongest(role, p.role), null);
+  }
+
+  /** The strongest role on a namespace (or a repository path inside it) of the principal's account. */
+  async roleIn(principal: Principal, accountId: number, namespace: string, path: string): Promise<Role | null> {
+    if (principal.kind === 'anonymous' || principal.accountId !== accountId) return null;
+    if (principal.kind === 'user' && principal.owner) return 'manager';
+    const policies = await policiesFor(this.db, accountId, principal.kind, principal.id);
+    return policies.filter((p) => policyCovers(p, namespace, path)).reduce<Role | null>((role, p) => strongest(role, p.role), null);
+  }
+
+  /** Whether the principal may see the namespace at all (any role on it or on a repository in it). */
+  async canSeeNamespace(principal: Principal, accountId: number, namespace: string): Promise<boolean> {
+    if (principal.kind === 'anonymous' || principal.accountId !== accountId) return false;
+    if (principal.kind === 'user' && principal.owner) return true;
+    const policies = await policiesFor(this.db, accountId, principal.kind, principal.id);
+    return policies.some((p) => p.namespace === null || p.namespace === namespace);
+  }
+
+  async repositoryAccess(principal: Principal, repository: string): Promise<RepositoryAccess> {
+    const { namespace, path } = namespaceOf(repository);
+    if (path === '') return NONE;
+    const row = await findNamespace(this.db, namespace);
+    const publicPull = row?.public_pull === 1;
+    if (!row) {
+      if (!this.options.autoCreateNamespaces || principal.kind === 'anonymous') return NONE;
+      const role = await this.accountRole(principal, principal.accountId);
+      return atLeast(role, 'manager') ? { actions: new Set(actionsOf(role)), createsNamespace: true } : NONE;
+    }
+    const role = await this.roleIn(principal, row.account_id, namespace, path);
+    const actions = new Set(actionsOf(role));
+    if (publicPull) actions.add('pull');
+    return { actions, createsNamespace: false };
+  }
+
+  /**
+   * Before a push: when the repository's namespace does not exist yet and the principal is a Manager
+   * of its account, the namespace is created in that account (first push creates it, as on Docker Hub).
+   */
+  async claimNamespace(principal: Principal, repository: string, now: number): Promise<void> {
+    if (principal.kind === 'anonymous' || !this.options.autoCreateNamespaces) return;
+    const { namespace } = namespaceOf(repository);
+    if (await findNamespace(this.db, namespace)) return;
+    if (!atLeast(await this.accountRole(principal, principal.accountId), 'manager')) return;
+    await insertNamespace(this.db, principal.accountId, namespace, now);
+  }
+
+  /**
+   * A token's grant holds while its namespace still belongs to the principal's account (or is public,
+   * for pull): a namespace removed and re-created by another tenant within a token's lifetime is not reachable.
+   * A push grant for a namespace that does not exist yet creates it, as at token time.
+   */
+  async tokenStillApplies(principal: Principal, repository: string, action: Action, now: number): Promise<boolean> {
+    const { namespace } = namespaceOf(repository);
+    let row = await findNamespace(this.db, namespace);
+    if (!row && action === 'push') {
+      await this.claimNamespace(principal, repository, now);
+      row = await findNamespace(this.db, namespace);
+    }
+    if (!row) return false;
+    if (principal.kind !== 'anonymous' && row.account_id === principal.accountId) return true;
+    return action === 'pull' && row.public_pull === 1;
+  }
+}
