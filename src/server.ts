@@ -6,6 +6,9 @@ import { FsBlobStore } from './storage/fs/fs-blob-store.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
+import { QuotaService } from './ops/quotas.js';
+import { PullStats } from './ops/pull-stats.js';
+import { RetentionService } from './ops/retention.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 
 function printGeneratedPassword(username: string, password: string): void {
@@ -16,6 +19,9 @@ export interface WharfServer {
   app: FastifyInstance;
   registry: Registry;
   iam: Iam;
+  quotas: QuotaService;
+  retention: RetentionService;
+  pullStats: PullStats;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one). */
   url: string;
@@ -35,19 +41,29 @@ export async function startServer(
     sqlitePath: config.database.sqlitePath,
     url: config.database.url,
     poolSize: config.database.poolSize,
+    onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
   });
+  const now = () => Date.now();
+  const quotas = new QuotaService(metadata.db, now);
+  const pullStats = new PullStats(metadata.db, logger, now);
   const registry = new Registry({
     db: metadata.db,
     store,
     log: logger,
-    now: () => Date.now(),
+    now,
     settings: {
       deleteEnabled: config.registry.deleteEnabled,
       uploadExpiry: config.registry.uploadExpiry,
       maxPageSize: config.registry.maxPageSize,
+      trashRetention: config.registry.trashRetention,
+    },
+    hooks: {
+      beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
+      beforeBlobServed: (repository, bytes) => quotas.beforeBlobServed(repository, bytes),
+      manifestPulled: (repository, digest) => pullStats.record(repository, digest),
     },
   });
-  const now = () => Date.now();
+  const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const iam = new Iam(metadata.db, config.auth, logger, now);
   await iam.init();
   const bootstrap = await bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now());
@@ -57,7 +73,7 @@ export async function startServer(
     if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
-  const app = await buildApp({ registry, iam, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
+  const app = await buildApp({ registry, iam, quotas, retention, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -80,17 +96,36 @@ export async function startServer(
   purgeTimer.unref();
   void purge();
 
+  // Expired trash goes, and retention policies whose daily run is due run (one replica each).
+  const maintain = async (): Promise<void> => {
+    try {
+      const purged = await registry.images.purgeExpiredTrash();
+      if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
+      await retention.runScheduled();
+    } catch (err) {
+      logger.error({ err }, 'maintenance failed');
+    }
+  };
+  const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
+  maintenanceTimer.unref();
+  pullStats.start();
+
   let closing: Promise<void> | undefined;
   return {
     app,
     registry,
     iam,
+    quotas,
+    retention,
+    pullStats,
     metadata,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {
       closing ??= (async () => {
         clearInterval(purgeTimer);
+        clearInterval(maintenanceTimer);
         await app.close();
+        await pullStats.stop();
         await metadata.close();
       })();
       return closing;

@@ -1,14 +1,44 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { startServer } from '../server.js';
+import { examples } from './command-kit.js';
+import { registerIamCommands } from './commands/iam.js';
+import { registerImageCommands } from './commands/image.js';
+import { registerLoginCommands } from './commands/login.js';
+import { registerNamespaceCommands } from './commands/namespace.js';
+import { registerQuotaCommands } from './commands/quota.js';
+import { registerRetentionCommands } from './commands/retention.js';
+import { registerTrashCommands } from './commands/trash.js';
+import { CliError, contextFromProcess, type CliContext } from './context.js';
 
-/** Runs the `wharf` command; resolves to the exit code (0 ok, 1 failed, 2 bad usage). */
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('wharf')
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** After a usage error, every command points at its own --help (which has examples). */
+function hintHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`(run "${path} --help" for usage and examples)`);
+  for (const sub of command.commands) hintHelp(sub, `${path} ${sub.name()}`);
+}
+
+/**
+ * Runs the `wharf` command; resolves to the exit code (0 ok, 1 failed, 2 bad usage). The client
+ * commands hold no business logic: each is one or a few calls of the management API (/api/v1).
+ */
+export async function main(argv: string[], ctx: CliContext = contextFromProcess()): Promise<number> {
+  const program = examples(new Command('wharf')
     .description('Wharf, a private multi-tenant OCI container registry')
-    .exitOverride()
-    .showHelpAfterError();
+    .version(packageVersion(), '-V, --version')
+    .exitOverride(),
+  'wharf login http://localhost:5000 -u admin',
+  'wharf namespace add team-a',
+  'wharf image list',
+  'wharf <command> --help');
   let exitCode = 0;
 
   program.command('serve')
@@ -19,10 +49,23 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await serve(opts.config ?? process.env.WHARF_CONFIG);
     });
 
+  registerLoginCommands(program, ctx);
+  registerNamespaceCommands(program, ctx);
+  registerImageCommands(program, ctx);
+  registerTrashCommands(program, ctx);
+  registerQuotaCommands(program, ctx);
+  registerRetentionCommands(program, ctx);
+  registerIamCommands(program, ctx);
+  hintHelp(program, 'wharf');
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CliError) {
+      ctx.stderr.write(`wharf: ${err.message}\n`);
+      return err.exitCode;
+    }
     throw err;
   }
   return exitCode;
@@ -40,6 +83,8 @@ async function serve(configFile: string | undefined): Promise<number> {
     throw err;
   }
   const logger = pino({ level: config.log.level });
+  // Loaded here, so the client commands start without loading the server, its database drivers and fastify.
+  const { startServer } = await import('../server.js');
   const server = await startServer(config, logger);
   logger.info({
     url: server.url,

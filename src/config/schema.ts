@@ -44,6 +44,10 @@ export const configSections = {
     uploadExpiry: duration.prefault('24h'),
     /** How often abandoned uploads are looked for. */
     uploadPurgeInterval: duration.prefault('1h'),
+    /** How long a deleted image stays restorable in the trash. */
+    trashRetention: duration.prefault('30d'),
+    /** How often expired trash is purged and scheduled retention runs are looked for. */
+    maintenanceInterval: duration.prefault('10m'),
     /** Default and maximum page size of the tags list and catalog. */
     maxPageSize: z.coerce.number().int().min(1).max(100000).default(10000),
   }),

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
 import { distributionPlugin } from './distribution/plugin.js';
 import type { Iam } from '../iam/iam.js';
+import type { QuotaService } from '../ops/quotas.js';
+import type { RetentionService } from '../ops/retention.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
@@ -10,6 +12,8 @@ import { RequestLogController } from './plugins/request-log.js';
 export interface AppOptions {
   registry: Registry;
   iam: Iam;
+  quotas: QuotaService;
+  retention: RetentionService;
   publicUrl: string;
   now: () => number;
   logger: Logger;
@@ -32,6 +36,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
   await app.register(tokenRoutes, { iam: options.iam });
-  await app.register(apiPlugin, { prefix: '/api/v1', iam: options.iam });
+  await app.register(apiPlugin, { prefix: '/api/v1', iam: options.iam, registry: options.registry, quotas: options.quotas, retention: options.retention, publicUrl: options.publicUrl });
   return app;
 }

@@ -47,19 +47,23 @@ export class Authenticator {
 
   /** Username + password, `iamapikey` + API key, or any username + that principal's API key. */
   async basic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
-    const wait = this.limiter.blockedFor(username, source);
+    // API keys are limited per key (its public prefix), not per `iamapikey`: one pipeline with a bad key
+    // must not lock every API key login out from its address.
+    const apiKey = parseApiKey(secret);
+    const limitKey = apiKey ? `apikey ${apiKey.prefix}` : username;
+    const wait = this.limiter.blockedFor(limitKey, source);
     if (wait > 0) {
       this.audit.record({ accountId: null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'deny', source, detail: { reason: 'rate limited' } });
       throw new AuthenticationError('rate-limited', `too many failed logins for this user from your address: try again in ${wait} seconds`, wait);
     }
-    const principal = parseApiKey(secret) ? await this.byApiKey(secret, username) : await this.byPassword(username, secret);
+    const principal = apiKey ? await this.byApiKey(secret, username) : await this.byPassword(username, secret);
     if (!principal) {
-      this.limiter.fail(username, source);
+      this.limiter.fail(limitKey, source);
       const user = await findUserByName(this.db, username);
       this.audit.record({ accountId: user?.account_id ?? null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'failure', source, detail: { reason: 'invalid credentials' } });
       throw new AuthenticationError('invalid-credentials', 'invalid username, password or API key');
     }
-    this.limiter.succeed(username, source);
+    this.limiter.succeed(limitKey, source);
     return principal;
   }
 

@@ -9,7 +9,11 @@ import { actionsOf, atLeast, strongest, type Action, type Role } from './roles.j
 export interface RepositoryAccess {
   /** What the principal may do on the repository; empty means nothing, however the repository stands. */
   actions: Set<Action>;
-  /** True when the namespace does not exist yet and a push would create it in the principal's account. */
+  /**
+   * True when the namespace does not exist yet and a push would create it in the principal's account.
+   * Until then the free name grants push only: pulling or deleting there answers exactly as for
+   * another tenant's namespace, so the two cannot be told apart.
+   */
   createsNamespace: boolean;
 }
 
@@ -62,7 +66,7 @@ export class Authorizer {
     if (!row) {
       if (!this.options.autoCreateNamespaces || principal.kind === 'anonymous') return NONE;
       const role = await this.accountRole(principal, principal.accountId);
-      return atLeast(role, 'manager') ? { actions: new Set(actionsOf(role)), createsNamespace: true } : NONE;
+      return atLeast(role, 'manager') ? { actions: new Set<Action>(['push']), createsNamespace: true } : NONE;
     }
     const role = await this.roleIn(principal, row.account_id, namespace, path);
     const actions = new Set(actionsOf(role));
@@ -85,12 +89,13 @@ export class Authorizer {
   /**
    * A token's grant holds while its namespace still belongs to the principal's account (or is public,
    * for pull): a namespace removed and re-created by another tenant within a token's lifetime is not reachable.
-   * A push grant for a namespace that does not exist yet creates it, as at token time.
+   * A token granting push on a namespace that does not exist yet creates it on first use (whatever that
+   * use is: clients check for blobs before uploading them), as granted at token time.
    */
-  async tokenStillApplies(principal: Principal, repository: string, action: Action, now: number): Promise<boolean> {
+  async tokenStillApplies(principal: Principal, repository: string, action: Action, now: number, grantsPush = action === 'push'): Promise<boolean> {
     const { namespace } = namespaceOf(repository);
     let row = await findNamespace(this.db, namespace);
-    if (!row && action === 'push') {
+    if (!row && grantsPush) {
       await this.claimNamespace(principal, repository, now);
       row = await findNamespace(this.db, namespace);
     }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { ProblemError } from '../errors/problem.js';
 import type { Database, PrincipalKind, Role, SubjectKind } from '../metadata/schema.js';
 import { findAccount } from '../metadata/accounts.js';
+import { createAccount } from './accounts.js';
 import * as apiKeys from '../metadata/api-keys.js';
 import * as namespaces from '../metadata/namespaces.js';
 import { countImagesUnder, deleteRepositoriesUnder } from '../metadata/namespace-repositories.js';
@@ -15,13 +16,13 @@ import { namespaceNameProblem } from './namespace-names.js';
 import { principalLabel, type AuthenticatedPrincipal, type Principal } from './principal.js';
 import { atLeast } from './roles.js';
 import { generateApiKey, hashPassword } from './secrets.js';
+import { checkPassword, checkUsername } from './user-rules.js';
 
 export interface Caller {
   principal: Principal;
   source: string;
 }
 
-const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 const OBJECT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
 function iso(ms: number | null): string | null {
@@ -39,6 +40,7 @@ export class IamService {
     private readonly authenticator: Authenticator,
     private readonly audit: AuditLog,
     private readonly now: () => number,
+    private readonly options: { defaultAccount: string },
   ) {}
 
   requireAuthenticated(caller: Caller): AuthenticatedPrincipal {
@@ -70,6 +72,22 @@ export class IamService {
       accountRole: role,
       viaApiKey: principal.apiKeyId !== null,
     };
+  }
+
+  // Accounts
+
+  /** A new tenant and its owner. Only the owner of the default (bootstrap) account, the registry operator, may. */
+  async createAccount(caller: Caller, input: { name: string; ownerUsername: string; ownerPassword: string }) {
+    const principal = this.requireAuthenticated(caller);
+    const account = await findAccount(this.db, principal.accountId);
+    if (principal.kind !== 'user' || !principal.owner || account?.name !== this.options.defaultAccount) {
+      this.audit.record({ accountId: principal.accountId, actor: principal, action: 'account.create', resource: `account ${input.name.slice(0, 100)}`, outcome: 'deny', source: caller.source, detail: { reason: 'owner of the default account required' } });
+      throw new ProblemError('forbidden', 'creating accounts needs the owner of the default account (the registry operator)');
+    }
+    const created = await createAccount(this.db, input, this.now());
+    this.changed(caller, principal, 'account.create', `account ${input.name}`, { owner: input.ownerUsername });
+    this.audit.record({ accountId: created.accountId, actor: principal, action: 'account.create', resource: `account ${input.name}`, outcome: 'success', source: caller.source, detail: { owner: input.ownerUsername } });
+    return { id: created.accountId, name: input.name, owner: { id: created.ownerId, username: input.ownerUsername }, created: iso(this.now()) };
   }
 
   // Namespaces
@@ -137,9 +155,7 @@ export class IamService {
 
   async createUser(caller: Caller, username: string, password: string) {
     const principal = await this.requireManager(caller, 'user.create', `user ${username}`);
-    if (!USERNAME.test(username) || username === 'iamapikey') {
-      throw new ProblemError('bad-request', 'a username is 3 to 64 characters: lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (and not "iamapikey")');
-    }
+    checkUsername(username);
     checkPassword(password);
     if (await principals.findUserByName(this.db, username)) throw new ProblemError('conflict', `username ${username} is taken: choose another`);
     const id = await principals.insertUser(this.db, { accountId: principal.accountId, username, passwordHash: await hashPassword(password), owner: false, now: this.now() });
@@ -338,11 +354,6 @@ export class IamService {
   label(caller: Caller): string {
     return principalLabel(caller.principal);
   }
-}
-
-function checkPassword(password: string): void {
-  if (password.length < 12) throw new ProblemError('bad-request', 'a password needs at least 12 characters');
-  if (password.length > 1024) throw new ProblemError('bad-request', 'a password may have at most 1024 characters');
 }
 
 function scopeLabel(namespace: string | null, repository: string | null): string {

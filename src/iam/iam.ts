@@ -24,7 +24,7 @@ export class Iam {
     this.tokens = new TokenService(db, { service: config.service, tokenTtl: config.tokenTtl, refreshTokenTtl: config.refreshTokenTtl }, now);
     this.authorizer = new Authorizer(db, { autoCreateNamespaces: config.autoCreateNamespaces });
     this.authenticator = new Authenticator(db, this.tokens, new LoginLimiter(config.maxFailedLogins, config.loginWindow * 1000, now), this.audit, now);
-    this.service = new IamService(db, this.authorizer, this.authenticator, this.audit, now);
+    this.service = new IamService(db, this.authorizer, this.authenticator, this.audit, now, { defaultAccount: config.defaultAccount });
   }
 
   async init(): Promise<void> {

@@ -1,6 +1,7 @@
 import { isValidRepositoryName } from '../oci/names.js';
 import type { Authorizer } from './authorizer.js';
 import type { Principal } from './principal.js';
+import { actionsOf } from './roles.js';
 import type { AccessEntry } from './token-service.js';
 
 export interface RequestedScope {
@@ -42,7 +43,10 @@ export async function grantScopes(authorizer: Authorizer, principal: Principal, 
       continue;
     }
     const access = await authorizer.repositoryAccess(principal, scope.name);
-    const allowed = access.actions;
+    // A push that will create the namespace gets what a Manager has there; asking to pull alone gets nothing,
+    // exactly as for another tenant's namespace.
+    const pushing = scope.actions.includes('push') || scope.actions.includes('*');
+    const allowed = access.createsNamespace ? new Set(pushing ? actionsOf('manager') : []) : access.actions;
     const actions = scope.actions.filter((a) => (a === '*' ? allowed.has('pull') && allowed.has('push') && allowed.has('delete') : a !== 'manage' && allowed.has(a as 'pull')));
     granted.push({ type: 'repository', name: scope.name, actions: [...new Set(actions)] });
   }

@@ -11,6 +11,8 @@ export interface MetadataOptions {
   sqlitePath: string;
   url: string;
   poolSize: number;
+  /** Told when PostgreSQL ends an idle pooled connection (the pool replaces it). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface MetadataDb {
@@ -36,6 +38,10 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   } else {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    // An idle connection that PostgreSQL ends (restart, failover, pg_terminate_backend, idle timeouts)
+    // is an 'error' event on the pool; unheard, it would kill the process. The pool drops that
+    // connection and the next query opens a new one, so it is only worth a log line.
+    pool.on('error', (err) => options.onConnectionError?.(err));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const migrator = new Migrator({ db, provider: new WharfMigrations(options.engine) });

@@ -21,6 +21,7 @@ export interface NewManifest {
   subjectDigest: string | null;
   annotations: Record<string, string> | null;
   references: Array<{ digest: string; kind: 'blob' | 'manifest' }>;
+  imageSize: number;
   now: number;
 }
 
@@ -45,6 +46,15 @@ export async function findManifestByTag(db: Db, repositoryName: string, tag: str
     .executeTakeFirst();
 }
 
+/** Sum of the image sizes of these manifests of the repository (an index's size). */
+export async function sumImageSizes(db: Db, repositoryId: number, digests: string[]): Promise<number> {
+  if (digests.length === 0) return 0;
+  const rows = await db.selectFrom('manifests').select(['digest', 'image_size'])
+    .where('repository_id', '=', repositoryId).where('digest', 'in', digests).execute();
+  const sizes = new Map(rows.map((r) => [r.digest, Number(r.image_size)]));
+  return digests.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
+}
+
 /** Which of `digests` are manifests of the repository. */
 export async function existingManifestDigests(db: Db, repositoryId: number, digests: string[]): Promise<Set<string>> {
   if (digests.length === 0) return new Set();
@@ -65,6 +75,8 @@ export async function insertManifest(db: Db, manifest: NewManifest): Promise<voi
     subject_digest: manifest.subjectDigest,
     annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
     created_at: manifest.now,
+    image_size: manifest.imageSize,
+    last_pulled_at: null,
   }).onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()).returning('id').executeTakeFirst();
   if (!inserted) return;
   const unique = new Map(manifest.references.map((r) => [`${r.kind}:${r.digest}`, r]));
@@ -73,13 +85,6 @@ export async function insertManifest(db: Db, manifest: NewManifest): Promise<voi
       .values([...unique.values()].map((r) => ({ manifest_id: inserted.id, digest: r.digest, kind: r.kind })))
       .execute();
   }
-}
-
-/** Deletes the manifest and every tag pointing at it; true when it existed. */
-export async function deleteManifest(db: Db, repositoryId: number, digest: string): Promise<boolean> {
-  await db.deleteFrom('tags').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
-  const result = await db.deleteFrom('manifests').where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
 }
 
 export interface ReferrerRow {

@@ -23,6 +23,10 @@ export interface Database {
   signing_keys: SigningKeyTable;
   refresh_tokens: RefreshTokenTable;
   audit_events: AuditEventTable;
+  trash: TrashTable;
+  account_quotas: AccountQuotaTable;
+  account_pull_usage: AccountPullUsageTable;
+  namespace_retention: NamespaceRetentionTable;
 }
 
 export interface RepositoryTable {
@@ -58,6 +62,10 @@ export interface ManifestTable {
   /** JSON of the manifest's annotations, served in referrers descriptors. */
   annotations: string | null;
   created_at: number;
+  /** Bytes of the image: config and layers, or for an index the sum of its platforms' images. */
+  image_size: Generated<number>;
+  pull_count: Generated<number>;
+  last_pulled_at: number | null;
 }
 
 /** What a manifest points at: blobs (config, layers) and child manifests (index entries). */
@@ -198,4 +206,40 @@ export interface AuditEventTable {
   outcome: 'allow' | 'deny' | 'success' | 'failure';
   source: string;
   detail: string | null;
+}
+
+/** A deleted image, restorable until it expires. The manifest bytes and its tags are kept here. */
+export interface TrashTable {
+  id: Generated<number>;
+  repository_name: string;
+  digest: string;
+  media_type: string;
+  content: Buffer;
+  /** JSON array of the tags the image had. */
+  tags: string;
+  image_size: number;
+  created_at: number;
+  deleted_at: number;
+  deleted_by: string;
+  expires_at: number;
+}
+
+export interface AccountQuotaTable {
+  account_id: number;
+  storage_bytes: number | null;
+  pull_bytes_per_month: number | null;
+}
+
+export interface AccountPullUsageTable {
+  account_id: number;
+  /** Calendar month, YYYY-MM (UTC). */
+  month: string;
+  bytes: number;
+}
+
+export interface NamespaceRetentionTable {
+  namespace_id: number;
+  keep_images: number | null;
+  remove_untagged: number;
+  last_run_at: number | null;
 }

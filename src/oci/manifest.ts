@@ -21,6 +21,8 @@ export interface ParsedManifest {
   config: Descriptor | null;
   /** Blobs that must exist in the repository (config and distributable layers). */
   blobs: Descriptor[];
+  /** Every layer, foreign ones included. */
+  layers: Descriptor[];
   /** Child manifests of an index, which must exist in the repository. */
   manifests: Descriptor[];
   subject: Descriptor | null;
@@ -131,7 +133,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     if (!Array.isArray(body.manifests)) throw invalid('an index must have a "manifests" array');
     const manifests = body.manifests.map((m, i) => parseDescriptor(m, `manifests[${i}]`));
     return {
-      mediaType, isIndex: true, config: null, blobs: [], manifests, subject, annotations,
+      mediaType, isIndex: true, config: null, blobs: [], layers: [], manifests, subject, annotations,
       artifactType: (declaredArtifactType as string | undefined) ?? null,
     };
   }
@@ -143,5 +145,5 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   const blobs = [config, ...layers.filter((l) => !isForeignLayer(l))];
   // Distribution spec (referrers): when artifactType is absent, the config's media type stands in.
   const artifactType = (declaredArtifactType as string | undefined) ?? config.mediaType;
-  return { mediaType, isIndex: false, config, blobs, manifests: [], subject, annotations, artifactType };
+  return { mediaType, isIndex: false, config, blobs, layers, manifests: [], subject, annotations, artifactType };
 }

@@ -28,7 +28,9 @@ export class BlobService {
     return blob;
   }
 
-  async open(blob: BlobInfo, range?: ByteRange): Promise<Readable> {
+  /** Streams the blob (or a range) for a pull from `name`, after the pull-traffic hook agrees. */
+  async open(name: string, blob: BlobInfo, range?: ByteRange): Promise<Readable> {
+    await this.ctx.hooks.beforeBlobServed?.(name, range ? range.end - range.start + 1 : blob.size);
     try {
       return await this.ctx.store.read(blob.digest, range);
     } catch (err) {
@@ -57,6 +59,7 @@ export class BlobService {
     const digest = parseDigest(digestText).value;
     const blob = await findLinkedBlob(this.ctx.db, from, digest);
     if (!blob) return undefined;
+    await this.ctx.hooks.beforeBlobStored?.(name, digest, blob.size);
     const now = this.ctx.now();
     const repositoryId = await ensureRepository(this.ctx.db, name, now);
     await linkBlob(this.ctx.db, repositoryId, digest, now);

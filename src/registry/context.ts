@@ -10,6 +10,20 @@ export interface RegistryContext {
   log: Logger;
   now(): number;
   settings: RegistrySettings;
+  hooks: RegistryHooks;
+}
+
+/**
+ * Where other modules take part in registry operations without the registry knowing them:
+ * quotas refuse a store or a pull, usage statistics count pulls. Each may throw a RegistryError.
+ */
+export interface RegistryHooks {
+  /** Before a blob of `size` bytes becomes part of `repository` (upload completion, mount). */
+  beforeBlobStored?(repository: string, digest: string, size: number): Promise<void>;
+  /** Before `bytes` of a blob are served from `repository`. */
+  beforeBlobServed?(repository: string, bytes: number): Promise<void>;
+  /** After a manifest was served by GET (a pull). */
+  manifestPulled?(repository: string, digest: string): void;
 }
 
 export interface RegistrySettings {
@@ -17,4 +31,6 @@ export interface RegistrySettings {
   /** Seconds after which an untouched upload session is abandoned. */
   uploadExpiry: number;
   maxPageSize: number;
+  /** Seconds a deleted image stays restorable in the trash. */
+  trashRetention: number;
 }

@@ -6,6 +6,7 @@ import { linkedDigests } from '../metadata/blobs.js';
 import * as manifests from '../metadata/manifests.js';
 import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
 import { deleteTag, upsertTag } from '../metadata/tags.js';
+import { moveManifestToTrash } from '../metadata/trash.js';
 import type { RegistryContext } from './context.js';
 
 export interface ManifestContent {
@@ -51,6 +52,11 @@ export class ManifestService {
     return { digest: row.digest, mediaType: row.media_type, content: row.content };
   }
 
+  /** Counts a pull (a GET of the manifest, not a HEAD). */
+  pulled(name: string, digest: string): void {
+    this.ctx.hooks.manifestPulled?.(name, digest);
+  }
+
   async put(name: string, referenceText: string, content: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
     assertRepositoryName(name);
     const reference = parseReference(referenceText);
@@ -64,6 +70,9 @@ export class ManifestService {
     await this.ctx.db.transaction().execute(async (trx) => {
       const repositoryId = await ensureRepository(trx, name, now);
       await assertReferencesExist(trx, repositoryId, parsed);
+      const imageSize = parsed.isIndex
+        ? await manifests.sumImageSizes(trx, repositoryId, [...new Set(parsed.manifests.map((m) => m.digest))])
+        : parsed.blobs.reduce((sum, b) => sum + b.size, 0) + layerBytesOutsideRegistry(parsed);
       await manifests.insertManifest(trx, {
         repositoryId,
         digest,
@@ -72,6 +81,7 @@ export class ManifestService {
         content,
         subjectDigest: parsed.subject?.digest ?? null,
         annotations: parsed.annotations,
+        imageSize,
         references: [
           ...parsed.blobs.map((b) => ({ digest: b.digest, kind: 'blob' as const })),
           ...parsed.manifests.map((m) => ({ digest: m.digest, kind: 'manifest' as const })),
@@ -83,17 +93,23 @@ export class ManifestService {
     return { digest, subject: parsed.subject?.digest ?? null };
   }
 
-  /** By digest: removes the manifest and its tags. By tag: removes only the tag. */
-  async delete(name: string, referenceText: string): Promise<void> {
+  /** By digest: moves the image and its tags to the trash. By tag: removes only the tag. */
+  async delete(name: string, referenceText: string, actor = 'registry API'): Promise<void> {
     assertRepositoryName(name);
     const reference = parseReadReference(name, referenceText);
     if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting manifests and tags is disabled on this registry (registry.deleteEnabled)');
     const repositoryId = await findRepositoryId(this.ctx.db, name);
+    const now = this.ctx.now();
     const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'
-      ? manifests.deleteManifest(trx, repositoryId, reference.digest)
+      ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
       : deleteTag(trx, repositoryId, reference.tag)));
     if (!deleted) throw manifestUnknown(name, referenceText);
   }
+}
+
+/** Foreign layers are part of the image's size even though their bytes live elsewhere. */
+function layerBytesOutsideRegistry(parsed: ParsedManifest): number {
+  return parsed.layers.filter((l) => !parsed.blobs.includes(l)).reduce((sum, l) => sum + l.size, 0);
 }
 
 async function assertReferencesExist(db: RegistryContext['db'], repositoryId: number, parsed: ParsedManifest): Promise<void> {

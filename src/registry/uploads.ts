@@ -177,6 +177,12 @@ export class UploadService {
       await this.discard(session.id);
       throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual}, not ${digest.value}: the upload was discarded, push the blob again`, { expected: digest.value, actual });
     }
+    try {
+      await this.ctx.hooks.beforeBlobStored?.(session.repositoryName, digest.value, size);
+    } catch (err) {
+      await this.discard(session.id);
+      throw err;
+    }
     await this.ctx.store.commitUpload(session.id, size, digest);
     const now = this.ctx.now();
     // The bytes are durable before any row makes them visible.

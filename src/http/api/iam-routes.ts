@@ -5,11 +5,25 @@ import { ROLES, type Role } from '../../iam/roles.js';
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
 
-/** IAM administration: whoami, namespaces, users, service IDs, API keys, access groups, policies, audit. */
+/** IAM administration: whoami, accounts (operator only), namespaces, users, service IDs, API keys, access groups, policies, audit. */
 export async function iamRoutes(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
   const iam = options.iam.service;
 
   app.get('/whoami', async (request) => iam.whoami(request.caller));
+
+  app.post<{ Body: { name: string; owner: { username: string; password: string } } }>('/accounts', {
+    schema: {
+      body: {
+        type: 'object', required: ['name', 'owner'], additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 100 },
+          owner: { type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string', maxLength: 100 }, password: { type: 'string', maxLength: 2000 } } },
+        },
+      },
+    },
+  }, async (request, reply) => reply.code(201).send(await iam.createAccount(request.caller, {
+    name: request.body.name, ownerUsername: request.body.owner.username, ownerPassword: request.body.owner.password,
+  })));
 
   app.get('/namespaces', async (request) => ({ namespaces: await iam.listNamespaces(request.caller) }));
   app.post<{ Body: { name: string } }>('/namespaces', {

@@ -6,6 +6,12 @@ import type { Caller } from '../../iam/iam-service.js';
 import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { readCredentials } from '../auth/credentials.js';
 import { iamRoutes } from './iam-routes.js';
+import { imageRoutes } from './image-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { RegistryError } from '../../oci/errors.js';
+import type { Registry } from '../../registry/registry.js';
+import type { QuotaService } from '../../ops/quotas.js';
+import type { RetentionService } from '../../ops/retention.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,7 +20,15 @@ declare module 'fastify' {
 }
 
 /** The management API under /api/v1: JSON in and out, problem+json errors, Basic or Bearer auth. */
-export async function apiPlugin(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
+export interface ApiOptions {
+  iam: Iam;
+  registry: Registry;
+  quotas: QuotaService;
+  retention: RetentionService;
+  publicUrl: string;
+}
+
+export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { iam } = options;
   app.decorateRequest('caller', null as unknown as Caller);
 
@@ -25,6 +39,7 @@ export async function apiPlugin(app: FastifyInstance, options: { iam: Iam }): Pr
   app.setErrorHandler(async (error: unknown, request, reply) => {
     let problem: ProblemError;
     if (error instanceof ProblemError) problem = error;
+    else if (error instanceof RegistryError) problem = problemFromRegistry(error);
     else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
       problem = new ProblemError((error as { statusCode: number }).statusCode === 404 ? 'not-found' : 'bad-request', (error as Error).message);
@@ -42,6 +57,11 @@ export async function apiPlugin(app: FastifyInstance, options: { iam: Iam }): Pr
   });
 
   await app.register(iamRoutes, { iam });
+  await app.register(imageRoutes, {
+    iam, registry: options.registry, images: options.registry.images,
+    registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),
+  });
+  await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {
@@ -63,4 +83,16 @@ async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principa
     }
     throw err;
   }
+}
+
+/** Registry errors met through the API, in the API's problem types. */
+function problemFromRegistry(error: RegistryError): ProblemError {
+  const extra = { code: error.code, ...(error.detail && typeof error.detail === 'object' ? { registryDetail: error.detail } : {}) };
+  if (error.status === 404) return new ProblemError('not-found', error.message, extra);
+  if (error.code === 'DENIED' && (error.detail as { quota?: string } | null)?.quota) return new ProblemError('quota-exceeded', error.message, extra);
+  if (error.status === 403) return new ProblemError('forbidden', error.message, extra);
+  if (error.status === 401) return new ProblemError('unauthorized', error.message, extra);
+  if (error.status === 429) return new ProblemError('too-many-requests', error.message, extra);
+  if (error.status >= 500) return new ProblemError('internal', error.message, extra);
+  return new ProblemError('bad-request', error.message, extra);
 }

@@ -20,7 +20,7 @@ async function pull({ registry, route, request, reply }: HandlerContext<BlobRout
     await reply.send();
     return;
   }
-  await reply.send(await registry.blobs.open(blob, range));
+  await reply.send(await registry.blobs.open(route.name, blob, range));
 }
 
 async function remove({ registry, route, reply }: HandlerContext<BlobRoute>): Promise<void> {

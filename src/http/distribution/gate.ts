@@ -65,12 +65,16 @@ export async function admit(request: FastifyRequest, required: RequiredAccess, o
 
   if (required.kind === 'login') {
     if (principal.kind === 'anonymous') throw challenge(request, options, scope);
+    // The catalog needs its scope in a token (registry:catalog:*), as the token spec has it.
+    if (claims && required.scope && !claims.access.some((e) => `${e.type}:${e.name}:${e.actions.join(',')}` === required.scope)) {
+      throw challenge(request, options, scope, 'insufficient_scope');
+    }
     return principal;
   }
 
   const { repository, action } = required;
   if (claims && tokenGrants(claims, repository, action)
-    && await iam.authorizer.tokenStillApplies(principal, repository, action, options.now())) {
+    && await iam.authorizer.tokenStillApplies(principal, repository, action, options.now(), tokenGrants(claims, repository, 'push'))) {
     return principal;
   }
   if (!isValidRepositoryName(repository)) {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../oci/errors.js';
+import type { Principal } from '../../iam/principal.js';
 
 /** What the request may see beyond the route it was admitted to (mount sources, catalog entries). */
 export interface Visibility {
@@ -9,6 +10,8 @@ export interface Visibility {
 
 export interface HandlerContext<R> {
   registry: Registry;
+  /** Who the request acts as (anonymous when authentication is off). */
+  principal: Principal;
   visibility: Visibility;
   route: R;
   query: URLSearchParams;

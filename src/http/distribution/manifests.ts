@@ -2,6 +2,7 @@ import { manifestTooLarge, MAX_MANIFEST_BYTES } from '../../oci/manifest.js';
 import { RegistryError } from '../../oci/errors.js';
 import { MANIFEST_MEDIA_TYPES, baseMediaType } from '../../oci/media-types.js';
 import { readBody } from './body.js';
+import { principalLabel } from '../../iam/principal.js';
 import { byMethod, v2Path, type Handler, type HandlerContext } from './handler.js';
 
 type ManifestRoute = { family: 'manifests'; name: string; reference: string };
@@ -27,6 +28,7 @@ async function pull({ registry, route, request, reply }: HandlerContext<Manifest
     .header('Content-Length', manifest.content.length)
     .header('Docker-Content-Digest', manifest.digest)
     .header('ETag', `"${manifest.digest}"`);
+  if (request.method === 'GET') registry.manifests.pulled(route.name, manifest.digest);
   await reply.send(request.method === 'HEAD' ? undefined : manifest.content);
 }
 
@@ -41,8 +43,8 @@ async function push({ registry, route, request, reply }: HandlerContext<Manifest
   await reply.send();
 }
 
-async function remove({ registry, route, reply }: HandlerContext<ManifestRoute>): Promise<void> {
-  await registry.manifests.delete(route.name, route.reference);
+async function remove({ registry, route, principal, reply }: HandlerContext<ManifestRoute>): Promise<void> {
+  await registry.manifests.delete(route.name, route.reference, principalLabel(principal));
   await reply.code(202).header('Content-Length', 0).send();
 }
 

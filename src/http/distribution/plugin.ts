@@ -8,7 +8,7 @@ import { byMethod } from './handler.js';
 import { requiredAccess } from './access.js';
 import { admit } from './gate.js';
 import type { Iam } from '../../iam/iam.js';
-import type { Principal } from '../../iam/principal.js';
+import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
 import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
@@ -58,12 +58,13 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
       throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${pathname.slice(0, 200)}`, null, { status: 404 });
     }
     let visibility = EVERYTHING;
+    let principal: Principal = ANONYMOUS;
     if (iam.enabled) {
-      const principal = await admit(request, requiredAccess(route, request.method), options);
+      principal = await admit(request, requiredAccess(route, request.method), options);
       visibility = visibilityFor(iam, principal);
     }
     const handler = FAMILIES[route.family] as Handler<DistributionRoute>;
-    await handler({ registry, visibility, route, query, request, reply });
+    await handler({ registry, principal, visibility, route, query, request, reply });
   };
 
   for (const url of ['/v2', '/v2/', '/v2/*']) {

@@ -1,0 +1,111 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ApiClient } from '../api-client.js';
+import { examples, formatOption, type OutputFormat } from '../command-kit.js';
+import { UsageError, writeJson, writeLine, type CliContext } from '../context.js';
+import { table } from '../format.js';
+
+interface RetentionPolicy {
+  keepImages: number | null;
+  removeUntagged: boolean;
+}
+
+interface RemovalReport {
+  dryRun: boolean;
+  removed: Array<{ name: string; digest: string; tags: string[] }>;
+}
+
+function keepArg(value: string): number | null {
+  if (value === 'all' || value === 'unlimited') return null;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('give a number of images of at least 1, or "all" to keep every image.');
+  return Number(value);
+}
+
+function namespacePath(ns: string): string {
+  return `/namespaces/${encodeURIComponent(ns)}`;
+}
+
+function describePolicy(ns: string, policy: RetentionPolicy): string {
+  const keep = policy.keepImages === null ? 'keeps every image' : `keeps the newest ${policy.keepImages} image${policy.keepImages === 1 ? '' : 's'} of each repository`;
+  return `Retention of ${ns}: ${keep}; untagged images are ${policy.removeUntagged ? 'removed' : 'kept'}.`;
+}
+
+function printRemoval(ctx: CliContext, report: RemovalReport, format: OutputFormat, what: string, runAgain: string): void {
+  if (format === 'json') return writeJson(ctx.stdout, report);
+  if (report.removed.length === 0) return writeLine(ctx.stdout, `No ${what} to remove.`);
+  writeLine(ctx.stdout, report.dryRun
+    ? `Would move ${report.removed.length} image${report.removed.length === 1 ? '' : 's'} to the trash (dry run, nothing changed):`
+    : `Moved ${report.removed.length} image${report.removed.length === 1 ? '' : 's'} to the trash:`);
+  ctx.stdout.write(table(['Image', 'Digest', 'Tags'], report.removed.map((r) => [r.name, r.digest, r.tags.length ? r.tags.join(', ') : '<none>'])));
+  if (report.dryRun) writeLine(ctx.stdout, `Run it for real with: ${runAgain}`);
+}
+
+/** `wharf retention get|set|run` and `wharf prune-untagged`. */
+export function registerRetentionCommands(program: Command, ctx: CliContext): void {
+  const group = examples(program.command('retention')
+    .description('per-namespace retention: keep the newest N images of each repository, optionally remove untagged ones; removed images go to the trash'),
+  'wharf retention set team-a --images 10 --remove-untagged',
+  'wharf retention run team-a --dry-run');
+
+  examples(group.command('get')
+    .description('show a namespace\'s retention policy')
+    .argument('<namespace>', 'the namespace')
+    .addOption(formatOption()),
+  'wharf retention get team-a')
+    .action(async (ns: string, opts: { format: OutputFormat }) => {
+      const policy = await ApiClient.fromStoredLogin(ctx).get<RetentionPolicy>(`${namespacePath(ns)}/retention`);
+      if (opts.format === 'json') return writeJson(ctx.stdout, policy);
+      writeLine(ctx.stdout, describePolicy(ns, policy));
+    });
+
+  examples(group.command('set')
+    .description('set a namespace\'s retention policy (it runs on a schedule; run it now with wharf retention run)')
+    .argument('<namespace>', 'the namespace')
+    .option('--images <count>', 'how many images to keep in each repository, newest first ("all" keeps every image)', keepArg)
+    .option('--remove-untagged', 'also remove images without a tag')
+    .option('--retain-untagged', 'keep images without a tag')
+    .addOption(formatOption()),
+  'wharf retention set team-a --images 10',
+  'wharf retention set team-a --images 5 --remove-untagged',
+  'wharf retention set team-a --images all --retain-untagged')
+    .action(async (ns: string, opts: { images?: number | null; removeUntagged?: boolean; retainUntagged?: boolean; format: OutputFormat }) => {
+      if (opts.removeUntagged && opts.retainUntagged) throw new UsageError('--remove-untagged and --retain-untagged contradict each other: give one');
+      if (opts.images === undefined && !opts.removeUntagged && !opts.retainUntagged) {
+        throw new UsageError('say what to set: --images <count|all>, --remove-untagged or --retain-untagged');
+      }
+      const api = ApiClient.fromStoredLogin(ctx);
+      // PUT takes the whole policy: what the command line leaves out stays as it is.
+      const current = opts.images !== undefined && (opts.removeUntagged || opts.retainUntagged)
+        ? undefined : await api.get<RetentionPolicy>(`${namespacePath(ns)}/retention`);
+      const policy: RetentionPolicy = {
+        keepImages: opts.images !== undefined ? opts.images : current!.keepImages,
+        removeUntagged: opts.removeUntagged ? true : opts.retainUntagged ? false : current!.removeUntagged,
+      };
+      const saved = await api.put<RetentionPolicy>(`${namespacePath(ns)}/retention`, policy);
+      if (opts.format === 'json') return writeJson(ctx.stdout, saved);
+      writeLine(ctx.stdout, describePolicy(ns, saved));
+    });
+
+  examples(group.command('run')
+    .description('apply a namespace\'s retention policy now; the images it removes go to the trash')
+    .argument('<namespace>', 'the namespace')
+    .option('--dry-run', 'only list what would be removed')
+    .addOption(formatOption()),
+  'wharf retention run team-a --dry-run',
+  'wharf retention run team-a')
+    .action(async (ns: string, opts: { dryRun?: boolean; format: OutputFormat }) => {
+      const report = await ApiClient.fromStoredLogin(ctx).post<RemovalReport>(`${namespacePath(ns)}/retention/run`, undefined, { dryRun: opts.dryRun === true });
+      printRemoval(ctx, report, opts.format, 'images', `wharf retention run ${ns}`);
+    });
+
+  examples(program.command('prune-untagged')
+    .description('move every untagged image of a namespace to the trash')
+    .argument('<namespace>', 'the namespace')
+    .option('--dry-run', 'only list what would be removed')
+    .addOption(formatOption()),
+  'wharf prune-untagged team-a --dry-run',
+  'wharf prune-untagged team-a')
+    .action(async (ns: string, opts: { dryRun?: boolean; format: OutputFormat }) => {
+      const report = await ApiClient.fromStoredLogin(ctx).post<RemovalReport>(`${namespacePath(ns)}/prune-untagged`, undefined, { dryRun: opts.dryRun === true });
+      printRemoval(ctx, report, opts.format, 'untagged images', `wharf prune-untagged ${ns}`);
+    });
+}

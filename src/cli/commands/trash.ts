@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { ApiClient } from '../api-client.js';
+import { examples, formatOption, type OutputFormat } from '../command-kit.js';
+import { writeJson, writeLine, type CliContext } from '../context.js';
+import { humanSize, relativeTime, shortDigest, table } from '../format.js';
+
+interface TrashItem {
+  name: string;
+  digest: string;
+  tags: string[];
+  deleted: string;
+  expires: string;
+  size: number;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+/** `wharf trash list`. */
+export function registerTrashCommands(program: Command, ctx: CliContext): void {
+  const group = examples(program.command('trash')
+    .description('images removed by digest, by retention or with their namespace; restorable until they expire'),
+  'wharf trash list',
+  'wharf image restore team-a/app@sha256:4c3f...');
+
+  examples(group.command('list')
+    .alias('ls')
+    .description('list the images in the trash and the days left to restore them')
+    .option('--restrict <namespace[/repository]>', 'only the images of this namespace or repository')
+    .addOption(formatOption())
+    .option('-q, --quiet', 'print image references only (namespace/repository@digest)')
+    .option('--no-trunc', 'print full digests'),
+  'wharf trash list',
+  'wharf trash list --restrict team-a --no-trunc',
+  'wharf trash list --format json')
+    .action(async (opts: { restrict?: string; format: OutputFormat; quiet?: boolean; trunc: boolean }) => {
+      const { items: all } = await ApiClient.fromStoredLogin(ctx).get<{ items: TrashItem[] }>('/trash');
+      const restrict = opts.restrict?.replace(/\/+$/, '');
+      const items = restrict ? all.filter((i) => i.name === restrict || i.name.startsWith(`${restrict}/`)) : all;
+      if (opts.format === 'json') return writeJson(ctx.stdout, items);
+      if (opts.quiet) return items.forEach((i) => writeLine(ctx.stdout, `${i.name}@${i.digest}`));
+      if (items.length === 0) return writeLine(ctx.stdout, 'The trash is empty.');
+      ctx.stdout.write(table(
+        ['Image', 'Digest', 'Tags', 'Deleted', 'Days until expiry', 'Size'],
+        items.map((i) => [
+          i.name, opts.trunc ? shortDigest(i.digest) : i.digest, i.tags.length ? i.tags.join(', ') : '<none>',
+          relativeTime(i.deleted, ctx.now()), String(Math.max(0, Math.ceil((Date.parse(i.expires) - ctx.now()) / DAY))), humanSize(i.size),
+        ]),
+      ));
+      writeLine(ctx.stdout);
+      writeLine(ctx.stdout, 'Restore one with: wharf image restore <image>@<digest> (use --no-trunc for full digests)');
+    });
+}

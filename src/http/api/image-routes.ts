@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import { ProblemError } from '../../errors/problem.js';
+import type { Iam } from '../../iam/iam.js';
+import type { Caller } from '../../iam/iam-service.js';
+import { principalLabel } from '../../iam/principal.js';
+import type { Action } from '../../iam/roles.js';
+import { listNamespaces } from '../../metadata/namespaces.js';
+import { parseImageReference } from '../../oci/reference.js';
+import type { Registry } from '../../registry/registry.js';
+import type { ImageService } from '../../registry/images.js';
+
+export interface ImageRouteOptions {
+  iam: Iam;
+  registry: Registry;
+  images: ImageService;
+  registryHost: (requestHost: string | undefined) => string;
+}
+
+/** Throws not-found for what the caller cannot read (another tenant's image looks like no image), forbidden for a missing write right. */
+export async function requireRepository(iam: Iam, caller: Caller, repository: string, action: Action): Promise<void> {
+  const principal = iam.service.requireAuthenticated(caller);
+  const access = await iam.authorizer.repositoryAccess(principal, repository);
+  if (!access.actions.has('pull') || access.createsNamespace) {
+    throw new ProblemError('not-found', `no image repository ${repository} in your account`);
+  }
+  if (!access.actions.has(action)) {
+    iam.audit.record({ accountId: principal.accountId, actor: principal, action: `image.${action}`, resource: `repository ${repository}`, outcome: 'deny', source: caller.source });
+    throw new ProblemError('forbidden', `${action} on ${repository} needs the ${action === 'pull' ? 'Reader' : 'Writer'} role; ask an account Manager`);
+  }
+}
+
+/** Namespaces of the caller's account it may see, optionally narrowed to one. */
+export async function visibleNamespaces(iam: Iam, caller: Caller, only?: string): Promise<string[]> {
+  const principal = iam.service.requireAuthenticated(caller);
+  const names: string[] = [];
+  for (const ns of await listNamespaces(iam.db, principal.accountId)) {
+    if (only !== undefined && ns.name !== only) continue;
+    if (await iam.authorizer.canSeeNamespace(principal, principal.accountId, ns.name)) names.push(ns.name);
+  }
+  return names;
+}
+
+const referenceParam = { type: 'object', required: ['reference'], properties: { reference: { type: 'string', minLength: 1, maxLength: 512 } } } as const;
+
+/** Images and the trash (the `ibmcloud cr image-*` and `trash-*` commands). */
+export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptions): Promise<void> {
+  const { iam, images } = options;
+
+  app.get<{ Querystring: { namespace?: string; repository?: string; tag?: string; untagged?: boolean; securityStatus?: string; limit?: number; cursor?: string } }>('/images', {
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          namespace: { type: 'string', maxLength: 100 }, repository: { type: 'string', maxLength: 255 }, tag: { type: 'string', maxLength: 128 },
+          untagged: { type: 'boolean' }, securityStatus: { type: 'string', maxLength: 40 },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, cursor: { type: 'string', pattern: '^[0-9]{1,9}$' },
+        },
+      },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const namespaces = await visibleNamespaces(iam, request.caller, q.namespace);
+    const limit = q.limit ?? 100;
+    const offset = q.cursor ? Number(q.cursor) : 0;
+    const rows = await images.list({ namespaces, repository: q.repository, tag: q.tag, untaggedOnly: q.untagged }, limit + 1, offset);
+    const principal = iam.service.requireAuthenticated(request.caller);
+    const readable = new Map<string, boolean>();
+    const host = options.registryHost(request.headers.host);
+    const visible = [];
+    for (const row of rows.slice(0, limit)) {
+      if (!readable.has(row.name)) readable.set(row.name, (await iam.authorizer.repositoryAccess(principal, row.name)).actions.has('pull'));
+      if (!readable.get(row.name)) continue;
+      const item = { ...row, repository: `${host}/${row.name}`, securityStatus: 'Not scanned' };
+      if (q.securityStatus && item.securityStatus.toLowerCase() !== q.securityStatus.toLowerCase()) continue;
+      visible.push(item);
+    }
+    return { images: visible, ...(rows.length > limit ? { next: String(offset + limit) } : {}) };
+  });
+
+  app.get<{ Params: { reference: string } }>('/images/:reference', { schema: { params: referenceParam } }, async (request) => {
+    const ref = parseImageReference(request.params.reference);
+    await requireRepository(iam, request.caller, ref.name, 'pull');
+    return images.inspect(ref);
+  });
+
+  app.post<{ Body: { source: string; target: string } }>('/images/tags', {
+    schema: { body: { type: 'object', required: ['source', 'target'], additionalProperties: false, properties: { source: { type: 'string', maxLength: 512 }, target: { type: 'string', maxLength: 512 } } } },
+  }, async (request, reply) => {
+    const source = parseImageReference(request.body.source);
+    const target = parseImageReference(request.body.target);
+    if (target.digest || !target.tag) throw new ProblemError('bad-request', 'the target must be <namespace>/<repository>:<tag>');
+    await requireRepository(iam, request.caller, source.name, 'pull');
+    if (target.name !== source.name) {
+      const principal = iam.service.requireAuthenticated(request.caller);
+      const access = await iam.authorizer.repositoryAccess(principal, target.name);
+      if (!access.actions.has('push') || access.createsNamespace) throw new ProblemError('not-found', `no namespace for ${target.name} in your account where you may push`);
+    } else {
+      await requireRepository(iam, request.caller, source.name, 'push');
+    }
+    const result = await images.tag(source, { name: target.name, tag: target.tag });
+    iam.audit.record({ accountId: iam.service.requireAuthenticated(request.caller).accountId, actor: request.caller.principal, action: 'image.tag', resource: `${target.name}:${target.tag}`, outcome: 'success', source: request.caller.source, detail: { digest: result.digest } });
+    return reply.code(201).send(result);
+  });
+
+  app.delete<{ Params: { reference: string } }>('/images/:reference', { schema: { params: referenceParam } }, async (request, reply) => {
+    const ref = parseImageReference(request.params.reference);
+    await requireRepository(iam, request.caller, ref.name, 'delete');
+    await images.remove(ref, principalLabel(request.caller.principal));
+    return reply.code(204).send();
+  });
+
+  app.get('/trash', async (request) => ({ items: await images.listTrash(await visibleNamespaces(iam, request.caller)) }));
+
+  app.post<{ Body: { image: string } }>('/trash/restore', {
+    schema: { body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } } },
+  }, async (request) => {
+    const ref = parseImageReference(request.body.image);
+    if (!ref.digest) throw new ProblemError('bad-request', 'restore needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
+    await requireRepository(iam, request.caller, ref.name, 'push');
+    return images.restore(ref.name, ref.digest);
+  });
+}

@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database>;
+
+export interface TrashRow {
+  id: number;
+  repository_name: string;
+  digest: string;
+  media_type: string;
+  content: Buffer;
+  tags: string;
+  image_size: number;
+  created_at: number;
+  deleted_at: number;
+  deleted_by: string;
+  expires_at: number;
+}
+
+/**
+ * Moves a manifest and its tags into the trash in one transaction (the caller's). The blob links stay,
+ * so a restore finds every layer where it was; garbage collection counts trashed images as live.
+ */
+export async function moveManifestToTrash(db: Db, repositoryId: number, repositoryName: string, digest: string, by: string, now: number, expiresAt: number): Promise<boolean> {
+  const manifest = await db.selectFrom('manifests').select(['id', 'media_type', 'content', 'image_size', 'created_at'])
+    .where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+  if (!manifest) return false;
+  const tags = await db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).orderBy('name').execute();
+  await db.insertInto('trash').values({
+    repository_name: repositoryName, digest, media_type: manifest.media_type, content: manifest.content,
+    tags: JSON.stringify(tags.map((t) => t.name)), image_size: Number(manifest.image_size), created_at: manifest.created_at,
+    deleted_at: now, deleted_by: by.slice(0, 200), expires_at: expiresAt,
+  }).execute();
+  await db.deleteFrom('tags').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
+  await db.deleteFrom('manifests').where('id', '=', manifest.id).execute();
+  return true;
+}
+
+/** Trashed images of repositories under the given namespaces, newest deletion first. */
+export async function listTrash(db: Db, namespaces: string[], now: number): Promise<TrashRow[]> {
+  if (namespaces.length === 0) return [];
+  return db.selectFrom('trash').selectAll()
+    .where('expires_at', '>', now)
+    .where((eb) => eb.or(namespaces.map((ns) => eb.and([eb('repository_name', '>=', `${ns}/`), eb('repository_name', '<', `${ns}0`)]))))
+    .orderBy('deleted_at', 'desc').orderBy('id', 'desc')
+    .execute() as Promise<TrashRow[]>;
+}
+
+export async function findTrashed(db: Db, repositoryName: string, digest: string, now: number): Promise<TrashRow | undefined> {
+  return db.selectFrom('trash').selectAll().where('repository_name', '=', repositoryName).where('digest', '=', digest)
+    .where('expires_at', '>', now).orderBy('deleted_at', 'desc').executeTakeFirst() as Promise<TrashRow | undefined>;
+}
+
+export async function deleteTrashed(db: Db, id: number): Promise<void> {
+  await db.deleteFrom('trash').where('id', '=', id).execute();
+}
+
+export async function purgeExpiredTrash(db: Db, now: number): Promise<number> {
+  const result = await db.deleteFrom('trash').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

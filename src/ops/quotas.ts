@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../metadata/schema.js';
+import { findNamespace } from '../metadata/namespaces.js';
+import * as quotas from '../metadata/quotas.js';
+import { namespaceOf } from '../iam/namespace-names.js';
+import { RegistryError } from '../oci/errors.js';
+
+export interface QuotaView {
+  storage: { limit: number | null; used: number };
+  pullTraffic: { limit: number | null; used: number; month: string };
+}
+
+function month(now: number): string {
+  return new Date(now).toISOString().slice(0, 7);
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+/**
+ * Per-account storage and monthly pull-traffic quotas. Enforced through the registry hooks: a push
+ * that would exceed the storage quota and a pull over the traffic quota are refused with DENIED.
+ */
+export class QuotaService {
+  constructor(private readonly db: Kysely<Database>, private readonly now: () => number) {}
+
+  async view(accountId: number): Promise<QuotaView> {
+    const quota = await quotas.findQuota(this.db, accountId);
+    const currentMonth = month(this.now());
+    return {
+      storage: { limit: quota?.storage_bytes ?? null, used: await quotas.storageUsed(this.db, accountId) },
+      pullTraffic: { limit: quota?.pull_bytes_per_month ?? null, used: await quotas.pullBytes(this.db, accountId, currentMonth), month: currentMonth },
+    };
+  }
+
+  async set(accountId: number, change: { storageBytes?: number | null; pullBytesPerMonth?: number | null }): Promise<QuotaView> {
+    const current = await quotas.findQuota(this.db, accountId);
+    await quotas.upsertQuota(
+      this.db,
+      accountId,
+      change.storageBytes !== undefined ? change.storageBytes : current?.storage_bytes ?? null,
+      change.pullBytesPerMonth !== undefined ? change.pullBytesPerMonth : current?.pull_bytes_per_month ?? null,
+    );
+    return this.view(accountId);
+  }
+
+  private async accountOf(repository: string): Promise<number | undefined> {
+    return (await findNamespace(this.db, namespaceOf(repository).namespace))?.account_id;
+  }
+
+  async beforeBlobStored(repository: string, digest: string, size: number): Promise<void> {
+    const accountId = await this.accountOf(repository);
+    if (accountId === undefined) return;
+    const quota = await quotas.findQuota(this.db, accountId);
+    if (quota?.storage_bytes == null) return;
+    if (await quotas.accountHasBlob(this.db, accountId, digest)) return;
+    const used = await quotas.storageUsed(this.db, accountId);
+    if (used + size > quota.storage_bytes) {
+      throw new RegistryError('DENIED',
+        `storage quota exceeded: the account uses ${formatBytes(used)} of its ${formatBytes(quota.storage_bytes)} storage quota and this layer needs ${formatBytes(size)} more; remove images (they go to the trash) or ask an account Manager to raise the quota`,
+        { quota: 'storage', used, limit: quota.storage_bytes, requested: size });
+    }
+  }
+
+  async beforeBlobServed(repository: string, bytes: number): Promise<void> {
+    const accountId = await this.accountOf(repository);
+    if (accountId === undefined) return;
+    const quota = await quotas.findQuota(this.db, accountId);
+    const currentMonth = month(this.now());
+    if (quota?.pull_bytes_per_month != null) {
+      const used = await quotas.pullBytes(this.db, accountId, currentMonth);
+      if (used + bytes > quota.pull_bytes_per_month) {
+        throw new RegistryError('DENIED',
+          `pull traffic quota exceeded: the account pulled ${formatBytes(used)} of its ${formatBytes(quota.pull_bytes_per_month)} for ${currentMonth} and this layer is ${formatBytes(bytes)}; wait for next month or ask an account Manager to raise the quota`,
+          { quota: 'pullTraffic', used, limit: quota.pull_bytes_per_month, requested: bytes, month: currentMonth });
+      }
+    }
+    await quotas.addPullBytes(this.db, accountId, currentMonth, bytes);
+  }
+}

@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../metadata/schema.js';
+import { imagesByRepository } from '../metadata/images.js';
+import * as retention from '../metadata/retention.js';
+import type { ImageService } from '../registry/images.js';
+
+export interface RetentionPolicy {
+  /** Newest images kept per repository; null keeps all. */
+  keepImages: number | null;
+  removeUntagged: boolean;
+}
+
+export interface RemovedImage {
+  name: string;
+  digest: string;
+  tags: string[];
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Retention per namespace: keep the newest N images of each repository, optionally remove untagged
+ * ones. Removed images go to the trash. Runs on demand (with a dry run) and once a day on a schedule.
+ */
+export class RetentionService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly images: ImageService,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  async get(namespaceId: number): Promise<RetentionPolicy> {
+    const row = await retention.findRetention(this.db, namespaceId);
+    return { keepImages: row?.keep_images ?? null, removeUntagged: row?.remove_untagged === 1 };
+  }
+
+  async set(namespaceId: number, policy: RetentionPolicy): Promise<RetentionPolicy> {
+    await retention.upsertRetention(this.db, namespaceId, policy.keepImages, policy.removeUntagged);
+    return this.get(namespaceId);
+  }
+
+  /** What the policy removes from the namespace now; with dryRun, only the list. */
+  async run(namespace: string, policy: RetentionPolicy, dryRun: boolean, actor: string): Promise<RemovedImage[]> {
+    return this.removeWhere(namespace, dryRun, actor, (image, index) =>
+      (policy.keepImages !== null && index >= policy.keepImages) || (policy.removeUntagged && image.tags.length === 0));
+  }
+
+  /** Removes the untagged images of a namespace (to the trash). */
+  async pruneUntagged(namespace: string, dryRun: boolean, actor: string): Promise<RemovedImage[]> {
+    return this.removeWhere(namespace, dryRun, actor, (image) => image.tags.length === 0);
+  }
+
+  private async removeWhere(namespace: string, dryRun: boolean, actor: string, remove: (image: { digest: string; tags: string[] }, index: number) => boolean): Promise<RemovedImage[]> {
+    const removed: RemovedImage[] = [];
+    for (const [name, list] of await imagesByRepository(this.db, namespace)) {
+      list.forEach((image, index) => {
+        if (remove(image, index)) removed.push({ name, digest: image.digest, tags: image.tags });
+      });
+    }
+    if (!dryRun) {
+      for (const image of removed) await this.images.remove({ name: image.name, digest: image.digest }, actor);
+    }
+    return removed;
+  }
+
+  /** Runs every namespace's policy whose daily run is due; one replica wins each run. */
+  async runScheduled(): Promise<void> {
+    for (const policy of await retention.listRetentionPolicies(this.db)) {
+      if (policy.keep_images === null && policy.remove_untagged !== 1) continue;
+      if (!(await retention.claimScheduledRun(this.db, policy.namespace_id, this.now(), DAY_MS))) continue;
+      try {
+        const removed = await this.run(policy.name, { keepImages: policy.keep_images, removeUntagged: policy.remove_untagged === 1 }, false, 'retention policy');
+        if (removed.length > 0) this.log.info({ namespace: policy.name, removed: removed.length }, 'retention policy moved images to the trash');
+      } catch (err) {
+        this.log.error({ err, namespace: policy.name }, 'retention run failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { text } from 'node:stream/consumers';
+import { RegistryError } from '../oci/errors.js';
+import { parseManifest, type Descriptor } from '../oci/manifest.js';
+import type { ImageReference } from '../oci/reference.js';
+import { findLinkedBlob, linkBlob } from '../metadata/blobs.js';
+import * as images from '../metadata/images.js';
+import { listReferrers } from '../metadata/manifests.js';
+import { ensureRepository } from '../metadata/repositories.js';
+import * as trash from '../metadata/trash.js';
+import { upsertTag } from '../metadata/tags.js';
+import { findRepositoryId } from '../metadata/repositories.js';
+import type { RegistryContext } from './context.js';
+import type { ManifestService } from './manifests.js';
+
+/** Image config blobs are small JSON; anything bigger is not read for inspect. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+export interface ImageListItem {
+  name: string;
+  namespace: string;
+  tag: string | null;
+  digest: string;
+  mediaType: string;
+  created: string;
+  size: number;
+  lastPulled: string | null;
+  pullCount: number;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(Number(ms)).toISOString();
+}
+
+/** The management view of images: list, inspect, tag, remove (to the trash) and restore. */
+export class ImageService {
+  constructor(private readonly ctx: RegistryContext, private readonly manifests: ManifestService) {}
+
+  async list(filter: images.ImageFilter, limit: number, offset: number): Promise<ImageListItem[]> {
+    const rows = await images.listImages(this.ctx.db, filter, limit, offset);
+    return rows.map((r) => ({
+      name: r.repository, namespace: r.repository.split('/')[0]!, tag: r.tag, digest: r.digest, mediaType: r.media_type,
+      created: iso(r.created_at)!, size: Number(r.image_size), lastPulled: iso(r.last_pulled_at), pullCount: Number(r.pull_count),
+    }));
+  }
+
+  async inspect(ref: ImageReference) {
+    const manifest = await this.manifests.get(ref.name, ref.digest ?? ref.tag!);
+    const parsed = parseManifest(manifest.content, manifest.mediaType);
+    const stats = await images.manifestStats(this.ctx.db, ref.name, manifest.digest);
+    let config: Record<string, unknown> | null = null;
+    if (parsed.config && parsed.config.size <= MAX_CONFIG_BYTES && /json/.test(parsed.config.mediaType)) {
+      const blob = await findLinkedBlob(this.ctx.db, ref.name, parsed.config.digest);
+      if (blob) {
+        try {
+          config = JSON.parse(await text(await this.ctx.store.read(blob.digest))) as Record<string, unknown>;
+        } catch {
+          config = null;
+        }
+      }
+    }
+    const inner = (config?.config ?? {}) as { Labels?: Record<string, string> };
+    const referrers = await listReferrers(this.ctx.db, ref.name, manifest.digest);
+    return {
+      name: ref.name,
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      created: iso(stats?.created_at ?? null),
+      size: Number(stats?.image_size ?? 0),
+      pullCount: Number(stats?.pull_count ?? 0),
+      lastPulled: iso(stats?.last_pulled_at ?? null),
+      tags: await images.tagsOf(this.ctx.db, ref.name, manifest.digest),
+      config,
+      os: typeof config?.os === 'string' ? config.os : null,
+      architecture: typeof config?.architecture === 'string' ? config.architecture : null,
+      layers: (parsed.isIndex ? [] : parsed.layers).map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })),
+      history: Array.isArray(config?.history) ? config.history : [],
+      platforms: parsed.manifests.map((m: Descriptor) => ({ digest: m.digest, mediaType: m.mediaType, size: m.size, ...(m.platform ?? {}) })),
+      labels: inner.Labels ?? {},
+      annotations: parsed.annotations ?? {},
+      referrers: referrers.map((r) => ({ digest: r.digest, mediaType: r.media_type, artifactType: r.artifact_type, size: Number(r.size) })),
+    };
+  }
+
+  /**
+   * Gives an existing image another tag, in its own repository or another one (same registry): the
+   * blobs are linked, platform manifests copied, then the manifest is stored under the new tag.
+   */
+  async tag(source: ImageReference, target: { name: string; tag: string }): Promise<{ name: string; tag: string; digest: string }> {
+    const manifest = await this.manifests.get(source.name, source.digest ?? source.tag!);
+    if (source.name !== target.name) await this.copyInto(source.name, target.name, manifest.digest);
+    await this.manifests.put(target.name, target.tag, manifest.content, manifest.mediaType);
+    return { name: target.name, tag: target.tag, digest: manifest.digest };
+  }
+
+  private async copyInto(from: string, to: string, digest: string): Promise<void> {
+    const manifest = await this.manifests.get(from, digest);
+    const parsed = parseManifest(manifest.content, manifest.mediaType);
+    const now = this.ctx.now();
+    const repositoryId = await ensureRepository(this.ctx.db, to, now);
+    for (const blob of parsed.blobs) {
+      if (!(await findLinkedBlob(this.ctx.db, from, blob.digest))) continue;
+      await this.ctx.hooks.beforeBlobStored?.(to, blob.digest, blob.size);
+      await linkBlob(this.ctx.db, repositoryId, blob.digest, now);
+    }
+    for (const child of parsed.manifests) {
+      await this.copyInto(from, to, child.digest);
+      const childManifest = await this.manifests.get(from, child.digest);
+      await this.manifests.put(to, child.digest, childManifest.content, childManifest.mediaType);
+    }
+  }
+
+  /** By tag: untags. By digest: moves the image and all its tags to the trash. */
+  async remove(ref: ImageReference, actor: string): Promise<void> {
+    await this.manifests.delete(ref.name, ref.digest ?? ref.tag!, actor);
+  }
+
+  async listTrash(namespaces: string[]) {
+    const rows = await trash.listTrash(this.ctx.db, namespaces, this.ctx.now());
+    return rows.map((r) => ({
+      name: r.repository_name, digest: r.digest, tags: JSON.parse(r.tags) as string[], size: Number(r.image_size),
+      deleted: iso(r.deleted_at), deletedBy: r.deleted_by, expires: iso(r.expires_at),
+    }));
+  }
+
+  /** Puts a trashed image back with the tags it had; a tag taken meanwhile by another image is left there. */
+  async restore(name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
+    const row = await trash.findTrashed(this.ctx.db, name, digest, this.ctx.now());
+    if (!row) throw new RegistryError('MANIFEST_UNKNOWN', `no image ${name}@${digest} in the trash (restorable images: wharf trash list)`, null);
+    await this.manifests.put(name, digest, row.content, row.media_type);
+    const repositoryId = (await findRepositoryId(this.ctx.db, name))!;
+    const restored: string[] = [];
+    const skipped: string[] = [];
+    for (const tag of JSON.parse(row.tags) as string[]) {
+      const current = await this.manifests.get(name, tag).catch(() => undefined);
+      if (current && current.digest !== digest) {
+        skipped.push(tag);
+        continue;
+      }
+      await upsertTag(this.ctx.db, repositoryId, tag, digest, this.ctx.now());
+      restored.push(tag);
+    }
+    await trash.deleteTrashed(this.ctx.db, row.id);
+    return { name, digest, tags: restored, skippedTags: skipped };
+  }
+
+  async purgeExpiredTrash(): Promise<number> {
+    return trash.purgeExpiredTrash(this.ctx.db, this.ctx.now());
+  }
+}
