@@ -5,6 +5,7 @@ import type { Iam } from '../../iam/iam.js';
 import type { Caller } from '../../iam/iam-service.js';
 import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { readCredentials } from '../auth/credentials.js';
+import swagger from '@fastify/swagger';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
@@ -33,6 +34,10 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   app.decorateRequest('caller', null as unknown as Caller);
 
   app.addHook('onRequest', async (request) => {
+    if (request.url === '/api/v1/openapi.json') {
+      request.caller = { principal: ANONYMOUS, source: request.ip };
+      return;
+    }
     request.caller = { principal: await authenticate(request, iam), source: request.ip };
   });
 
@@ -55,6 +60,22 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   app.setNotFoundHandler(async (request) => {
     throw new ProblemError('not-found', `no API route ${request.method} ${request.url.split('?')[0]}`);
   });
+
+  // Registered first in this scope, so it sees exactly the API's routes and their schemas.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention and IAM of a Wharf registry. Errors are application/problem+json.' },
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic', description: 'username and password, or iamapikey and an API key' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a token from /auth/token' },
+        },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(iamRoutes, { iam });
   await app.register(imageRoutes, {
