@@ -1,7 +1,8 @@
 /** Terminal output: tables, sizes, relative times and short digests, as `ibmcloud cr` and docker print them. */
 
-/** Columns separated by three spaces, padded to the widest cell; no trailing spaces. */
-export function table(headers: string[], rows: string[][]): string {
+/** Columns separated by three spaces, padded to the widest cell; an empty cell shows "-"; no trailing spaces. */
+export function table(headers: string[], body: string[][]): string {
+  const rows = body.map((r) => r.map((c) => c || '-'));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
   return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join('');

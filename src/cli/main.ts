@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config/load.js';
 import { examples } from './command-kit.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
@@ -72,6 +70,9 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
 }
 
 async function serve(configFile: string | undefined): Promise<number> {
+  // Loaded here, so the client commands start without the configuration schema, the logger and the server.
+  const { ConfigError, loadConfig } = await import('../config/load.js');
+  const { pino } = await import('pino');
   let config;
   try {
     config = loadConfig({ file: configFile });
@@ -83,7 +84,6 @@ async function serve(configFile: string | undefined): Promise<number> {
     throw err;
   }
   const logger = pino({ level: config.log.level });
-  // Loaded here, so the client commands start without loading the server, its database drivers and fastify.
   const { startServer } = await import('../server.js');
   const server = await startServer(config, logger);
   logger.info({

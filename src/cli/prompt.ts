@@ -19,8 +19,9 @@ export async function promptSecret(ctx: CliContext, prompt: string, stdinOption:
   if (!stdin.isTTY || !stdin.setRawMode) {
     throw new UsageError(`no terminal to ask for the ${prompt.toLowerCase().replace(/:\s*$/, '')}: pass it on standard input with ${stdinOption}`);
   }
-  ctx.stderr.write(prompt);
+  // Echo off before the prompt shows, so nothing typed in answer to it is echoed.
   stdin.setRawMode(true);
+  ctx.stderr.write(prompt);
   stdin.resume();
   try {
     return await new Promise<string>((resolve, reject) => {

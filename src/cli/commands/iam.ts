@@ -7,6 +7,7 @@ import { registerPrincipalCommands } from './iam-principals.js';
 /** `wharf iam …`: users, service IDs, API keys, access groups, policies. */
 export function registerIamCommands(program: Command, ctx: CliContext): void {
   const iam = examples(program.command('iam')
+    .summary('users, service IDs, API keys, access groups, policies')
     .description('identity and access: users, service IDs, API keys, access groups and policies'),
   'wharf iam user create alice',
   'wharf iam policy create user:alice --role Writer --namespace team-a',

@@ -63,6 +63,7 @@ function listFilters(command: Command): Command {
 export function registerImageCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('image')
     .alias('images')
+    .summary('list, inspect, tag, remove and restore images')
     .description('list, inspect, tag and remove the images of your account'),
   'wharf image list',
   'wharf image tag team-a/app:1.0 team-a/app:stable',

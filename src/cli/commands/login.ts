@@ -24,6 +24,7 @@ interface Whoami {
 /** `wharf login`, `wharf logout`, `wharf whoami`. */
 export function registerLoginCommands(program: Command, ctx: CliContext): void {
   examples(program.command('login')
+    .summary('log in to a registry')
     .description(`log in to a registry and store the login in ~/.wharf/config.json (default ${DEFAULT_URL}, or the registry of the last login)`)
     .argument('[registry-url]', 'the registry, e.g. http://localhost:5000 or registry.example.com')
     .option('-u, --username <username>', 'the user to log in as (asked for when omitted on a terminal)')
@@ -64,6 +65,7 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
     });
 
   examples(program.command('logout')
+    .summary('forget the stored login')
     .description('forget the stored login (removes ~/.wharf/config.json)'),
   'wharf logout')
     .action(() => {
@@ -73,6 +75,7 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
     });
 
   examples(program.command('whoami')
+    .summary('show who you are logged in as')
     .description('show who you are logged in as, in which account, with which role')
     .addOption(formatOption()),
   'wharf whoami',

@@ -16,6 +16,7 @@ interface Namespace {
 export function registerNamespaceCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('namespace')
     .alias('ns')
+    .summary('add, list and remove namespaces')
     .description('manage the namespaces of your account (the first component of every repository name)'),
   'wharf namespace add team-a',
   'wharf namespace list',

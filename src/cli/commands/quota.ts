@@ -28,6 +28,7 @@ function printQuota(ctx: CliContext, quota: Quota, format: OutputFormat): void {
 /** `wharf quota get|set`. */
 export function registerQuotaCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('quota')
+    .summary('show and set storage and pull-traffic quotas')
     .description('your account\'s storage and monthly pull-traffic quotas and their usage'),
   'wharf quota get',
   'wharf quota set --storage 2GB --traffic 10GB');

@@ -42,6 +42,7 @@ function printRemoval(ctx: CliContext, report: RemovalReport, format: OutputForm
 /** `wharf retention get|set|run` and `wharf prune-untagged`. */
 export function registerRetentionCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('retention')
+    .summary('keep the newest images of each repository, remove the rest')
     .description('per-namespace retention: keep the newest N images of each repository, optionally remove untagged ones; removed images go to the trash'),
   'wharf retention set team-a --images 10 --remove-untagged',
   'wharf retention run team-a --dry-run');
@@ -98,6 +99,7 @@ export function registerRetentionCommands(program: Command, ctx: CliContext): vo
     });
 
   examples(program.command('prune-untagged')
+    .summary('remove the untagged images of a namespace')
     .description('move every untagged image of a namespace to the trash')
     .argument('<namespace>', 'the namespace')
     .option('--dry-run', 'only list what would be removed')

@@ -18,6 +18,7 @@ const DAY = 24 * 3600 * 1000;
 /** `wharf trash list`. */
 export function registerTrashCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('trash')
+    .summary('list removed images that can still be restored')
     .description('images removed by digest, by retention or with their namespace; restorable until they expire'),
   'wharf trash list',
   'wharf image restore team-a/app@sha256:4c3f...');
