@@ -4,7 +4,8 @@
  * (Debian's docker-registry, filesystem storage, a temporary YAML config).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,7 +63,7 @@ function collectStderr(child: ChildProcess): () => string {
   return () => text;
 }
 
-function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
+function stopper(child: ChildProcess, cleanup: () => Promise<void>): () => Promise<void> {
   return async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -71,13 +72,13 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
       await exited;
       clearTimeout(timer);
     }
-    cleanup();
+    await cleanup();
   };
 }
 
 type BlobFile = (digest: string) => string;
 
-async function launch(target: TargetName, command: string, args: string[], env: NodeJS.ProcessEnv, port: number, cleanup: () => void, blobFile: BlobFile, helperPid?: number): Promise<RunningServer> {
+async function launch(target: TargetName, command: string, args: string[], env: NodeJS.ProcessEnv, port: number, cleanup: () => Promise<void>, blobFile: BlobFile, helperPid?: number): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -114,7 +115,7 @@ export async function startWharf(options: { databaseUrl?: string } = {}): Promis
   const nodeArgs = (process.env.BENCH_WHARF_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const helperPid = options.databaseUrl ? findPostmaster(Number(new URL(options.databaseUrl).port)) : undefined;
   return launch(options.databaseUrl ? 'wharf-pg' : 'wharf', process.execPath, [...nodeArgs, path.join(ROOT, 'bin/wharf.js'), 'serve'], env, port,
-    () => rmSync(dataDir, { recursive: true, force: true }),
+    () => rm(dataDir, { recursive: true, force: true }),
     (digest) => { const [alg, hex] = digest.split(':') as [string, string]; return path.join(dataDir, 'blobs', alg, hex.slice(0, 2), hex); },
     helperPid);
 }
@@ -144,7 +145,7 @@ export async function startDistribution(): Promise<RunningServer> {
     '  maxentries: 100000',
     '',
   ].join('\n'));
-  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], cleanEnv({}), port, () => rmSync(dir, { recursive: true, force: true }),
+  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], cleanEnv({}), port, () => rm(dir, { recursive: true, force: true }),
     (digest) => { const [alg, hex] = digest.split(':') as [string, string]; return path.join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', alg, hex.slice(0, 2), hex, 'data'); });
 }
 
@@ -197,5 +198,5 @@ export async function coldStart(target: TargetName, postgres: Postgres | undefin
 export async function startEmptyNodeServer(): Promise<RunningServer> {
   const port = await freePort();
   const script = `require('node:http').createServer({ keepAliveTimeout: 72000 }, (req, res) => { req.resume(); res.writeHead(200, { 'content-type': 'application/json', 'content-length': 2 }); res.end('{}'); }).listen(${port}, '127.0.0.1');`;
-  return launch('wharf', process.execPath, ['-e', script], cleanEnv({}), port, () => {}, () => '');
+  return launch('wharf', process.execPath, ['-e', script], cleanEnv({}), port, async () => {}, () => '');
 }
