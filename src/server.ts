@@ -9,6 +9,10 @@ import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
+import { JobRunner } from './jobs/runner.js';
+import { VulnDb } from './scanner/vulndb.js';
+import { ExemptionService } from './scanner/exemptions.js';
+import { ScanService } from './scanner/scan-service.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 
 function printGeneratedPassword(username: string, password: string): void {
@@ -22,6 +26,9 @@ export interface WharfServer {
   quotas: QuotaService;
   retention: RetentionService;
   pullStats: PullStats;
+  jobs: JobRunner;
+  scanner: ScanService;
+  vulndb: VulnDb;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one). */
   url: string;
@@ -46,6 +53,10 @@ export async function startServer(
   const now = () => Date.now();
   const quotas = new QuotaService(metadata.db, now);
   const pullStats = new PullStats(metadata.db, logger, now);
+  const jobs = new JobRunner(metadata.db, logger, now, { concurrency: config.scanner.concurrency, leaseMs: 15 * 60_000, pollMs: config.scanner.pollInterval * 1000, maxAttempts: 5 });
+  const vulndb = new VulnDb(metadata.db, now);
+  const exemptions = new ExemptionService(metadata.db, now);
+  const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
   const registry = new Registry({
     db: metadata.db,
     store,
@@ -61,10 +72,14 @@ export async function startServer(
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
       beforeBlobServed: (repository, bytes) => quotas.beforeBlobServed(repository, bytes),
       manifestPulled: (repository, digest) => pullStats.record(repository, digest),
+      manifestPushed: async (_repository, digest) => {
+        if (!config.scanner.enabled) return;
+        await scanner.enqueue(digest).catch((err: unknown) => logger.error({ err, digest }, 'could not queue a scan'));
+      },
     },
   });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
-  const iam = new Iam(metadata.db, config.auth, logger, now);
+  const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
   const bootstrap = await bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now());
   if (bootstrap.created) {
@@ -73,7 +88,7 @@ export async function startServer(
     if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
-  const app = await buildApp({ registry, iam, quotas, retention, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
+  const app = await buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -109,6 +124,7 @@ export async function startServer(
   const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
   maintenanceTimer.unref();
   pullStats.start();
+  if (config.scanner.enabled) jobs.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,6 +134,9 @@ export async function startServer(
     quotas,
     retention,
     pullStats,
+    jobs,
+    scanner,
+    vulndb,
     metadata,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {
@@ -125,6 +144,7 @@ export async function startServer(
         clearInterval(purgeTimer);
         clearInterval(maintenanceTimer);
         await app.close();
+        await jobs.stop();
         await pullStats.stop();
         await metadata.close();
       })();

@@ -8,6 +8,8 @@ import { registerNamespaceCommands } from './commands/namespace.js';
 import { registerQuotaCommands } from './commands/quota.js';
 import { registerRetentionCommands } from './commands/retention.js';
 import { registerTrashCommands } from './commands/trash.js';
+import { registerScannerCommands } from './commands/scanner.js';
+import { registerVulnDbCommands } from './commands/vulndb.js';
 import { CliError, contextFromProcess, type CliContext } from './context.js';
 
 function packageVersion(): string {
@@ -54,6 +56,8 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerIamCommands(program, ctx);
+  registerScannerCommands(program, ctx);
+  registerVulnDbCommands(program, ctx);
   hintHelp(program, 'wharf');
 
   try {

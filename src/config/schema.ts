@@ -75,6 +75,14 @@ export const configSections = {
     /** Account Managers pushing to a namespace nobody owns create it in their account. */
     autoCreateNamespaces: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   }),
+  scanner: z.strictObject({
+    /** Scan every pushed image in the background (Vulnerability Advisor). */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** Scans run at once by one process. */
+    concurrency: z.coerce.number().int().min(1).max(64).default(1),
+    /** How often queued background jobs are looked for. */
+    pollInterval: duration.prefault('2s'),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -86,6 +94,7 @@ export const configSchema = z.strictObject({
   database: configSections.database.prefault({}),
   registry: configSections.registry.prefault({}),
   auth: configSections.auth.prefault({}),
+  scanner: configSections.scanner.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.database.engine === 'postgres' && !config.database.url) {

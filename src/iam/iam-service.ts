@@ -5,7 +5,7 @@ import { findAccount } from '../metadata/accounts.js';
 import { createAccount } from './accounts.js';
 import * as apiKeys from '../metadata/api-keys.js';
 import * as namespaces from '../metadata/namespaces.js';
-import { countImagesUnder, deleteRepositoriesUnder } from '../metadata/namespace-repositories.js';
+import { countImagesUnder, removeRepositoriesUnder } from '../metadata/namespace-repositories.js';
 import * as policies from '../metadata/policies.js';
 import * as principals from '../metadata/principals.js';
 import { revokeRefreshTokensOf, revokeRefreshTokensOfKey } from '../metadata/tokens.js';
@@ -40,7 +40,8 @@ export class IamService {
     private readonly authenticator: Authenticator,
     private readonly audit: AuditLog,
     private readonly now: () => number,
-    private readonly options: { defaultAccount: string },
+    /** trashRetentionMs: how long images of a namespace removed with force stay in the trash. */
+    private readonly options: { defaultAccount: string; trashRetentionMs: number },
   ) {}
 
   requireAuthenticated(caller: Caller): AuthenticatedPrincipal {
@@ -127,10 +128,11 @@ export class IamService {
     const row = await this.ownNamespace(principal, name);
     const images = await countImagesUnder(this.db, name);
     if (images > 0 && !force) {
-      throw new ProblemError('conflict', `namespace ${name} holds ${images} image(s): remove them first, or remove the namespace with force`, { imageCount: images });
+      throw new ProblemError('conflict', `namespace ${name} holds ${images} image(s): remove them first, or remove the namespace with force (its images go to the trash)`, { imageCount: images });
     }
+    const now = this.now();
     await this.db.transaction().execute(async (trx) => {
-      await deleteRepositoriesUnder(trx, name);
+      await removeRepositoriesUnder(trx, name, { by: principalLabel(principal), now, expiresAt: now + this.options.trashRetentionMs });
       await policies.deleteNamespacePolicies(trx, principal.accountId, name);
       await namespaces.deleteNamespace(trx, row.id);
     });

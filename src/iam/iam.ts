@@ -18,13 +18,13 @@ export class Iam {
   readonly service: IamService;
   readonly enabled: boolean;
 
-  constructor(readonly db: Kysely<Database>, config: WharfConfig['auth'], log: Logger, now: () => number) {
+  constructor(readonly db: Kysely<Database>, config: WharfConfig['auth'], log: Logger, now: () => number, trashRetentionSeconds = 30 * 86400) {
     this.enabled = config.enabled;
     this.audit = new AuditLog(db, log, now);
     this.tokens = new TokenService(db, { service: config.service, tokenTtl: config.tokenTtl, refreshTokenTtl: config.refreshTokenTtl }, now);
     this.authorizer = new Authorizer(db, { autoCreateNamespaces: config.autoCreateNamespaces });
     this.authenticator = new Authenticator(db, this.tokens, new LoginLimiter(config.maxFailedLogins, config.loginWindow * 1000, now), this.audit, now);
-    this.service = new IamService(db, this.authorizer, this.authenticator, this.audit, now, { defaultAccount: config.defaultAccount });
+    this.service = new IamService(db, this.authorizer, this.authenticator, this.audit, now, { defaultAccount: config.defaultAccount, trashRetentionMs: trashRetentionSeconds * 1000 });
   }
 
   async init(): Promise<void> {

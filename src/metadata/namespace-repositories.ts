@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { moveManifestToTrash } from './trash.js';
 
 type Db = Kysely<Database>;
 
@@ -20,9 +21,20 @@ export async function countImagesUnder(db: Db, namespace: string): Promise<numbe
   return Number(row.n);
 }
 
-export async function deleteRepositoriesUnder(db: Db, namespace: string): Promise<void> {
-  const ids = await repositoriesUnder(db, namespace).select('id').execute();
-  for (const { id } of ids) {
+/** Removes the namespace's repositories; their images go to the trash first (restorable if the namespace comes back). */
+export async function removeRepositoriesUnder(db: Db, namespace: string, trash: { by: string; now: number; expiresAt: number }): Promise<void> {
+  const repositories = await repositoriesUnder(db, namespace).select(['id', 'name']).execute();
+  for (const { id, name } of repositories) {
+    for (;;) {
+      // Top-level first: trashing an index takes its platforms along.
+      const next = await db.selectFrom('manifests as m').select('m.digest').where('m.repository_id', '=', id)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('manifest_references as mr').innerJoin('manifests as p', 'p.id', 'mr.manifest_id')
+          .select('mr.digest').whereRef('mr.digest', '=', 'm.digest').where('p.repository_id', '=', id).where('mr.kind', '=', 'manifest'))))
+        .limit(1).executeTakeFirst()
+        ?? await db.selectFrom('manifests').select('digest').where('repository_id', '=', id).limit(1).executeTakeFirst();
+      if (!next) break;
+      await moveManifestToTrash(db, id, name, next.digest, trash.by, trash.now, trash.expiresAt);
+    }
     await db.deleteFrom('tags').where('repository_id', '=', id).execute();
     await db.deleteFrom('manifests').where('repository_id', '=', id).execute();
     await db.deleteFrom('repository_blobs').where('repository_id', '=', id).execute();

@@ -27,6 +27,12 @@ export interface Database {
   account_quotas: AccountQuotaTable;
   account_pull_usage: AccountPullUsageTable;
   namespace_retention: NamespaceRetentionTable;
+  jobs: JobTable;
+  advisories: AdvisoryTable;
+  advisory_packages: AdvisoryPackageTable;
+  vulndb_imports: VulndbImportTable;
+  scan_results: ScanResultTable;
+  exemptions: ExemptionTable;
 }
 
 export interface RepositoryTable {
@@ -211,6 +217,8 @@ export interface AuditEventTable {
 /** A deleted image, restorable until it expires. The manifest bytes and its tags are kept here. */
 export interface TrashTable {
   id: Generated<number>;
+  /** The account that owned the namespace when the image was deleted; only it may see or restore the image. */
+  account_id: number | null;
   repository_name: string;
   digest: string;
   media_type: string;
@@ -242,4 +250,75 @@ export interface NamespaceRetentionTable {
   keep_images: number | null;
   remove_untagged: number;
   last_run_at: number | null;
+}
+
+export type JobState = 'pending' | 'failed';
+
+/** Durable background work. A job is leased while it runs; an expired lease makes it runnable again. */
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  /** At most one pending job per key (e.g. one scan per digest). */
+  dedupe_key: string | null;
+  payload: string;
+  state: JobState;
+  attempts: number;
+  run_after: number;
+  lease_until: number | null;
+  leased_by: string | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+/** An OSV record as imported. */
+export interface AdvisoryTable {
+  id: string;
+  modified: string;
+  record: string;
+}
+
+/** Which (ecosystem, package) an advisory concerns: the index scans look advisories up by. */
+export interface AdvisoryPackageTable {
+  advisory_id: string;
+  ecosystem: string;
+  name: string;
+}
+
+export interface VulndbImportTable {
+  id: Generated<number>;
+  imported_at: number;
+  source: string;
+  records: number;
+  changed: number;
+  /** Newest `modified` among all advisories after the import: the date of the data. */
+  data_date: string | null;
+}
+
+export type ScanState = 'scanning' | 'done' | 'unsupported' | 'failed';
+
+/** The scan of one image manifest, by digest (content-addressed, so shared by every repository holding it). */
+export interface ScanResultTable {
+  digest: string;
+  state: ScanState;
+  /** JSON ScanReport when done. */
+  report: string | null;
+  error: string | null;
+  scanned_at: number | null;
+  vulndb_import_id: number | null;
+}
+
+export type ExemptionScope = 'account' | 'namespace' | 'repository' | 'image';
+
+export interface ExemptionTable {
+  id: Generated<number>;
+  account_id: number;
+  /** An advisory ID (or alias such as a CVE) or a configuration check ID. */
+  issue_id: string;
+  scope: ExemptionScope;
+  namespace: string | null;
+  repository: string | null;
+  digest: string | null;
+  reason: string;
+  created_by: string;
+  created_at: number;
 }

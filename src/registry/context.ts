@@ -22,6 +22,11 @@ export interface RegistryHooks {
   beforeBlobStored?(repository: string, digest: string, size: number): Promise<void>;
   /** Before `bytes` of a blob are served from `repository`. */
   beforeBlobServed?(repository: string, bytes: number): Promise<void>;
+  /**
+   * After a manifest was stored (push, tag, restore), before the client hears of it: the scanner records
+   * its job durably here, so an acknowledged push is never left unscanned by a crash. Must not throw.
+   */
+  manifestPushed?(repository: string, digest: string, mediaType: string): Promise<void>;
   /** After a manifest was served by GET (a pull). */
   manifestPulled?(repository: string, digest: string): void;
 }

@@ -114,18 +114,25 @@ export class ImageService {
     await this.manifests.delete(ref.name, ref.digest ?? ref.tag!, actor);
   }
 
-  async listTrash(namespaces: string[]) {
-    const rows = await trash.listTrash(this.ctx.db, namespaces, this.ctx.now());
+  async listTrash(accountId: number, namespaces: string[]) {
+    const rows = await trash.listTrash(this.ctx.db, accountId, namespaces, this.ctx.now());
     return rows.map((r) => ({
       name: r.repository_name, digest: r.digest, tags: JSON.parse(r.tags) as string[], size: Number(r.image_size),
       deleted: iso(r.deleted_at), deletedBy: r.deleted_by, expires: iso(r.expires_at),
     }));
   }
 
-  /** Puts a trashed image back with the tags it had; a tag taken meanwhile by another image is left there. */
-  async restore(name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
-    const row = await trash.findTrashed(this.ctx.db, name, digest, this.ctx.now());
+  /**
+   * Puts a trashed image of the account back with the tags it had (an index with its platforms);
+   * a tag taken meanwhile by another image is left there.
+   */
+  async restore(accountId: number, name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
+    const row = await trash.findTrashed(this.ctx.db, accountId, name, digest, this.ctx.now());
     if (!row) throw new RegistryError('MANIFEST_UNKNOWN', `no image ${name}@${digest} in the trash (restorable images: wharf trash list)`, null);
+    for (const child of parseManifest(row.content, row.media_type).manifests) {
+      const present = await this.manifests.get(name, child.digest).then(() => true, () => false);
+      if (!present && await trash.findTrashed(this.ctx.db, accountId, name, child.digest, this.ctx.now())) await this.restore(accountId, name, child.digest);
+    }
     await this.manifests.put(name, digest, row.content, row.media_type);
     const repositoryId = (await findRepositoryId(this.ctx.db, name))!;
     const restored: string[] = [];

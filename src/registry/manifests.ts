@@ -35,7 +35,8 @@ function parseReadReference(name: string, reference: string): Reference {
 }
 
 function manifestUnknown(name: string, reference: string): RegistryError {
-  return new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${name}`, { name, reference });
+  const what = reference.includes(':') ? 'manifest' : 'tag';
+  return new RegistryError('MANIFEST_UNKNOWN', `${what} ${reference} is not in repository ${name}`, { name, reference });
 }
 
 /** Push, pull and delete of manifests and tags. */
@@ -90,6 +91,7 @@ export class ManifestService {
       });
       if (reference.kind === 'tag') await upsertTag(trx, repositoryId, reference.tag, digest, now);
     });
+    await this.ctx.hooks.manifestPushed?.(name, digest, parsed.mediaType);
     return { digest, subject: parsed.subject?.digest ?? null };
   }
 

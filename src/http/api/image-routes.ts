@@ -8,11 +8,13 @@ import { listNamespaces } from '../../metadata/namespaces.js';
 import { parseImageReference } from '../../oci/reference.js';
 import type { Registry } from '../../registry/registry.js';
 import type { ImageService } from '../../registry/images.js';
+import type { ScanService } from '../../scanner/scan-service.js';
 
 export interface ImageRouteOptions {
   iam: Iam;
   registry: Registry;
   images: ImageService;
+  scanner: ScanService;
   registryHost: (requestHost: string | undefined) => string;
 }
 
@@ -67,10 +69,14 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     const readable = new Map<string, boolean>();
     const host = options.registryHost(request.headers.host);
     const visible = [];
+    const page = [];
     for (const row of rows.slice(0, limit)) {
       if (!readable.has(row.name)) readable.set(row.name, (await iam.authorizer.repositoryAccess(principal, row.name)).actions.has('pull'));
-      if (!readable.get(row.name)) continue;
-      const item = { ...row, repository: `${host}/${row.name}`, securityStatus: 'Not scanned' };
+      if (readable.get(row.name)) page.push(row);
+    }
+    const statuses = await options.scanner.statuses(page, principal.accountId);
+    for (const row of page) {
+      const item = { ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned' };
       if (q.securityStatus && item.securityStatus.toLowerCase() !== q.securityStatus.toLowerCase()) continue;
       visible.push(item);
     }
@@ -109,7 +115,9 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     return reply.code(204).send();
   });
 
-  app.get('/trash', async (request) => ({ items: await images.listTrash(await visibleNamespaces(iam, request.caller)) }));
+  app.get('/trash', async (request) => ({
+    items: await images.listTrash(iam.service.requireAuthenticated(request.caller).accountId, await visibleNamespaces(iam, request.caller)),
+  }));
 
   app.post<{ Body: { image: string } }>('/trash/restore', {
     schema: { body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } } },
@@ -117,6 +125,6 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     const ref = parseImageReference(request.body.image);
     if (!ref.digest) throw new ProblemError('bad-request', 'restore needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
     await requireRepository(iam, request.caller, ref.name, 'push');
-    return images.restore(ref.name, ref.digest);
+    return images.restore(iam.service.requireAuthenticated(request.caller).accountId, ref.name, ref.digest);
   });
 }

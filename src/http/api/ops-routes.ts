@@ -62,7 +62,8 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     },
   }, async (request) => {
     const row = await namespaceWithRole(request.caller, request.params.name, 'manager');
-    const policy = await retention.set(row.id, { keepImages: request.body.keepImages, removeUntagged: request.body.removeUntagged ?? false });
+    const current = await retention.get(row.id);
+    const policy = await retention.set(row.id, { keepImages: request.body.keepImages, removeUntagged: request.body.removeUntagged ?? current.removeUntagged });
     iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'retention.set', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { ...policy } });
     return { namespace: row.name, ...policy };
   });

@@ -9,6 +9,10 @@ import swagger from '@fastify/swagger';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import { scannerRoutes } from './scanner-routes.js';
+import type { ScanService } from '../../scanner/scan-service.js';
+import type { ExemptionService } from '../../scanner/exemptions.js';
+import type { VulnDb } from '../../scanner/vulndb.js';
 import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { QuotaService } from '../../ops/quotas.js';
@@ -26,6 +30,9 @@ export interface ApiOptions {
   registry: Registry;
   quotas: QuotaService;
   retention: RetentionService;
+  scanner: ScanService;
+  exemptions: ExemptionService;
+  vulndb: VulnDb;
   publicUrl: string;
 }
 
@@ -79,10 +86,11 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
 
   await app.register(iamRoutes, { iam });
   await app.register(imageRoutes, {
-    iam, registry: options.registry, images: options.registry.images,
+    iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),
   });
   await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
+  await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {
@@ -92,6 +100,11 @@ async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principa
   if (credentials.scheme === 'bearer') {
     const verified = await iam.authenticator.bearer(credentials.token);
     if (!verified) throw new ProblemError('unauthorized', 'the token is invalid or expired: log in again (wharf login)');
+    // A registry token scoped to repositories is a pull/push credential handed to clients, not a login:
+    // only an unscoped token (wharf login's) acts as its holder here.
+    if (verified.claims.access.some((entry) => entry.actions.length > 0)) {
+      throw new ProblemError('unauthorized', 'registry tokens with repository scopes are not accepted by the management API: log in with wharf login (or use Basic credentials)');
+    }
     return verified.principal;
   }
   try {

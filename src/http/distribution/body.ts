@@ -1,21 +1,40 @@
 import type { IncomingMessage } from 'node:http';
 import { RegistryError } from '../../oci/errors.js';
 
-/** Reads a small request body whole, refusing more than `limit` bytes with the given error. */
+/**
+ * Reads a small request body whole, refusing more than `limit` bytes with the given error.
+ * Past the limit it stops reading but leaves the connection open, so the refusal can still be
+ * answered (the error reply closes the connection).
+ */
 export async function readBody(req: IncomingMessage, limit: number, tooLarge: (size: number) => RegistryError): Promise<Buffer> {
   const declared = contentLength(req);
   if (declared !== undefined && declared > limit) throw tooLarge(declared);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.destroy();
-      throw tooLarge(size);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        settled = true;
+        req.off('data', onData);
+        req.pause();
+        reject(tooLarge(size));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (!settled) resolve(Buffer.concat(chunks, size));
+      settled = true;
+    });
+    // Kept after settling: an unhandled 'error' on the request would crash the process.
+    req.on('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+  });
 }
 
 export function contentLength(req: IncomingMessage): number | undefined {

@@ -23,17 +23,23 @@ export interface GoBuildInfo {
   settings: Record<string, string>;
 }
 
-const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+/** The 14 bytes that open the build info header. */
+export const BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+const MAGIC = BUILDINFO_MAGIC;
 const HEADER_SIZE = 32;
 const ALIGN = 16;
 const MAX_STRING = 1 << 20; // module info of real binaries is a few KiB; refuse absurd lengths
+/** The most bytes, from the magic on, that the inline (Go >= 1.18) format can need. */
+export const MAX_INLINE_BUILDINFO_BYTES = HEADER_SIZE + 2 * (10 + MAX_STRING);
 
 class Malformed extends Error {}
+class Incomplete extends Error {}
 
 function uvarint(buf: Buffer, pos: number): [number, number] {
   let x = 0;
   let shift = 0;
-  for (let i = pos; i < buf.length && i < pos + 10; i++) {
+  for (let i = pos; i < pos + 10; i++) {
+    if (i >= buf.length) throw new Incomplete('uvarint runs past the data');
     const b = buf[i]!;
     x += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) return [x, i + 1];
@@ -44,7 +50,8 @@ function uvarint(buf: Buffer, pos: number): [number, number] {
 
 function inlineString(buf: Buffer, pos: number): [string, number] {
   const [len, start] = uvarint(buf, pos);
-  if (len > MAX_STRING || start + len > buf.length) throw new Malformed('string out of range');
+  if (len > MAX_STRING) throw new Malformed('string too long');
+  if (start + len > buf.length) throw new Incomplete('string runs past the data');
   return [buf.toString('utf8', start, start + len), start + len];
 }
 
@@ -155,27 +162,60 @@ function findHeader(buf: Buffer): number {
   return first;
 }
 
+export type BuildInfoHeaderResult =
+  | { status: 'ok'; info: GoBuildInfo }
+  /** The data ends before the inline strings do: give more bytes after the magic. */
+  | { status: 'incomplete' }
+  /** Go < 1.18: the header holds pointers into the binary, so only the whole binary can be read. */
+  | { status: 'pointer-format' }
+  /** Not build info (the magic also occurs as data, e.g. in binaries that link debug/buildinfo). */
+  | { status: 'invalid' };
+
+function buildInfo(goVersion: string, mod: string): GoBuildInfo | undefined {
+  if (!goVersion.startsWith('go')) return undefined;
+  const info: GoBuildInfo = { goVersion, deps: [], settings: {} };
+  parseModuleText(stripSentinels(mod), info);
+  return info;
+}
+
+/**
+ * Reads build info from the bytes that start at the magic, for a scanner that sees a binary as
+ * a stream: the inline format (Go >= 1.18) needs only the header and the two strings after it
+ * (at most MAX_INLINE_BUILDINFO_BYTES), so a binary of any size is read in one pass.
+ */
+export function parseGoBuildInfoHeader(data: Buffer): BuildInfoHeaderResult {
+  if (data.length < HEADER_SIZE) return { status: 'incomplete' };
+  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) return { status: 'invalid' };
+  const ptrSize = data[14]!;
+  const flags = data[15]!;
+  if (!(flags & 2)) return ptrSize === 4 || ptrSize === 8 ? { status: 'pointer-format' } : { status: 'invalid' };
+  try {
+    const [goVersion, pos] = inlineString(data, HEADER_SIZE);
+    if (!goVersion.startsWith('go')) return { status: 'invalid' };
+    const [mod] = inlineString(data, pos);
+    const info = buildInfo(goVersion, mod);
+    return info ? { status: 'ok', info } : { status: 'invalid' };
+  } catch (err) {
+    if (err instanceof Incomplete) return { status: 'incomplete' };
+    if (err instanceof Malformed || err instanceof RangeError) return { status: 'invalid' };
+    throw err;
+  }
+}
+
 /** Reads the build info of a Go binary; undefined when it is not a Go binary or the info is unreadable. */
 export function parseGoBuildInfo(binary: Buffer): GoBuildInfo | undefined {
   const hdr = findHeader(binary);
   if (hdr < 0) return undefined;
   const ptrSize = binary[hdr + 14]!;
   const flags = binary[hdr + 15]!;
+  if (flags & 2) {
+    const r = parseGoBuildInfoHeader(binary.subarray(hdr));
+    return r.status === 'ok' ? r.info : undefined;
+  }
   try {
-    let goVersion: string;
-    let mod: string;
-    if (flags & 2) {
-      let pos: number;
-      [goVersion, pos] = inlineString(binary, hdr + HEADER_SIZE);
-      [mod] = inlineString(binary, pos);
-    } else {
-      if (ptrSize !== 4 && ptrSize !== 8) return undefined;
-      [goVersion, mod] = pointerString(binary, hdr, ptrSize, (flags & 1) === 1);
-    }
-    if (!goVersion.startsWith('go')) return undefined;
-    const info: GoBuildInfo = { goVersion, deps: [], settings: {} };
-    parseModuleText(stripSentinels(mod), info);
-    return info;
+    if (ptrSize !== 4 && ptrSize !== 8) return undefined;
+    const [goVersion, mod] = pointerString(binary, hdr, ptrSize, (flags & 1) === 1);
+    return buildInfo(goVersion, mod);
   } catch (err) {
     if (err instanceof Malformed || err instanceof RangeError) return undefined;
     throw err;

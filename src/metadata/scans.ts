@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { Database, ScanResultTable, ScanState } from './schema.js';
+
+type Db = Kysely<Database>;
+
+export async function findScan(db: Db, digest: string): Promise<ScanResultTable | undefined> {
+  return db.selectFrom('scan_results').selectAll().where('digest', '=', digest).executeTakeFirst();
+}
+
+export async function findScans(db: Db, digests: string[]): Promise<Map<string, ScanResultTable>> {
+  if (digests.length === 0) return new Map();
+  const rows = await db.selectFrom('scan_results').selectAll().where('digest', 'in', digests).execute();
+  return new Map(rows.map((r) => [r.digest, r]));
+}
+
+/** Marks a digest as waiting for its first scan; an existing result stays until the new one replaces it. */
+export async function markScanning(db: Db, digest: string): Promise<void> {
+  await db.insertInto('scan_results').values({ digest, state: 'scanning', report: null, error: null, scanned_at: null, vulndb_import_id: null })
+    .onConflict((oc) => oc.column('digest').doNothing()).execute();
+}
+
+export async function saveScan(db: Db, digest: string, result: { state: ScanState; report: string | null; error: string | null; scannedAt: number; vulndbImportId: number | null }): Promise<void> {
+  const values = { state: result.state, report: result.report, error: result.error, scanned_at: result.scannedAt, vulndb_import_id: result.vulndbImportId };
+  await db.insertInto('scan_results').values({ digest, ...values })
+    .onConflict((oc) => oc.column('digest').doUpdateSet(values)).execute();
+}
+
+export async function scannedDigests(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('scan_results').select('digest').execute();
+  return rows.map((r) => r.digest);
+}
+
+/** A repository that holds the manifest, to read its blobs from. */
+export async function repositoryHolding(db: Db, digest: string): Promise<string | undefined> {
+  const row = await db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+    .select('r.name').where('m.digest', '=', digest).limit(1).executeTakeFirst();
+  return row?.name;
+}
+
+export type { ScanState };

@@ -1,0 +1,105 @@
+import { parseApkInstalled } from './detectors/apk.js';
+import { parseDpkgStatus } from './detectors/dpkg.js';
+import type { GoBuildInfo } from './detectors/go-buildinfo.js';
+import { parseNpmPackageJson } from './detectors/npm.js';
+import { parseOsRelease, type OsRelease } from './detectors/os-release.js';
+import { parsePythonMetadata } from './detectors/python.js';
+import type { DetectedPackage } from './detectors/types.js';
+import { runConfigChecks, type ConfigIssue } from './config-checks/index.js';
+import { parseImageConfig } from './config-checks/image-config.js';
+import { readImageLayers, type GoBinary, type ImageFiles, type ImageLayersInput, type LayerStats } from './image/layers.js';
+import type { ScanLimits } from './image/limits.js';
+
+/**
+ * One image platform, analysed: what OS it is, what is installed, and which configuration
+ * checks it fails. Vulnerability matching is a separate step (findings.ts) so that an image can
+ * be re-matched when the advisory data changes without reading its layers again.
+ */
+
+export interface AnalyzeInput extends ImageLayersInput {
+  /** The image configuration blob, parsed JSON (config.User, config.Env, history…). */
+  config?: unknown;
+  limits?: Partial<ScanLimits>;
+}
+
+/** A detected package and the file it was found in (a package database, manifest or binary). */
+export interface InstalledPackage extends DetectedPackage {
+  location: string;
+}
+
+export interface ImageAnalysis {
+  os: OsRelease | undefined;
+  packages: InstalledPackage[];
+  goBinaries: GoBinary[];
+  configIssues: ConfigIssue[];
+  /** Files skipped (over a cap, unreadable build info); the analysis is otherwise complete. */
+  warnings: string[];
+  stats: LayerStats;
+}
+
+/** Go packages of one binary: its modules (replacements applied) and the toolchain as `stdlib`. */
+export function goPackages(path: string, info: GoBuildInfo): InstalledPackage[] {
+  const out: InstalledPackage[] = [];
+  const add = (name: string, version: string): void => {
+    // "(devel)" is a main module built from a checkout: there is no version to compare.
+    if (name && version && version !== '(devel)') out.push({ type: 'go', name, version, location: path });
+  };
+  if (info.main) add(info.main.path, info.main.version);
+  for (const d of info.deps) {
+    const m = d.replace ?? d;
+    if (m.version) add(m.path, m.version); // a replacement by a local directory has no version
+  }
+  add('stdlib', info.goVersion);
+  return out;
+}
+
+/** Runs the detectors over the files kept from the layers. */
+export function detectPackages(files: ImageFiles): { os: OsRelease | undefined; packages: InstalledPackage[] } {
+  const etc = files.kept.get('/etc/os-release');
+  const usr = files.kept.get('/usr/lib/os-release');
+  const os = (etc && parseOsRelease(etc.content)) || (usr && parseOsRelease(usr.content)) || undefined;
+  const packages: InstalledPackage[] = [];
+  const located = (location: string) => (p: DetectedPackage): InstalledPackage => ({ ...p, location });
+  const paths = [...files.kept.keys()].sort();
+  for (const path of paths) {
+    const f = files.kept.get(path)!;
+    switch (f.role) {
+      case 'dpkg-status':
+        packages.push(...parseDpkgStatus(f.content).map(located(path)));
+        break;
+      case 'dpkg-status-d':
+        packages.push(...parseDpkgStatus(f.content, { statusD: true }).map(located(path)));
+        break;
+      case 'apk-installed':
+        packages.push(...parseApkInstalled(f.content).map(located(path)));
+        break;
+      case 'npm-manifest': {
+        const p = parseNpmPackageJson(f.content);
+        if (p) packages.push(located(path)(p));
+        break;
+      }
+      case 'python-metadata': {
+        const p = parsePythonMetadata(f.content);
+        if (p) packages.push(located(path)(p));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const bin of files.goBinaries) packages.push(...goPackages(bin.path, bin.info));
+  return { os, packages };
+}
+
+export async function analyzeImage(input: AnalyzeInput): Promise<ImageAnalysis> {
+  const files = await readImageLayers(input, input.limits);
+  const { os, packages } = detectPackages(files);
+  const configIssues = runConfigChecks({
+    config: parseImageConfig(input.config),
+    files: new Map([...files.kept].map(([p, f]) => [p, f.content])),
+    worldWritable: files.worldWritable,
+    markers: files.markers,
+    packages,
+  });
+  return { os, packages, goBinaries: files.goBinaries, configIssues, warnings: files.warnings, stats: files.stats };
+}

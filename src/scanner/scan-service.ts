@@ -1,0 +1,178 @@
+import { text } from 'node:stream/consumers';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../metadata/schema.js';
+import * as scans from '../metadata/scans.js';
+import { parseManifest } from '../oci/manifest.js';
+import { isIndexMediaType } from '../oci/media-types.js';
+import type { BlobStore } from '../storage/ports.js';
+import type { JobRunner } from '../jobs/runner.js';
+import { findManifestByDigest, findManifestByTag } from '../metadata/manifests.js';
+import { RegistryError } from '../oci/errors.js';
+import { analyzeImage } from './analyze.js';
+import { findVulnerabilities } from './findings.js';
+import { cycloneDx } from './sbom.js';
+import { ScanError } from './errors.js';
+import type { ExemptionService } from './exemptions.js';
+import { issuesLabel, viewReport, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
+import type { VulnDb } from './vulndb.js';
+
+export const SCAN_JOB = 'scan';
+
+/** Image configs are small JSON documents; a bigger one is not an image config. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The Vulnerability Advisor's orchestration: every pushed image manifest gets a durable scan job;
+ * the job reads the layers as streams, detects packages and configuration issues, matches them
+ * against the imported advisories and stores the report by digest.
+ */
+export class ScanService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly store: BlobStore,
+    private readonly vulndb: VulnDb,
+    private readonly exemptions: ExemptionService,
+    private readonly jobs: JobRunner,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {
+    jobs.register(SCAN_JOB, (payload) => this.run((payload as { digest: string }).digest));
+  }
+
+  /** Queues a scan of a pushed manifest unless it was scanned against the current advisory data. */
+  async enqueue(digest: string): Promise<void> {
+    const existing = await scans.findScan(this.db, digest);
+    if (existing && existing.state !== 'scanning' && existing.vulndb_import_id === await this.vulndb.currentImportId()) return;
+    await scans.markScanning(this.db, digest);
+    await this.jobs.enqueue(SCAN_JOB, { digest }, `scan:${digest}`);
+  }
+
+  /** After new advisory data: every scanned image is scanned again (its old report stays until then). */
+  async rescanAll(): Promise<number> {
+    const digests = await scans.scannedDigests(this.db);
+    for (const digest of digests) await this.jobs.enqueue(SCAN_JOB, { digest }, `scan:${digest}`);
+    return digests.length;
+  }
+
+  private async run(digest: string): Promise<void> {
+    const repository = await scans.repositoryHolding(this.db, digest);
+    if (!repository) {
+      // Deleted meanwhile: nothing to scan, and no result to keep.
+      await this.db.deleteFrom('scan_results').where('digest', '=', digest).execute();
+      return;
+    }
+    const manifest = await findManifestByDigest(this.db, repository, digest);
+    if (!manifest) return;
+    const importId = await this.vulndb.currentImportId();
+    const scannedAt = this.now();
+    if (isIndexMediaType(manifest.media_type)) {
+      // An index has no layers of its own: its platforms are scanned as the images they are.
+      await scans.saveScan(this.db, digest, { state: 'done', report: null, error: null, scannedAt, vulndbImportId: importId });
+      return;
+    }
+    try {
+      const report = await this.scanImage(digest, manifest.content, manifest.media_type);
+      const unsupported = report.os === null && report.packageCount === 0;
+      await scans.saveScan(this.db, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
+      this.log.info({ digest, packages: report.packageCount, vulnerabilities: report.vulnerabilities.length, configurationIssues: report.configurationIssues.length }, 'image scanned');
+    } catch (err) {
+      if (!(err instanceof ScanError)) throw err;
+      // Bad content is a result, not a retry: the image cannot be scanned as it is.
+      await scans.saveScan(this.db, digest, { state: 'failed', report: null, error: err.message, scannedAt, vulndbImportId: importId });
+      this.log.warn({ digest, err: err.message }, 'image could not be scanned');
+    }
+  }
+
+  private async scanImage(digest: string, content: Buffer, mediaType: string): Promise<ScanReport> {
+    const parsed = parseManifest(content, mediaType);
+    let config: Record<string, unknown> = {};
+    if (parsed.config && parsed.config.size <= MAX_CONFIG_BYTES && /json/.test(parsed.config.mediaType)) {
+      try {
+        config = JSON.parse(await text(await this.store.read(parsed.config.digest))) as Record<string, unknown>;
+      } catch (err) {
+        throw new ScanError('invalid-archive', `the image config ${parsed.config.digest} is not readable JSON: ${(err as Error).message}`);
+      }
+    }
+    const layers = parsed.blobs.filter((b) => b !== parsed.config).map((layer) => ({
+      digest: layer.digest, mediaType: layer.mediaType, size: layer.size, open: () => this.store.read(layer.digest),
+    }));
+    const analysis = await analyzeImage({ layers, config });
+    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name));
+    const status = await this.vulndb.status();
+    return {
+      digest,
+      os: analysis.os ?? null,
+      packageCount: analysis.packages.length,
+      vulnerabilities: matched.findings,
+      configurationIssues: analysis.configIssues,
+      undetermined: matched.undetermined,
+      warnings: analysis.warnings,
+      vulndbDate: status.dataDate,
+      scannedAt: new Date(this.now()).toISOString(),
+      packages: analysis.packages,
+    };
+  }
+
+  /** The security status of images of a repository, with the account's exemptions applied. */
+  async statuses(images: Array<{ name: string; digest: string }>, accountId: number | null): Promise<Map<string, SecurityStatus>> {
+    const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
+    const out = new Map<string, SecurityStatus>();
+    for (const image of images) {
+      const key = `${image.name}@${image.digest}`;
+      if (!out.has(key)) out.set(key, await this.statusOf(image.name, image.digest, exemptions));
+    }
+    return out;
+  }
+
+  private async statusOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<SecurityStatus> {
+    const row = await scans.findScan(this.db, digest);
+    if (!row) return 'Not scanned';
+    if (row.state === 'scanning' && !row.report) return 'Scanning';
+    if (row.state === 'failed') return 'Scan failed';
+    if (row.state === 'unsupported') return 'Unsupported OS';
+    if (!row.report) {
+      // An index: the sum of its platforms' issues.
+      const manifest = await findManifestByDigest(this.db, name, digest);
+      if (!manifest) return 'Not scanned';
+      const children = parseManifest(manifest.content, manifest.media_type).manifests;
+      let issues = 0;
+      for (const child of children) {
+        const status = await this.statusOf(name, child.digest, exemptions);
+        if (status === 'Scanning' || status === 'Not scanned' || status === 'Scan failed') return status;
+        const match = /^(\d+) Issues?$/.exec(status);
+        if (match) issues += Number(match[1]);
+      }
+      return issuesLabel(issues);
+    }
+    return viewReport(JSON.parse(row.report) as ScanReport, name, exemptions).status;
+  }
+
+  async report(name: string, digest: string, accountId: number | null): Promise<ReportView> {
+    const row = await scans.findScan(this.db, digest);
+    const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
+    if (!row || !row.report) {
+      const status = await this.statusOf(name, digest, exemptions);
+      return { digest, status, issueCount: 0, exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
+    }
+    return viewReport(JSON.parse(row.report) as ScanReport, name, exemptions);
+  }
+
+  /** The manifest digest an image reference names (a tag is resolved). */
+  async digestOf(ref: { name: string; tag?: string; digest?: string }): Promise<string> {
+    if (ref.digest) {
+      if (!(await findManifestByDigest(this.db, ref.name, ref.digest))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${ref.digest} is not in repository ${ref.name}`, null);
+      return ref.digest;
+    }
+    const row = await findManifestByTag(this.db, ref.name, ref.tag ?? 'latest');
+    if (!row) throw new RegistryError('MANIFEST_UNKNOWN', `tag ${ref.tag ?? 'latest'} is not in repository ${ref.name}`, null);
+    return row.digest;
+  }
+
+  async sbom(name: string, digest: string): Promise<unknown> {
+    const row = await scans.findScan(this.db, digest);
+    if (!row?.report) return undefined;
+    const report = JSON.parse(row.report) as ScanReport;
+    return cycloneDx({ imageDigest: digest, imageName: name, ...(report.os ? { os: report.os } : {}), packages: report.packages });
+  }
+}
