@@ -50,7 +50,10 @@ export class JobRunner {
     if (this.stopped || !this.timer) return;
     while (this.running < this.options.concurrency) {
       this.running++;
-      void this.runOne().finally(() => {
+      void this.runOne().catch((err: unknown) => {
+        // The database went away mid-job (a restart, a failover): the lease expires and the job runs again.
+        this.log.error({ err }, 'job bookkeeping failed');
+      }).finally(() => {
         this.running--;
         if (this.running === 0) {
           for (const resolve of this.idle) resolve();

@@ -42,6 +42,10 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     // is an 'error' event on the pool; unheard, it would kill the process. The pool drops that
     // connection and the next query opens a new one, so it is only worth a log line.
     pool.on('error', (err) => options.onConnectionError?.(err));
+    // A connection that drops while checked out (between the queries of a transaction, say) emits
+    // 'error' on its client, not the pool; without a listener that would end the process. The query
+    // in progress fails on its own and the pool discards the client.
+    pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const migrator = new Migrator({ db, provider: new WharfMigrations(options.engine) });

@@ -1,18 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database, PrincipalKind, Role, SubjectKind } from './schema.js';
+import type { Selectable } from 'kysely';
+import type { Database, PolicyTable, PrincipalKind, SubjectKind } from './schema.js';
 
 type Db = Kysely<Database>;
 
-export interface PolicyRow {
-  id: number;
-  account_id: number;
-  subject_kind: SubjectKind;
-  subject_id: number;
-  role: Role;
-  namespace: string | null;
-  repository: string | null;
-  created_at: number;
-}
+export type PolicyRow = Selectable<PolicyTable>;
 
 /** Policies that apply to a principal directly or through its access groups, within its account. */
 export async function policiesFor(db: Db, accountId: number, kind: PrincipalKind, id: number): Promise<PolicyRow[]> {
@@ -23,7 +15,7 @@ export async function policiesFor(db: Db, accountId: number, kind: PrincipalKind
       eb.and([eb('subject_kind', '=', kind), eb('subject_id', '=', id)]),
       eb.and([eb('subject_kind', '=', 'group'), eb('subject_id', 'in', groupIds)]),
     ]))
-    .execute() as Promise<PolicyRow[]>;
+    .execute();
 }
 
 export async function insertPolicy(db: Db, policy: Omit<PolicyRow, 'id'>): Promise<number> {
@@ -32,11 +24,11 @@ export async function insertPolicy(db: Db, policy: Omit<PolicyRow, 'id'>): Promi
 }
 
 export async function listPolicies(db: Db, accountId: number): Promise<PolicyRow[]> {
-  return db.selectFrom('policies').selectAll().where('account_id', '=', accountId).orderBy('id').execute() as Promise<PolicyRow[]>;
+  return db.selectFrom('policies').selectAll().where('account_id', '=', accountId).orderBy('id').execute();
 }
 
 export async function findPolicy(db: Db, id: number): Promise<PolicyRow | undefined> {
-  return db.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst() as Promise<PolicyRow | undefined>;
+  return db.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 export async function deletePolicy(db: Db, id: number): Promise<void> {

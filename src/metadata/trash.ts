@@ -1,22 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Selectable } from 'kysely';
+import type { Database, TrashTable } from './schema.js';
 
 type Db = Kysely<Database>;
 
-export interface TrashRow {
-  id: number;
-  account_id: number | null;
-  repository_name: string;
-  digest: string;
-  media_type: string;
-  content: Buffer;
-  tags: string;
-  image_size: number;
-  created_at: number;
-  deleted_at: number;
-  deleted_by: string;
-  expires_at: number;
-}
+export type TrashRow = Selectable<TrashTable>;
 
 /**
  * Moves a manifest and its tags into the trash in one transaction (the caller's). The blob links stay,
@@ -57,12 +45,12 @@ export async function listTrash(db: Db, accountId: number, namespaces: string[],
     .where('expires_at', '>', now)
     .where((eb) => eb.or(namespaces.map((ns) => eb.and([eb('repository_name', '>=', `${ns}/`), eb('repository_name', '<', `${ns}0`)]))))
     .orderBy('deleted_at', 'desc').orderBy('id', 'desc')
-    .execute() as Promise<TrashRow[]>;
+    .execute();
 }
 
 export async function findTrashed(db: Db, accountId: number, repositoryName: string, digest: string, now: number): Promise<TrashRow | undefined> {
   return db.selectFrom('trash').selectAll().where('account_id', '=', accountId).where('repository_name', '=', repositoryName).where('digest', '=', digest)
-    .where('expires_at', '>', now).orderBy('deleted_at', 'desc').executeTakeFirst() as Promise<TrashRow | undefined>;
+    .where('expires_at', '>', now).orderBy('deleted_at', 'desc').executeTakeFirst();
 }
 
 export async function deleteTrashed(db: Db, id: number): Promise<void> {

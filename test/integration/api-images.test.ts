@@ -38,7 +38,8 @@ for (const engine of engines()) {
       assert.equal(images[0]!.size, manifest.config.size + manifest.layers[0]!.size);
       assert.equal(images[0]!.namespace, 'teama');
       assert.match(images[0]!.repository, /^127\.0\.0\.1:\d+\/teama\/listing$/);
-      assert.equal(images[0]!.securityStatus, 'Not scanned');
+      // The layer is random bytes: scanning it fails (or has not finished yet).
+      assert.match(images[0]!.securityStatus, /^(Scanning|Scan failed)$/);
       assert.ok(!Number.isNaN(Date.parse(images[0]!.created)));
     });
 
