@@ -74,7 +74,11 @@ export async function startTestServer(engine: EngineName = 'sqlite', overrides: 
     dataDir,
     config,
     async stop() {
-      await server.close();
+      // A test server needs no graceful drain: a keep-alive connection left behind by a test that
+      // reset a socket must not hold the close for the 72 s keep-alive timeout.
+      const closing = server.close();
+      server.app.server.closeAllConnections();
+      await closing;
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
