@@ -37,6 +37,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    // Requests Node's parser refuses (a raw non-ASCII byte in the path, a broken header) still get
+    // the registry's error format rather than a bare HTML-less 400.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: `malformed HTTP request: ${(err as NodeJS.ErrnoException).code ?? err.message}`, detail: null }] });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
   });
 

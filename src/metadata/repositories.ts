@@ -18,9 +18,17 @@ export async function ensureRepository(db: Db, name: string, now: number): Promi
   return id;
 }
 
-/** One page of repository names in lexical order, after `last`; an index range scan. */
+/**
+ * One page of repository names in lexical order, after `last`; an index range scan. A repository
+ * holding neither a manifest nor a blob (only an upload in progress) is not listed.
+ */
 export async function listRepositoryNames(db: Db, limit: number, last?: string): Promise<string[]> {
-  let query = db.selectFrom('repositories').select('name').orderBy('name').limit(limit);
+  let query = db.selectFrom('repositories').select('name')
+    .where((eb) => eb.or([
+      eb.exists(eb.selectFrom('manifests').select('manifests.id').whereRef('manifests.repository_id', '=', 'repositories.id')),
+      eb.exists(eb.selectFrom('repository_blobs').select('repository_blobs.digest').whereRef('repository_blobs.repository_id', '=', 'repositories.id')),
+    ]))
+    .orderBy('name').limit(limit);
   if (last !== undefined) query = query.where('name', '>', last);
   const rows = await query.execute();
   return rows.map((r) => r.name);

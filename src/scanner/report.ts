@@ -26,7 +26,7 @@ export interface ScanReport {
 
 export type Exemption = Pick<ExemptionTable, 'issue_id' | 'scope' | 'namespace' | 'repository' | 'digest' | 'reason' | 'created_by' | 'created_at'> & { id: number };
 
-/** Whether an exemption covers an issue (by its ID or one of its aliases) of an image in a repository. */
+/** Whether an exemption covers an issue (by its ID, an alias or its CVE) of an image in a repository. */
 export function exempts(exemption: Exemption, issueIds: string[], repository: string, digest: string): boolean {
   if (!issueIds.includes(exemption.issue_id)) return false;
   const namespace = repository.split('/')[0];
@@ -65,7 +65,7 @@ export function viewReport(report: ScanReport, repository: string, exemptions: E
     const exemption = exemptions.find((e) => exempts(e, ids, repository, report.digest));
     return { ...item, exempt: exemption !== undefined, ...(exemption ? { exemption: { id: exemption.id, reason: exemption.reason, by: exemption.created_by } } : {}) };
   };
-  const vulnerabilities = report.vulnerabilities.map((v) => mark(v, [v.advisoryId, ...v.aliases]));
+  const vulnerabilities = report.vulnerabilities.map((v) => mark(v, [v.advisoryId, ...v.aliases, ...v.cves]));
   const configurationIssues = report.configurationIssues.map((c) => mark(c, [c.checkId]));
   const open = vulnerabilities.filter((v) => !v.exempt).length + configurationIssues.filter((c) => !c.exempt).length;
   const exemptCount = vulnerabilities.length + configurationIssues.length - open;
