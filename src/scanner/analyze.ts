@@ -4,7 +4,9 @@ import type { GoBuildInfo } from './detectors/go-buildinfo.js';
 import { parseNpmPackageJson } from './detectors/npm.js';
 import { parseOsRelease, type OsRelease } from './detectors/os-release.js';
 import { parsePythonMetadata } from './detectors/python.js';
+import { parseRpmdbSqlite, RpmdbError } from './detectors/rpm.js';
 import type { DetectedPackage } from './detectors/types.js';
+import { ScanError } from './errors.js';
 import { runConfigChecks, type ConfigIssue } from './config-checks/index.js';
 import { parseImageConfig } from './config-checks/image-config.js';
 import { readImageLayers, type GoBinary, type ImageFiles, type ImageLayersInput, type LayerStats } from './image/layers.js';
@@ -73,6 +75,17 @@ export function detectPackages(files: ImageFiles): { os: OsRelease | undefined; 
       case 'apk-installed':
         packages.push(...parseApkInstalled(f.content).map(located(path)));
         break;
+      case 'rpmdb-sqlite': {
+        // Fedora ≥ 36 links /var/lib/rpm to /usr/lib/sysimage/rpm; a hard-linked copy is the same database.
+        if (path === '/var/lib/rpm/rpmdb.sqlite' && files.kept.get('/usr/lib/sysimage/rpm/rpmdb.sqlite')?.content.equals(f.content)) break;
+        try {
+          packages.push(...parseRpmdbSqlite(f.content).map(located(path)));
+        } catch (err) {
+          if (!(err instanceof RpmdbError)) throw err;
+          throw new ScanError('invalid-database', `${path} is not a readable rpm database: ${err.message}`, undefined, path);
+        }
+        break;
+      }
       case 'npm-manifest': {
         const p = parseNpmPackageJson(f.content);
         if (p) packages.push(located(path)(p));

@@ -11,6 +11,8 @@ export type ScanErrorCode =
   | 'limit-exceeded'
   /** A package database the scanner must read whole is bigger than the per-file cap. */
   | 'file-too-large'
+  /** A package database is not in the format its package manager writes (a corrupt rpmdb.sqlite). */
+  | 'invalid-database'
   /** The layer's bytes could not be read from storage. */
   | 'layer-unreadable';
 

@@ -7,7 +7,9 @@ import { analyzeImage } from '../../src/scanner/analyze.js';
 import { findVulnerabilities, fixCommand, type AdvisoryLookup } from '../../src/scanner/findings.js';
 import { cycloneDx, packageUrl } from '../../src/scanner/sbom.js';
 import { parseOsvRecord, type OsvRecord } from '../../src/scanner/osv/schema.js';
-import { gzip, layerOf, MT, tarOf, whiteout, zstd } from '../support/scanner-layers.js';
+import { ScanError } from '../../src/scanner/errors.js';
+import { buildRealRpmdb } from '../support/rpmdb.js';
+import { gzip, layerOf, MT, tarOf, whiteout, zstd, type TarItem } from '../support/scanner-layers.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const fx = (name: string): { file: string } => ({ file: path.join(root, 'scanner', name) });
@@ -110,6 +112,47 @@ describe('analyzeImage', () => {
     assert.equal(a.packages.length, 3);
     assert.deepEqual((await findVulnerabilities(a.packages, a.os, fixtureLookup())).findings, []);
     assert.deepEqual(a.configIssues, []);
+  });
+});
+
+describe('analyzeImage with an rpm database', () => {
+  const real = buildRealRpmdb();
+  const skip = typeof real === 'string' && `cannot build a real rpmdb.sqlite here: ${real}`;
+  const sqlite = (): Buffer => (typeof real === 'string' ? Buffer.alloc(0) : real.sqlite);
+
+  it('reads rpmdb.sqlite where RHEL 9 / UBI 9 keep it and where Fedora ≥ 36 does', { skip }, async () => {
+    for (const where of ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite']) {
+      const items: TarItem[] = [{ name: where, content: sqlite() }];
+      // Fedora: /var/lib/rpm is a symlink to the sysimage directory, which the reader does not follow.
+      if (where.startsWith('usr/')) items.push({ name: 'var/lib/rpm', type: 'symlink', linkname: '../../usr/lib/sysimage/rpm' });
+      const a = await analyzeImage({ layers: [layerOf(gzip(await tarOf(items)), MT.gzip)], config: { config: { User: '1000' } } });
+      assert.deepEqual(
+        a.packages.map((p) => `${p.type}:${p.name}@${p.version} ${p.arch} src=${p.sourceName} ${p.location}`).sort(),
+        [
+          `rpm:wharf-probe-libs@2:1.2.3-4.fc39 noarch src=wharf-probe /${where}`,
+          `rpm:wharf-probe@2:1.2.3-4.fc39 noarch src=wharf-probe /${where}`,
+        ],
+        where,
+      );
+    }
+  });
+
+  it('a corrupt rpm database is a scan error naming the file, not a crash', { skip }, async () => {
+    const corrupt = Buffer.from(sqlite());
+    corrupt.fill(0xff, 100); // the SQLite header survives, every page after it is garbage
+    const tar = await tarOf([{ name: 'var/lib/rpm/rpmdb.sqlite', content: corrupt }]);
+    await assert.rejects(analyzeImage({ layers: [layerOf(tar, MT.tar)] }), (e: unknown) => {
+      assert.ok(e instanceof ScanError);
+      assert.equal(e.code, 'invalid-database');
+      assert.equal(e.path, '/var/lib/rpm/rpmdb.sqlite');
+      assert.match(e.message, /^\/var\/lib\/rpm\/rpmdb\.sqlite is not a readable rpm database: /);
+      return true;
+    });
+  });
+
+  it('an rpm database over the per-file cap is an error, not a partial package list', { skip }, async () => {
+    const tar = await tarOf([{ name: 'usr/lib/sysimage/rpm/rpmdb.sqlite', content: sqlite() }]);
+    await assert.rejects(analyzeImage({ layers: [layerOf(tar, MT.tar)], limits: { maxKeptFileBytes: 4096 } }), (e: unknown) => e instanceof ScanError && e.code === 'file-too-large');
   });
 });
 

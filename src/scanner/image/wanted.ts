@@ -11,13 +11,14 @@ export type KeptRole =
   | 'dpkg-status'
   | 'dpkg-status-d'
   | 'apk-installed'
+  | 'rpmdb-sqlite'
   | 'npm-manifest'
   | 'python-metadata'
   | 'login-defs'
   | 'passwd';
 
 /** Package databases: without the whole file the package list would be wrong, so over the cap is an error. */
-export const databaseRoles: ReadonlySet<KeptRole> = new Set(['dpkg-status', 'dpkg-status-d', 'apk-installed']);
+export const databaseRoles: ReadonlySet<KeptRole> = new Set(['dpkg-status', 'dpkg-status-d', 'apk-installed', 'rpmdb-sqlite']);
 
 const exact: Record<string, KeptRole> = {
   '/etc/os-release': 'os-release',
@@ -25,6 +26,9 @@ const exact: Record<string, KeptRole> = {
   '/var/lib/dpkg/status': 'dpkg-status',
   '/lib/apk/db/installed': 'apk-installed',
   '/usr/lib/apk/db/installed': 'apk-installed',
+  // rpm ≥ 4.16's SQLite database (RHEL 9, UBI 9, Fedora); Fedora ≥ 36 moved it to /usr/lib/sysimage.
+  '/var/lib/rpm/rpmdb.sqlite': 'rpmdb-sqlite',
+  '/usr/lib/sysimage/rpm/rpmdb.sqlite': 'rpmdb-sqlite',
   '/etc/login.defs': 'login-defs',
   '/etc/passwd': 'passwd',
 };

@@ -10,6 +10,9 @@ import { parseApkInstalled } from '../../../src/scanner/detectors/apk.js';
 import { isNodeModulesManifest, parseNpmPackageJson } from '../../../src/scanner/detectors/npm.js';
 import { normalizePythonName, parsePythonMetadata } from '../../../src/scanner/detectors/python.js';
 import { parseGoBuildInfo } from '../../../src/scanner/detectors/go-buildinfo.js';
+import { parseRpmdbSqlite, parseRpmHeader, rpmEvr, RpmdbError, sourceRpmName } from '../../../src/scanner/detectors/rpm.js';
+import { buildRealRpmdb, type RealRpmdb } from '../../support/rpmdb.js';
+import Database from 'better-sqlite3';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'scanner');
 const fixture = (name: string): Buffer => readFileSync(path.join(fixtures, name));
@@ -182,5 +185,125 @@ describe('Go build info', () => {
     assert.equal(info?.path, 'example.com/cmd');
     assert.deepEqual(info?.main, { path: 'example.com', version: 'v1.0.0', sum: 'h1:x=' });
     assert.deepEqual(info?.deps, [{ path: 'golang.org/x/net', version: 'v0.0.0-20210226172049-e18ecbb05110', sum: 'h1:y=', replace: { path: 'golang.org/x/net', version: 'v0.7.0', sum: 'h1:z=' } }]);
+  });
+});
+
+describe('rpmdb.sqlite', () => {
+  const real = buildRealRpmdb();
+  const skip = typeof real === 'string' && `cannot build a real rpmdb.sqlite here: ${real}`;
+  const db = (): RealRpmdb => real as RealRpmdb;
+  const realBlob = (name: string): Buffer => {
+    const copy = Buffer.from(db().sqlite);
+    copy[18] = 1; // WAL → legacy journal, so SQLite opens it from memory
+    copy[19] = 1;
+    const sqlite = new Database(copy, { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT blob FROM Packages').all() as { blob: Buffer }[];
+      const hit = rows.find((r) => parseRpmHeader(r.blob).name === name);
+      assert.ok(hit, `no ${name} in the real database`);
+      return hit.blob;
+    } finally {
+      sqlite.close();
+    }
+  };
+  /** An SQLite file with rpm's Packages table holding the given blobs. */
+  const rpmdbWith = (...blobs: Buffer[]): Buffer => {
+    const sqlite = new Database(':memory:');
+    sqlite.exec("CREATE TABLE 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)");
+    for (const b of blobs) sqlite.prepare('INSERT INTO Packages (blob) VALUES (?)').run(b);
+    const out = sqlite.serialize();
+    sqlite.close();
+    return out;
+  };
+
+  it('reads the packages rpm itself installed, as `rpm -qa` reports them', { skip }, () => {
+    const pkgs = parseRpmdbSqlite(db().sqlite);
+    // rpm -qa lists the real signing key too; the detector skips it.
+    assert.ok(db().oracle.some((l) => l.startsWith('gpg-pubkey ')), `the oracle lists a gpg-pubkey: ${db().oracle.join(' | ')}`);
+    assert.deepEqual(db().oracle.filter((l) => !l.startsWith('gpg-pubkey ')), [
+      'wharf-probe 2:1.2.3-4.fc39 noarch wharf-probe-1.2.3-4.fc39.src.rpm',
+      'wharf-probe-libs 2:1.2.3-4.fc39 noarch wharf-probe-1.2.3-4.fc39.src.rpm',
+    ]);
+    assert.deepEqual(
+      pkgs.sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        { type: 'rpm', name: 'wharf-probe', version: '2:1.2.3-4.fc39', sourceName: 'wharf-probe', arch: 'noarch' },
+        { type: 'rpm', name: 'wharf-probe-libs', version: '2:1.2.3-4.fc39', sourceName: 'wharf-probe', arch: 'noarch' },
+      ],
+    );
+    // Independently of the expected values: every non-key line of rpm -qa, field by field.
+    const oracle = db().oracle.filter((l) => !l.startsWith('gpg-pubkey ')).map((l) => {
+      const [name, evr, arch, srpm] = l.split(' ');
+      return `${name} ${evr!.replace(/^\(none\):/, '')} ${arch} ${srpm!.replace(/-[^-]+-[^-]+\.src\.rpm$/, '')}`;
+    });
+    assert.deepEqual(pkgs.map((p) => `${p.name} ${p.version} ${p.arch} ${p.sourceName}`).sort(), oracle);
+  });
+  it('leaves the caller’s buffer as it was (the WAL marks are patched on a copy)', { skip }, () => {
+    const before = Buffer.from(db().sqlite);
+    parseRpmdbSqlite(db().sqlite);
+    assert.ok(db().sqlite.equals(before));
+  });
+  it('reads a real header blob: epoch, arch and SOURCERPM', { skip }, () => {
+    assert.deepEqual(parseRpmHeader(realBlob('wharf-probe-libs')), {
+      name: 'wharf-probe-libs', version: '1.2.3', release: '4.fc39', epoch: 2, arch: 'noarch', sourceRpm: 'wharf-probe-1.2.3-4.fc39.src.rpm',
+    });
+  });
+  it('rejects truncated and corrupted real header blobs with a reason', { skip }, () => {
+    const blob = realBlob('wharf-probe');
+    for (const n of [0, 7, 8, 100, blob.length - 1]) {
+      assert.throws(() => parseRpmHeader(blob.subarray(0, n)), RpmdbError, `truncated to ${n} bytes`);
+    }
+    const huge = Buffer.from(blob);
+    huge.writeUInt32BE(0x7fffffff, 0); // index entry count
+    assert.throws(() => parseRpmHeader(huge), /index entries/);
+    const long = Buffer.from(blob);
+    long.writeUInt32BE(0xfffffff0, 4); // data store length
+    assert.throws(() => parseRpmHeader(long), /data store/);
+    // Point every entry's offset past the data store.
+    const far = Buffer.from(blob);
+    const il = far.readUInt32BE(0);
+    for (let i = 0; i < il; i++) far.writeUInt32BE(0x7ffffff0, 8 + i * 16 + 8);
+    assert.throws(() => parseRpmHeader(far), /outside the \d+-byte data store/);
+    // A database whose only package is the corrupted header fails naming the package.
+    assert.throws(() => parseRpmdbSqlite(rpmdbWith(blob.subarray(0, 100))), (e: Error) => e instanceof RpmdbError && /^package 1: /.test(e.message));
+  });
+  it('rejects hand-made malformed headers without reading out of bounds', () => {
+    const header = (entries: [number, number, number, number][], data: Buffer): Buffer => {
+      const b = Buffer.alloc(8 + entries.length * 16);
+      b.writeUInt32BE(entries.length, 0);
+      b.writeUInt32BE(data.length, 4);
+      entries.forEach((e, i) => e.forEach((v, j) => b.writeUInt32BE(v, 8 + i * 16 + j * 4)));
+      return Buffer.concat([b, data]);
+    };
+    const data = Buffer.from('pkg\x001.0\x001\x00');
+    const ok = header([[1000, 6, 0, 1], [1001, 6, 4, 1], [1002, 6, 8, 1]], data);
+    assert.deepEqual(parseRpmHeader(ok), { name: 'pkg', version: '1.0', release: '1' });
+    assert.throws(() => parseRpmHeader(header([[1000, 6, 0, 1], [1001, 6, 4, 1], [1002, 6, 8, 1]], Buffer.from('pkg\x001.0\x001'))), /no terminating NUL/);
+    assert.throws(() => parseRpmHeader(header([[1000, 6, 0, 1], [1001, 6, 4, 1], [1002, 6, 8, 1], [1003, 4, 9, 1]], data)), /EPOCH at offset 9/);
+    assert.throws(() => parseRpmHeader(header([[1000, 6, 0, 1], [1001, 6, 4, 1], [1002, 6, 8, 1], [1003, 6, 0, 1]], data)), /EPOCH has type 6/);
+    assert.throws(() => parseRpmHeader(header([[1000, 4, 0, 1]], data)), /tag 1000 has type 4/);
+    assert.throws(() => parseRpmHeader(header([[1001, 6, 4, 1], [1002, 6, 8, 1]], data)), /no NAME/);
+    assert.throws(() => parseRpmHeader(header([[1000, 6, 0, 1], [1001, 6, 4, 1]], data)), /no RELEASE/);
+    assert.throws(() => parseRpmHeader(Buffer.alloc(8)), /0 index entries/);
+    // Through the database: a blob that is not a BLOB, a corrupt file, a file that is not SQLite.
+    assert.deepEqual(parseRpmdbSqlite(rpmdbWith(ok)), [{ type: 'rpm', name: 'pkg', version: '1.0-1', sourceName: 'pkg' }]);
+    assert.throws(() => parseRpmdbSqlite(Buffer.from('not a database at all')), /not an SQLite database/);
+    const file = rpmdbWith(ok);
+    assert.throws(() => parseRpmdbSqlite(Buffer.concat([file.subarray(0, 100), Buffer.alloc(file.length - 100, 0xff)])), RpmdbError);
+  });
+  it('reads only a real Packages table (a view could cost anything)', () => {
+    const sqlite = new Database(':memory:');
+    sqlite.exec("CREATE VIEW Packages AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i AS hnum, zeroblob(1000000) AS blob FROM n");
+    const file = sqlite.serialize();
+    sqlite.close();
+    assert.throws(() => parseRpmdbSqlite(file), /no Packages table/);
+  });
+  it('names the source package from SOURCERPM', () => {
+    assert.equal(sourceRpmName('openssl-3.0.7-27.el9.src.rpm'), 'openssl');
+    assert.equal(sourceRpmName('python3.11-3.11.5-1.el9_3.src.rpm'), 'python3.11');
+    assert.equal(sourceRpmName('glibc-2.34-100.el9_4.2.nosrc.rpm'), 'glibc');
+    assert.equal(sourceRpmName('garbage'), undefined);
+    assert.equal(rpmEvr({ version: '1.0', release: '1' }), '1.0-1');
+    assert.equal(rpmEvr({ epoch: 1, version: '3.0.7', release: '27.el9' }), '1:3.0.7-27.el9');
   });
 });
