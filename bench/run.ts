@@ -22,6 +22,7 @@ import { blobPull, blobPushChunked, blobPushPostPut, blobPushSinglePost } from '
 import { rollout } from './workloads/rollout.js';
 import { smallBlobs } from './workloads/small-blobs.js';
 import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
+import { scanGzip, scanZstd } from './workloads/scan.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
   coldStartItem,
@@ -30,6 +31,7 @@ const ALL_ITEMS: WorkloadItem[] = [
   blobPushSinglePost, blobPushPostPut, blobPushChunked, blobPull,
   rollout, smallBlobs,
   skopeoPush, skopeoPull,
+  scanGzip, scanZstd,
 ];
 
 const LABEL: Record<TargetName, string> = { wharf: 'Wharf', distribution: 'Distribution', 'wharf-pg': 'Wharf-PG' };

@@ -110,6 +110,9 @@ export async function startWharf(options: { databaseUrl?: string } = {}): Promis
     WHARF_LOG_LEVEL: 'error',
     // Distribution runs without authentication here, so Wharf does too: like for like.
     WHARF_AUTH_ENABLED: 'false',
+    // Nor does it scan: background scans of the pushed test blobs would only add noise to the
+    // registry items (the scanner has its own items, measured in-process).
+    WHARF_SCANNER_ENABLED: 'false',
     ...(options.databaseUrl ? { WHARF_DATABASE_ENGINE: 'postgres', WHARF_DATABASE_URL: options.databaseUrl } : {}),
   });
   const nodeArgs = (process.env.BENCH_WHARF_NODE_ARGS ?? '').split(' ').filter(Boolean);

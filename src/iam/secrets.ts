@@ -1,11 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hash as argon2Hash, verify as argon2Verify, Algorithm } from '@node-rs/argon2';
 
-/** argon2id with OWASP's recommended minimum (19 MiB, 2 passes). */
-const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+// The native argon2 module loads with the first password hashed or verified, not at start-up.
+const argon2 = () => import('@node-rs/argon2');
 
-export function hashPassword(password: string): Promise<string> {
-  return argon2Hash(password, ARGON2);
+export async function hashPassword(password: string): Promise<string> {
+  const { hash, Algorithm } = await argon2();
+  // argon2id with OWASP's recommended minimum (19 MiB, 2 passes).
+  return hash(password, { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 }
 
 // Verified against when the user does not exist, so both cases cost the same time.
@@ -14,7 +15,7 @@ let dummyHash: Promise<string> | undefined;
 export async function verifyPassword(hash: string | undefined, password: string): Promise<boolean> {
   const target = hash ?? await (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
   try {
-    const ok = await argon2Verify(target, password);
+    const ok = await (await argon2()).verify(target, password);
     return ok && hash !== undefined;
   } catch {
     return false;

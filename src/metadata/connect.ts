@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 import { WharfMigrations, type Engine } from './migrations.js';
 
@@ -21,12 +20,12 @@ export interface MetadataDb {
   close(): Promise<void>;
 }
 
-// bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-
 export async function connectMetadata(options: MetadataOptions): Promise<MetadataDb> {
   let db: Kysely<Database>;
+  // Each driver is loaded only for its engine: the other one costs start-up time for nothing
+  // (pg alone loads undici through its runtime detection).
   if (options.engine === 'sqlite') {
+    const { default: SQLite } = await import('better-sqlite3');
     mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
     const sqlite = new SQLite(options.sqlitePath);
     // WAL + synchronous=NORMAL: readers never block the writer, and a committed transaction
@@ -37,6 +36,9 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   } else {
+    const { default: pg } = await import('pg');
+    // bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
+    pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
     // An idle connection that PostgreSQL ends (restart, failover, pg_terminate_backend, idle timeouts)
     // is an 'error' event on the pool; unheard, it would kill the process. The pool drops that
@@ -48,13 +50,36 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  const migrator = new Migrator({ db, provider: new WharfMigrations(options.engine) });
-  const { error } = await migrator.migrateToLatest();
-  if (error) {
-    await db.destroy();
-    throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+  const provider = new WharfMigrations(options.engine);
+  if (!(await atLatestMigration(db, options.engine, provider))) {
+    const migrator = new Migrator({ db, provider });
+    const { error } = await migrator.migrateToLatest();
+    if (error) {
+      await db.destroy();
+      throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+    }
   }
   return { engine: options.engine, db, close: () => db.destroy() };
+}
+
+/**
+ * True when the migrations recorded as run (Kysely's kysely_migration table) are exactly the
+ * known ones, so the Migrator would have nothing to do. It would still take its lock and read
+ * its tables, a good share of a warm start; any doubt (no table yet, a pending or an unknown
+ * migration, an error) leaves the decision to the Migrator.
+ */
+async function atLatestMigration(db: Kysely<Database>, engine: Engine, provider: MigrationProvider): Promise<boolean> {
+  try {
+    const table = engine === 'postgres'
+      ? await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db)
+      : await sql<{ present: number }>`select count(*) > 0 as present from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db);
+    if (!table.rows[0]?.present) return false;
+    const done = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name));
+    const known = Object.keys(await provider.getMigrations());
+    return done.size === known.length && known.every((name) => done.has(name));
+  } catch {
+    return false;
+  }
 }
 
 /** Prepared statements kept at most; the registry issues a few dozen distinct SQL texts. */

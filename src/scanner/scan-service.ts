@@ -9,8 +9,6 @@ import type { BlobStore } from '../storage/ports.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { findManifestByDigest, findManifestByTag } from '../metadata/manifests.js';
 import { RegistryError } from '../oci/errors.js';
-import { analyzeImage } from './analyze.js';
-import { findVulnerabilities } from './findings.js';
 import { cycloneDx } from './sbom.js';
 import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
@@ -97,6 +95,8 @@ export class ScanService {
     const layers = parsed.blobs.filter((b) => b !== parsed.config).map((layer) => ({
       digest: layer.digest, mediaType: layer.mediaType, size: layer.size, open: () => this.store.read(layer.digest),
     }));
+    // The layer readers, detectors and version schemes load with the first scan, not at start-up.
+    const [{ analyzeImage }, { findVulnerabilities }] = await Promise.all([import('./analyze.js'), import('./findings.js')]);
     const analysis = await analyzeImage({ layers, config });
     const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name));
     const status = await this.vulndb.status();

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
-import tar from 'tar-stream';
 import type { Database } from '../metadata/schema.js';
 import * as advisories from '../metadata/advisories.js';
 import { OsvFormatError, parseOsvRecord, type OsvRecord } from './osv/schema.js';
@@ -119,6 +118,7 @@ async function jsonFilesUnder(dir: string): Promise<string[]> {
 
 /** Streams a tar(.gz) and hands each .json entry (up to 16 MiB) to `take`. */
 async function readTarJson(file: string, take: (name: string, text: string) => Promise<void>): Promise<void> {
+  const { default: tar } = await import('tar-stream'); // only an archive import needs it, not the server's start
   const extract = tar.extract();
   const done = (async () => {
     for await (const entry of extract) {
