@@ -7,6 +7,7 @@ import { parsePythonMetadata } from './detectors/python.js';
 import { parseRpmdbSqlite, RpmdbError } from './detectors/rpm.js';
 import type { DetectedPackage } from './detectors/types.js';
 import { ScanError } from './errors.js';
+import { isOsManagedLanguagePackage } from './os-managed.js';
 import { runConfigChecks, type ConfigIssue } from './config-checks/index.js';
 import { parseImageConfig } from './config-checks/image-config.js';
 import { readImageLayers, type GoBinary, type ImageFiles, type ImageLayersInput, type LayerStats } from './image/layers.js';
@@ -101,7 +102,8 @@ export function detectPackages(files: ImageFiles): { os: OsRelease | undefined; 
     }
   }
   for (const bin of files.goBinaries) packages.push(...goPackages(bin.path, bin.info));
-  return { os, packages };
+  const hasDpkgDatabase = packages.some((p) => p.type === 'deb');
+  return { os, packages: packages.filter((p) => !isOsManagedLanguagePackage(p, p.location, hasDpkgDatabase)) };
 }
 
 export async function analyzeImage(input: AnalyzeInput): Promise<ImageAnalysis> {

@@ -77,6 +77,26 @@ for (const engine of engines()) {
       assert.equal(await status('scan/apps'), '3 Issues');
     });
 
+    it('leaves Python packages that Debian installed to the Debian advisories', async () => {
+      const layer = gzipSync(await tarOf([
+        { name: 'etc/os-release', content: fixture('scanner', 'os-release-debian-12') },
+        { name: 'var/lib/dpkg/status', content: fixture('scanner', 'dpkg-status') },
+        // Debian's python3-jinja2 3.1.2-1+deb12u3 carries the fix for CVE-2024-22195 under its Debian version.
+        { name: 'usr/lib/python3/dist-packages/Jinja2-3.1.2.egg-info/PKG-INFO', content: fixture('scanner', 'jinja2-3.1.2.PKG-INFO') },
+        // The same distribution installed by pip is the user's, and PyPI's advisory applies.
+        { name: 'usr/local/lib/python3.11/dist-packages/Jinja2-3.1.2.dist-info/METADATA', content: fixture('scanner', 'jinja2-3.1.2.PKG-INFO') },
+      ]));
+      await pushImage('scan/debian-python', 'v1', layer, { User: '1000' });
+      await server.jobs.drain();
+      const r = await report('scan/debian-python:v1');
+      const jinja = r.vulnerabilities.filter((v) => v.advisoryId === 'GHSA-h5c8-rqwp-cp95');
+      assert.equal(jinja.length, 1, 'reported once, for the pip-installed copy');
+      const sbom = await apiJson<{ components: Array<{ purl?: string; evidence?: { occurrences?: Array<{ location: string }> } }> }>(server.url, 'GET', `/images/${enc('scan/debian-python:v1')}/sbom`, admin);
+      const locations = JSON.stringify(sbom.components.filter((c) => c.purl?.startsWith('pkg:pypi/jinja2')));
+      assert.ok(locations.includes('/usr/local/lib/python3.11/dist-packages/'), locations);
+      assert.ok(!locations.includes('/usr/lib/python3/dist-packages/'), locations);
+    });
+
     it('never reports a package at or above the fixed version', async () => {
       const layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.8.package.json') }]));
       await pushImage('scan/fixed', 'new', layer, { User: 'app' });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { OCI_MANIFEST, digestOf } from './http.js';
 import type { Caller } from '../../src/iam/iam-service.js';
 import { createAccount } from '../../src/iam/accounts.js';
 import { findUserByName } from '../../src/metadata/principals.js';
@@ -8,7 +9,7 @@ import { TEST_ADMIN_PASSWORD } from './server.js';
 
 /** Shared fixtures of the IAM suites: two tenants, principals with each role, images, and a client that logs in like docker. */
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export { OCI_MANIFEST, digestOf } from './http.js';
 
 export interface Creds {
   username: string;
@@ -17,10 +18,6 @@ export interface Creds {
 
 export function basic(creds: Creds): string {
   return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-}
-
-export function digestOf(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
 export interface RequestSpec {
