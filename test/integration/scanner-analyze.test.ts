@@ -45,10 +45,10 @@ describe('analyzeImage', () => {
     const app = await tarOf([
       { name: 'app/node_modules/minimist/package.json', content: minimist('1.2.0') },
       { name: 'app/node_modules/mkdirp/node_modules/minimist/package.json', content: minimist('1.2.0') },
-      { name: 'usr/lib/python3/dist-packages/PyYAML-5.3.1.dist-info/METADATA', content: pyyaml('5.3.1') },
-      { name: 'usr/lib/python3/dist-packages/removed-1.0.dist-info/METADATA', content: pyyaml('1.0') },
+      { name: 'usr/local/lib/python3.11/dist-packages/PyYAML-5.3.1.dist-info/METADATA', content: pyyaml('5.3.1') },
+      { name: 'usr/local/lib/python3.11/dist-packages/removed-1.0.dist-info/METADATA', content: pyyaml('1.0') },
     ]);
-    const cleanup = await tarOf([whiteout('usr/lib/python3/dist-packages/removed-1.0.dist-info')]);
+    const cleanup = await tarOf([whiteout('usr/local/lib/python3.11/dist-packages/removed-1.0.dist-info')]);
     const config = {
       config: { Env: ['PATH=/usr/bin', 'DB_PASSWORD=hunter2'], ExposedPorts: { '8080/tcp': {} } },
       history: [{ created_by: 'ADD https://example.com/app.tgz /app # buildkit' }],
@@ -61,7 +61,7 @@ describe('analyzeImage', () => {
     const names = a.packages.map((p) => `${p.type}:${p.name}@${p.version} ${p.location}`);
     assert.ok(names.includes('deb:libssl3@3.0.19-1~deb12u2 /var/lib/dpkg/status'));
     assert.ok(names.includes('npm:minimist@1.2.0 /app/node_modules/mkdirp/node_modules/minimist/package.json'));
-    assert.ok(names.includes('pypi:PyYAML@5.3.1 /usr/lib/python3/dist-packages/PyYAML-5.3.1.dist-info/METADATA'));
+    assert.ok(names.includes('pypi:PyYAML@5.3.1 /usr/local/lib/python3.11/dist-packages/PyYAML-5.3.1.dist-info/METADATA'));
     assert.ok(!names.some((n) => n.includes('removed-1.0')), 'a whited-out package is not reported');
     if (existsSync(GO_BINARY)) {
       assert.equal(a.goBinaries[0]?.path, '/usr/local/bin/skopeo');
