@@ -1,26 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from '../registry/registry.js';
 import { distributionPlugin } from './distribution/plugin.js';
-import type { Iam } from '../iam/iam.js';
-import type { QuotaService } from '../ops/quotas.js';
-import type { RetentionService } from '../ops/retention.js';
-import type { ScanService } from '../scanner/scan-service.js';
-import type { ExemptionService } from '../scanner/exemptions.js';
-import type { VulnDb } from '../scanner/vulndb.js';
 import { tokenRoutes } from './auth/token-routes.js';
-import { apiPlugin } from './api/plugin.js';
+import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
 
-export interface AppOptions {
-  registry: Registry;
-  iam: Iam;
-  quotas: QuotaService;
-  retention: RetentionService;
-  scanner: ScanService;
-  exemptions: ExemptionService;
-  vulndb: VulnDb;
-  publicUrl: string;
+export interface AppOptions extends ApiOptions {
   now: () => number;
   logger: Logger;
   keepAliveTimeout: number;
@@ -49,6 +34,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
   await app.register(tokenRoutes, { iam: options.iam });
-  await app.register(apiPlugin, { prefix: '/api/v1', iam: options.iam, registry: options.registry, quotas: options.quotas, retention: options.retention, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb, publicUrl: options.publicUrl });
+  await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
   return app;
 }

@@ -10,7 +10,7 @@ import * as trash from '../metadata/trash.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
-import type { ManifestService } from './manifests.js';
+import type { ManifestContent, ManifestService } from './manifests.js';
 
 /** Image config blobs are small JSON; anything bigger is not read for inspect. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -87,13 +87,13 @@ export class ImageService {
    */
   async tag(source: ImageReference, target: { name: string; tag: string }): Promise<{ name: string; tag: string; digest: string }> {
     const manifest = await this.manifests.get(source.name, source.digest ?? source.tag!);
-    if (source.name !== target.name) await this.copyInto(source.name, target.name, manifest.digest);
+    if (source.name !== target.name) await this.copyInto(source.name, target.name, manifest);
     await this.manifests.put(target.name, target.tag, manifest.content, manifest.mediaType);
     return { name: target.name, tag: target.tag, digest: manifest.digest };
   }
 
-  private async copyInto(from: string, to: string, digest: string): Promise<void> {
-    const manifest = await this.manifests.get(from, digest);
+  /** Links the manifest's blobs into `to` and stores its platform manifests there (not the manifest itself). */
+  private async copyInto(from: string, to: string, manifest: ManifestContent): Promise<void> {
     const parsed = parseManifest(manifest.content, manifest.mediaType);
     const now = this.ctx.now();
     const repositoryId = await ensureRepository(this.ctx.db, to, now);
@@ -103,8 +103,8 @@ export class ImageService {
       await linkBlob(this.ctx.db, repositoryId, blob.digest, now);
     }
     for (const child of parsed.manifests) {
-      await this.copyInto(from, to, child.digest);
       const childManifest = await this.manifests.get(from, child.digest);
+      await this.copyInto(from, to, childManifest);
       await this.manifests.put(to, child.digest, childManifest.content, childManifest.mediaType);
     }
   }

@@ -48,15 +48,13 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    await sendRegistryError(new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${splitUrl(request.url).pathname.slice(0, 200)}`, null, { status: 404 }), request, reply);
+    await sendRegistryError(unknownEndpoint(request.method, splitUrl(request.url).pathname), request, reply);
   });
 
   const dispatch = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { pathname, query } = splitUrl(request.url);
     const route = matchRoute(pathname);
-    if (!route) {
-      throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${pathname.slice(0, 200)}`, null, { status: 404 });
-    }
+    if (!route) throw unknownEndpoint(request.method, pathname);
     let visibility = EVERYTHING;
     let principal: Principal = ANONYMOUS;
     if (iam.enabled) {
@@ -70,6 +68,10 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   for (const url of ['/v2', '/v2/', '/v2/*']) {
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'], url, handler: dispatch, exposeHeadRoute: false });
   }
+}
+
+function unknownEndpoint(method: string, pathname: string): RegistryError {
+  return new RegistryError('NAME_UNKNOWN', `no such endpoint: ${method} ${pathname.slice(0, 200)}`, null, { status: 404 });
 }
 
 /** Pull rights of the admitted principal, remembered per namespace path for the request's duration. */
