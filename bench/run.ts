@@ -57,12 +57,12 @@ function machine(): Record<string, string | number> {
   };
 }
 
-/** True when a file under src/ is newer than the compiled CLI (or there is none). */
+/** True when a file under src/ is newer than the bundled CLI (or there is none). */
 function wharfBuildIsStale(targets: TargetName[]): boolean {
   if (!targets.some((t) => t.startsWith('wharf'))) return false;
   const root = new URL('..', import.meta.url).pathname;
   let built: number;
-  try { built = statSync(path.join(root, 'dist/cli/main.js')).mtimeMs; } catch { return true; }
+  try { built = statSync(path.join(root, 'dist/bundle/main.js')).mtimeMs; } catch { return true; }
   const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
     const full = path.join(dir, entry.name);
     return Math.max(max, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
@@ -75,13 +75,8 @@ async function main(): Promise<void> {
   const items = ALL_ITEMS.filter((i) => (options.only.length === 0 || options.only.includes(i.id)) && !options.skip.includes(i.id));
   progress(`wharf bench, ${options.mode} mode: ${items.length} items × ${options.rounds} rounds × ${options.targets.join(', ')}`);
   if (options.build && wharfBuildIsStale(options.targets)) {
-    progress('building Wharf (tsc): dist/ is older than src/');
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] });
-    } catch {
-      // tsc still emits JavaScript on type errors; the server may well run. Say so and go on.
-      progress('warning: tsc reported errors (see above); benchmarking the JavaScript it emitted');
-    }
+    progress('building Wharf (npm run build): dist/ is older than src/');
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] });
   }
 
   const limits = await measureLimits({ bytes: options.limitMib * 1024 * 1024, connections: options.connections, durationMs: options.durationSeconds * 1000 }, progress);

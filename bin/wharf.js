@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (built by `npm install` through the prepare script).
-import { main } from '../dist/cli/main.js';
+// The CLI runs from one bundle of the compiled sources (dist/bundle/, built by `npm install`
+// through the prepare script, see scripts/build.mjs).
+import { main } from '../dist/bundle/main.js';
 
 main(process.argv).then(
   (code) => { if (typeof code === 'number') process.exitCode = code; },

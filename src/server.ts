@@ -81,14 +81,18 @@ export async function startServer(
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
-  const bootstrap = await bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now());
+  // The administrator's password hash (argon2, on the thread pool) is computed while the HTTP
+  // layer is built; both are done before the port opens.
+  const [bootstrap, app] = await Promise.all([
+    bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
+    buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now }),
+  ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
     // The generated password goes to the terminal once, never into the structured log.
     if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
-  const app = await buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

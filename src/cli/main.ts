@@ -76,7 +76,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
 async function serve(configFile: string | undefined): Promise<number> {
   // Loaded here, so the client commands start without the configuration schema, the logger and the server.
   const { ConfigError, loadConfig } = await import('../config/load.js');
-  const { pino } = await import('pino');
+  const { default: pino } = await import('pino');
   let config;
   try {
     config = loadConfig({ file: configFile });
@@ -95,6 +95,8 @@ async function serve(configFile: string | undefined): Promise<number> {
     listen: `${config.http.host}:${server.app.server.address() && typeof server.app.server.address() === 'object' ? (server.app.server.address() as { port: number }).port : config.http.port}`,
     dataDir: config.storage.dataDir,
     database: config.database.engine === 'sqlite' ? config.database.sqlitePath : 'postgres',
+    // From the process's start, Node's own boot included: what a restart costs.
+    startupMs: Math.round(performance.now()),
   }, `Wharf listening on ${server.url}, data in ${config.storage.dataDir}`);
 
   await new Promise<void>((resolve) => {

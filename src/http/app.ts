@@ -4,6 +4,7 @@ import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
+import { lazyValidatorFactory } from './plugins/lazy-validators.js';
 
 export interface AppOptions extends ApiOptions {
   now: () => number;
@@ -16,6 +17,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new RequestLogController(),
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } },
     keepAliveTimeout: options.keepAliveTimeout * 1000,
     // Uploads of big layers over slow links must not be cut by a request timeout.
     requestTimeout: 0,

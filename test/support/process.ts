@@ -90,7 +90,7 @@ export function describeRun(command: string, args: string[], result: CommandResu
   return `${command} ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout.slice(-2000)}\nstderr: ${result.stderr.slice(-2000)}`;
 }
 
-/** Compiles src/ into dist/ when any source is newer than its output, so `bin/wharf.js` runs current code. */
+/** Builds dist/ and its bundle when any source is newer than its output, so `bin/wharf.js` runs current code. */
 export async function ensureBuilt(): Promise<void> {
   const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const stale = (dir: string): boolean => readdirSync(path.join(root, dir), { withFileTypes: true }).some((entry) => {
@@ -101,6 +101,6 @@ export async function ensureBuilt(): Promise<void> {
     return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(root, rel)).mtimeMs;
   });
   if (!stale('src')) return;
-  const result = await runCommand(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { cwd: root });
+  const result = await runCommand(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root });
   if (result.code !== 0) throw new Error(`building dist/ failed:\n${result.stdout}\n${result.stderr}`);
 }

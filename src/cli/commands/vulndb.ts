@@ -58,7 +58,7 @@ async function withDatabase(configFile: string | undefined, run: (tools: { vulnd
   const { ExemptionService } = await import('../../scanner/exemptions.js');
   const { JobRunner } = await import('../../jobs/runner.js');
   const { FsBlobStore } = await import('../../storage/fs/fs-blob-store.js');
-  const { pino } = await import('pino');
+  const { default: pino } = await import('pino');
   let config;
   try {
     config = loadConfig({ file: configFile ?? process.env.WHARF_CONFIG });
