@@ -1,10 +1,9 @@
-import type { Readable } from 'node:stream';
 import { RegistryError } from '../oci/errors.js';
 import { parseDigest } from '../oci/digest.js';
 import { assertRepositoryName } from '../oci/names.js';
 import { findLinkedBlob, linkBlob, unlinkBlob } from '../metadata/blobs.js';
 import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
-import type { ByteRange } from '../storage/ports.js';
+import type { BlobStream, ByteRange } from '../storage/ports.js';
 import type { RegistryContext } from './context.js';
 
 export interface BlobInfo {
@@ -29,7 +28,7 @@ export class BlobService {
   }
 
   /** Streams the blob (or a range) for a pull from `name`, after the pull-traffic hook agrees. */
-  async open(name: string, blob: BlobInfo, range?: ByteRange): Promise<Readable> {
+  async open(name: string, blob: BlobInfo, range?: ByteRange): Promise<BlobStream> {
     await this.ctx.hooks.beforeBlobServed?.(name, range ? range.end - range.start + 1 : blob.size);
     try {
       return await this.ctx.store.read(blob.digest, range);

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Hash } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
 
@@ -19,7 +19,7 @@ export interface BlobStore {
   /** Size of a committed blob, or null when the store does not hold it. */
   stat(digest: string): Promise<{ size: number } | null>;
   /** Streams a committed blob, or a byte range of it. */
-  read(digest: string, range?: ByteRange): Promise<Readable>;
+  read(digest: string, range?: ByteRange): Promise<BlobStream>;
   delete(digest: string): Promise<void>;
 
   /** Starts an empty staged upload. */
@@ -41,6 +41,13 @@ export interface BlobStore {
   /** Staged uploads, to find the ones metadata no longer knows (after a crash). */
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
 }
+
+/**
+ * A blob being read. A driver may also offer `writeTo`, a cheaper way to send the same bytes to a
+ * destination than reading the stream (as Go's io.WriterTo lets io.Copy skip a buffer); a caller
+ * uses one or the other, and `writeTo` releases what the stream holds.
+ */
+export type BlobStream = Readable & { writeTo?(destination: Writable): Promise<void> };
 
 /** A staged upload received more bytes than the caller allowed. */
 export class UploadTooLargeError extends Error {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
@@ -77,6 +77,76 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.equal(await text(await store.read(sha(data))), 'to delete');
       await store.delete(sha(data));
       assert.equal(await store.stat(sha(data)), null);
+    });
+
+    /** Commits `data` as a blob through the staging area; returns its digest. */
+    async function commit(id: string, data: Buffer): Promise<string> {
+      await store.createUpload(id);
+      const size = await store.appendUpload(id, 0, Readable.from([data]));
+      const digest = sha(data);
+      await store.commitUpload(id, size, parseDigest(digest));
+      return digest;
+    }
+
+    /**
+     * A destination that acknowledges each write late (as a slow socket does) and checks that no
+     * chunk changed between its write and its acknowledgement: a reused buffer must not be
+     * refilled while the destination still holds it.
+     */
+    function slowDestination(): { destination: Writable; received(): Buffer; changedInFlight(): number } {
+      const copies: Buffer[] = [];
+      let changed = 0;
+      const destination = new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _enc, callback) {
+          const copy = Buffer.from(chunk);
+          copies.push(copy);
+          setTimeout(() => {
+            if (!chunk.equals(copy)) changed++;
+            callback();
+          }, 2);
+        },
+      });
+      return { destination, received: () => Buffer.concat(copies), changedInFlight: () => changed };
+    }
+
+    it('writeTo sends the same bytes as reading, whole and by range, never refilling a buffer in flight', async (t) => {
+      // Several MiB and not a multiple of the copy size, so buffers are reused and the last read is short.
+      const data = randomBytes(5 * 1024 * 1024 + 12_345);
+      const digest = await commit('u-writeto', data);
+      if (!(await store.read(digest)).writeTo) {
+        t.skip(`the ${name} driver has no writeTo; readers stream instead`);
+        return;
+      }
+      for (const range of [undefined, { start: 0, end: 0 }, { start: 1024 * 1024 - 3, end: 3 * 1024 * 1024 + 7 }, { start: 17, end: data.length - 1 }]) {
+        const stream = await store.read(digest, range);
+        const sink = slowDestination();
+        await stream.writeTo!(sink.destination);
+        const expected = range ? data.subarray(range.start, range.end + 1) : data;
+        assert.ok(sink.received().equals(expected), `bytes of range ${JSON.stringify(range)}`);
+        assert.equal(sink.changedInFlight(), 0, 'a chunk changed while the destination held it');
+        assert.ok(stream.destroyed, 'writeTo releases the stream (and its file)');
+      }
+    });
+
+    it('writeTo rejects when the destination closes first, and releases the stream', async (t) => {
+      const data = randomBytes(4 * 1024 * 1024);
+      const digest = await commit('u-writeto-cut', data);
+      const stream = await store.read(digest);
+      if (!stream.writeTo) {
+        t.skip(`the ${name} driver has no writeTo`);
+        return;
+      }
+      let writes = 0;
+      const destination: Writable = new Writable({
+        write(_chunk, _enc, callback) {
+          // The client goes away during the second chunk, which is never acknowledged.
+          if (++writes === 2) setImmediate(() => destination.destroy());
+          else callback();
+        },
+      });
+      await assert.rejects(stream.writeTo(destination), /closed before/);
+      assert.ok(stream.destroyed);
     });
 
     it('refuses ids and digests that could escape its directory', async () => {

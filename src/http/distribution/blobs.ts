@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { byMethod, type Handler, type HandlerContext } from './handler.js';
 import { parseRangeHeader } from './range.js';
 
@@ -20,7 +21,23 @@ async function pull({ registry, route, request, reply }: HandlerContext<BlobRout
     await reply.send();
     return;
   }
-  await reply.send(await registry.blobs.open(route.name, blob, range));
+  const stream = await registry.blobs.open(route.name, blob, range);
+  if (!stream.writeTo) {
+    await reply.send(stream);
+    return;
+  }
+  // The driver sends the bytes itself (cheaper than piping its stream): the reply is taken over
+  // after the headers; the request is still logged when the response finishes.
+  reply.hijack();
+  reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  try {
+    await stream.writeTo(reply.raw);
+    reply.raw.end();
+  } catch (err) {
+    // The status line is gone: a cut connection is all that can tell the client.
+    request.log.warn({ err: { message: (err as Error).message }, digest: blob.digest }, 'blob download ended early');
+    reply.raw.destroy();
+  }
 }
 
 async function remove({ registry, route, reply }: HandlerContext<BlobRoute>): Promise<void> {

@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
 import { tryParseDigest } from '../../oci/digest.js';
-import { UploadTooLargeError, type BlobStore, type ByteRange } from '../ports.js';
+import { UploadTooLargeError, type BlobStore, type BlobStream, type ByteRange } from '../ports.js';
+import { copyFileRange } from './file-copy.js';
 
 const UPLOAD_ID = /^[a-zA-Z0-9-]{1,64}$/;
 
@@ -52,10 +53,20 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async read(digest: string, range?: ByteRange): Promise<Readable> {
+  async read(digest: string, range?: ByteRange): Promise<BlobStream> {
     const file = await open(this.blobPath(digest), 'r');
     // highWaterMark: large reads keep syscalls and chunk allocations few for multi-GiB layers.
-    return file.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024, autoClose: true });
+    const stream: BlobStream = file.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024, autoClose: true });
+    stream.writeTo = async (destination) => {
+      try {
+        const end = range ? range.end : (await file.stat()).size - 1;
+        await copyFileRange(file, range?.start ?? 0, end, destination);
+      } finally {
+        // The stream was never read: destroying it closes the file.
+        stream.destroy();
+      }
+    };
+    return stream;
   }
 
   async delete(digest: string): Promise<void> {
