@@ -1,6 +1,8 @@
 /**
  * What this machine can physically do, measured in the same sitting as the workloads:
- * sequential disk write with fsync and read, SHA-256, loopback TCP, an empty Node HTTP server.
+ * sequential disk write with fsync and read, SHA-256, loopback TCP, an empty Node HTTP server,
+ * and the two paths a blob takes through a bare node:http server (no registry): received, hashed
+ * and written durably; sent from memory.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from './loadgen.js';
 import { startEmptyNodeServer } from './servers.js';
+import { curlAvailable, curlDownload } from './curl.js';
+import { request } from 'undici';
 import { median } from './stats.js';
 
 const MIB = 1024 * 1024;
@@ -24,6 +28,14 @@ export interface PhysicalLimits {
   sha256MiBs: number;
   /** MiB/s from this process to another over 127.0.0.1. */
   loopbackMiBs: number;
+  /**
+   * MiB/s of a push through a bare node:http server in another process: the body hashed with
+   * SHA-256 and written to a file, fsync'd, then answered; sent by the benchmark's own client. The
+   * three limits above at once, on the cores the client shares: what bounds a push here.
+   */
+  pushPipelineMiBs: number;
+  /** MiB/s a bare node:http server sends from memory to curl (undefined without curl). */
+  nodeToCurlMiBs?: number;
   /** Requests/s of an empty node:http server with the same client and connections as the manifest items. */
   emptyHttpRps: number;
   emptyHttpP50Ms: number;
@@ -87,16 +99,72 @@ async function loopbackThroughput(bytes: number): Promise<number> {
   }
 }
 
+/** A node:http server in its own process running `handler` (the body of a request listener). */
+async function bareServer(handler: string): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', `const http = require('node:http'); const fs = require('node:fs'); const crypto = require('node:crypto'); const s = http.createServer(async (req, res) => { ${handler} }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { port, stop: () => child.kill() };
+}
+
+async function pushPipelineThroughput(bytes: number): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-push-'));
+  const file = path.join(dir, 'blob');
+  const server = await bareServer(`
+    const hash = crypto.createHash('sha256');
+    const out = fs.createWriteStream(${JSON.stringify(file)}, { highWaterMark: 1024 * 1024 });
+    req.on('data', (chunk) => hash.update(chunk));
+    req.pipe(out);
+    out.on('finish', () => { const fd = fs.openSync(${JSON.stringify(file)}, 'r+'); fs.fsyncSync(fd); fs.closeSync(fd); res.end(hash.digest('hex')); });`);
+  try {
+    const block = randomBytes(MIB);
+    const t0 = performance.now();
+    const res = await request(`http://127.0.0.1:${server.port}/`, {
+      method: 'PUT',
+      headers: { 'content-length': String(bytes) },
+      body: (function* () { for (let done = 0; done < bytes; done += MIB) yield block; })() as unknown as Buffer,
+    });
+    await res.body.text();
+    return bytes / MIB / ((performance.now() - t0) / 1000);
+  } finally {
+    server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function nodeToCurlThroughput(bytes: number): Promise<number | undefined> {
+  if (!curlAvailable()) return undefined;
+  const server = await bareServer(`
+    const block = crypto.randomBytes(1024 * 1024);
+    res.writeHead(200, { 'content-length': ${bytes} });
+    for (let done = 0; done < ${bytes}; done += block.length) {
+      if (!res.write(block)) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();`);
+  try {
+    const answer = await curlDownload(`http://127.0.0.1:${server.port}/`);
+    return answer.bytes / MIB / (answer.ms / 1000);
+  } finally {
+    server.stop();
+  }
+}
+
 export async function measureLimits(options: { bytes: number; connections: number; durationMs: number }, log: (m: string) => void): Promise<PhysicalLimits> {
   const disk: Array<{ write: number; read: number }> = [];
   const sha: number[] = [];
   const loop: number[] = [];
+  const push: number[] = [];
+  const curl: number[] = [];
   for (let i = 0; i < 3; i++) {
     disk.push(await diskThroughput(options.bytes));
     sha.push(sha256Throughput(options.bytes));
     loop.push(await loopbackThroughput(options.bytes));
+    push.push(await pushPipelineThroughput(options.bytes));
+    const toCurl = await nodeToCurlThroughput(options.bytes);
+    if (toCurl !== undefined) curl.push(toCurl);
   }
-  log(`limits: disk write+fsync ${median(disk.map((d) => d.write)).toFixed(0)} MiB/s, read ${median(disk.map((d) => d.read)).toFixed(0)} MiB/s, sha256 ${median(sha).toFixed(0)} MiB/s, loopback ${median(loop).toFixed(0)} MiB/s`);
+  log(`limits: disk write+fsync ${median(disk.map((d) => d.write)).toFixed(0)} MiB/s, read ${median(disk.map((d) => d.read)).toFixed(0)} MiB/s, sha256 ${median(sha).toFixed(0)} MiB/s, loopback ${median(loop).toFixed(0)} MiB/s, bare push pipeline ${median(push).toFixed(0)} MiB/s${curl.length ? `, node:http to curl ${median(curl).toFixed(0)} MiB/s` : ''}`);
   const starts: number[] = [];
   const rps: number[] = [];
   const p50: number[] = [];
@@ -114,6 +182,8 @@ export async function measureLimits(options: { bytes: number; connections: numbe
     diskReadMiBs: median(disk.map((d) => d.read)),
     sha256MiBs: median(sha),
     loopbackMiBs: median(loop),
+    pushPipelineMiBs: median(push),
+    nodeToCurlMiBs: curl.length ? median(curl) : undefined,
     emptyHttpRps: median(rps),
     emptyHttpP50Ms: median(p50),
     emptyNodeStartMs: median(starts),

@@ -113,6 +113,8 @@ export function renderMarkdown(results: BenchResults, items: WorkloadItem[]): st
   lines.push(`| sequential disk read (page cache) | ${num(l.diskReadMiBs)} MiB/s |`);
   lines.push(`| SHA-256, one core | ${num(l.sha256MiBs)} MiB/s |`);
   lines.push(`| loopback TCP, process to process | ${num(l.loopbackMiBs)} MiB/s |`);
+  lines.push(`| push through a bare node:http server (receive + SHA-256 + write + fsync, same client) | ${num(l.pushPipelineMiBs)} MiB/s |`);
+  if (l.nodeToCurlMiBs !== undefined) lines.push(`| bare node:http server sending from memory to curl | ${num(l.nodeToCurlMiBs)} MiB/s |`);
   lines.push(`| empty node:http server, ${results.options.connections} connections | ${num(l.emptyHttpRps)} req/s (p50 ${num(l.emptyHttpP50Ms)} ms) |`);
   lines.push(`| empty node:http process, spawn to first 200 | ${num(l.emptyNodeStartMs)} ms |`, '');
 
