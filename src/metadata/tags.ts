@@ -14,10 +14,16 @@ export async function deleteTag(db: Db, repositoryId: number, tag: string): Prom
   return Number(result.numDeletedRows) > 0;
 }
 
-/** One page of a repository's tags in lexical order, after `last`; an index range scan. */
-export async function listTagNames(db: Db, repositoryId: number, limit: number, last?: string): Promise<string[]> {
-  let query = db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).orderBy('name').limit(limit);
-  if (last !== undefined) query = query.where('name', '>', last);
+/**
+ * One page of a repository's tags in lexical order, after `last` (an index range scan), found by
+ * the repository's name in one round trip: on PostgreSQL a separate lookup of the repository cost
+ * as much as reading the page. Empty both for a repository
+ * without tags (or past its last) and for one that does not exist: the caller tells them apart.
+ */
+export async function listTagNamesByRepository(db: Db, repository: string, limit: number, last?: string): Promise<string[]> {
+  let query = db.selectFrom('tags').innerJoin('repositories', 'repositories.id', 'tags.repository_id')
+    .select('tags.name').where('repositories.name', '=', repository).orderBy('tags.name').limit(limit);
+  if (last !== undefined) query = query.where('tags.name', '>', last);
   const rows = await query.execute();
   return rows.map((r) => r.name);
 }

@@ -4,7 +4,7 @@ import { MediaType } from '../oci/media-types.js';
 import { assertRepositoryName } from '../oci/names.js';
 import { listReferrers } from '../metadata/manifests.js';
 import { findRepositoryId, listRepositoryNames } from '../metadata/repositories.js';
-import { listTagNames } from '../metadata/tags.js';
+import { listTagNamesByRepository } from '../metadata/tags.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { RegistryContext } from './context.js';
 
@@ -33,10 +33,10 @@ export class DiscoveryService {
 
   async tags(name: string, n: number, last?: string): Promise<Page> {
     assertRepositoryName(name);
-    const repositoryId = await findRepositoryId(this.ctx.db, name);
-    if (repositoryId === undefined) throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
-    if (n === 0) return { items: [] };
-    const rows = await listTagNames(this.ctx.db, repositoryId, n + 1, last);
+    const rows = n === 0 ? [] : await listTagNamesByRepository(this.ctx.db, name, n + 1, last);
+    if (rows.length === 0 && (await findRepositoryId(this.ctx.db, name)) === undefined) {
+      throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
+    }
     return page(rows, n);
   }
 
