@@ -45,7 +45,9 @@ export interface BlobStore {
 /**
  * A blob being read. A driver may also offer `writeTo`, a cheaper way to send the same bytes to a
  * destination than reading the stream (as Go's io.WriterTo lets io.Copy skip a buffer); a caller
- * uses one or the other, and `writeTo` releases what the stream holds.
+ * uses one or the other, and `writeTo` releases what the stream holds. A driver may refill a
+ * chunk's memory once the destination's write callback has run, so the destination must be done
+ * with a chunk by then (sockets and HTTP responses are; a collector must copy).
  */
 export type BlobStream = Readable & { writeTo?(destination: Writable): Promise<void> };
 
