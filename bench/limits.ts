@@ -15,7 +15,13 @@ import { runLoad } from './loadgen.js';
 import { startEmptyNodeServer } from './servers.js';
 import { curlAvailable, curlDownload } from './curl.js';
 import { request } from 'undici';
-import { median } from './stats.js';
+
+/**
+ * A limit is the best of its tries: noise on a shared machine only ever makes a try slower, and a
+ * median of three short tries was at times exceeded by a registry measured minutes later.
+ */
+const best = (values: number[]): number => Math.max(...values);
+const fastest = (values: number[]): number => Math.min(...values);
 
 const MIB = 1024 * 1024;
 
@@ -164,7 +170,7 @@ export async function measureLimits(options: { bytes: number; connections: numbe
     const toCurl = await nodeToCurlThroughput(options.bytes);
     if (toCurl !== undefined) curl.push(toCurl);
   }
-  log(`limits: disk write+fsync ${median(disk.map((d) => d.write)).toFixed(0)} MiB/s, read ${median(disk.map((d) => d.read)).toFixed(0)} MiB/s, sha256 ${median(sha).toFixed(0)} MiB/s, loopback ${median(loop).toFixed(0)} MiB/s, bare push pipeline ${median(push).toFixed(0)} MiB/s${curl.length ? `, node:http to curl ${median(curl).toFixed(0)} MiB/s` : ''}`);
+  log(`limits: disk write+fsync ${best(disk.map((d) => d.write)).toFixed(0)} MiB/s, read ${best(disk.map((d) => d.read)).toFixed(0)} MiB/s, sha256 ${best(sha).toFixed(0)} MiB/s, loopback ${best(loop).toFixed(0)} MiB/s, bare push pipeline ${best(push).toFixed(0)} MiB/s${curl.length ? `, node:http to curl ${best(curl).toFixed(0)} MiB/s` : ''}`);
   const starts: number[] = [];
   const rps: number[] = [];
   const p50: number[] = [];
@@ -176,16 +182,16 @@ export async function measureLimits(options: { bytes: number; connections: numbe
     p50.push(load.p50Ms);
     await server.stop();
   }
-  log(`limits: empty node:http ${median(rps).toFixed(0)} req/s at ${options.connections} connections, cold start ${median(starts).toFixed(0)} ms`);
+  log(`limits: empty node:http ${best(rps).toFixed(0)} req/s at ${options.connections} connections, cold start ${fastest(starts).toFixed(0)} ms`);
   return {
-    diskWriteMiBs: median(disk.map((d) => d.write)),
-    diskReadMiBs: median(disk.map((d) => d.read)),
-    sha256MiBs: median(sha),
-    loopbackMiBs: median(loop),
-    pushPipelineMiBs: median(push),
-    nodeToCurlMiBs: curl.length ? median(curl) : undefined,
-    emptyHttpRps: median(rps),
-    emptyHttpP50Ms: median(p50),
-    emptyNodeStartMs: median(starts),
+    diskWriteMiBs: best(disk.map((d) => d.write)),
+    diskReadMiBs: best(disk.map((d) => d.read)),
+    sha256MiBs: best(sha),
+    loopbackMiBs: best(loop),
+    pushPipelineMiBs: best(push),
+    nodeToCurlMiBs: curl.length ? best(curl) : undefined,
+    emptyHttpRps: best(rps),
+    emptyHttpP50Ms: fastest(p50),
+    emptyNodeStartMs: fastest(starts),
   };
 }

@@ -107,7 +107,7 @@ export function renderMarkdown(results: BenchResults, items: WorkloadItem[]): st
   lines.push(`# Wharf benchmark, ${results.date} (${results.mode} mode)`, '');
   lines.push(`Machine: ${Object.entries(results.machine).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   lines.push(`Rounds: ${results.options.rounds}, interleaved across targets (order rotated each round); cells are medians ± half the range. Ratio = Wharf ÷ Distribution, inverted for times, so above 1.00× means Wharf is better. Run took ${results.durationSeconds.toFixed(0)} s.`, '');
-  lines.push('## Physical limits', '');
+  lines.push('## Physical limits', '', 'Each the best of three tries in this sitting (noise only ever makes a try slower).', '');
   lines.push('| limit | value |', '|---|---|');
   lines.push(`| sequential disk write + fsync | ${num(l.diskWriteMiBs)} MiB/s |`);
   lines.push(`| sequential disk read (page cache) | ${num(l.diskReadMiBs)} MiB/s |`);
