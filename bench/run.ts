@@ -22,6 +22,7 @@ import { blobPull, blobPushChunked, blobPushPostPut, blobPushSinglePost } from '
 import { rollout } from './workloads/rollout.js';
 import { smallBlobs } from './workloads/small-blobs.js';
 import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
+import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const items = ALL_ITEMS.filter((i) => (options.only.length === 0 || options.only.includes(i.id)) && !options.skip.includes(i.id));
   progress(`wharf bench, ${options.mode} mode: ${items.length} items × ${options.rounds} rounds × ${options.targets.join(', ')}`);
+  ensurePrerequisites(options.targets.includes('wharf-pg'), options.targets.includes('distribution'), progress);
   if (options.build && wharfBuildIsStale(options.targets)) {
     progress('building Wharf (npm run build): dist/ is older than src/');
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] });
