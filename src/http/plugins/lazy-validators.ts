@@ -7,8 +7,9 @@ type Validate = ReturnType<Compile>;
  * Fastify's own Ajv validator factory, except that each route's validator is compiled on its
  * first request instead of at start-up. Compiling the management API's schemas (and Ajv's
  * meta-schema) was most of what Fastify did before it listened; a registry that restarts often
- * should not pay for routes nobody has called yet. A broken schema now fails its route's first
- * request instead of the start-up, which the API tests (they call every route) would catch.
+ * should not pay for routes nobody has called yet. The price: a broken schema no longer stops the
+ * start; its route answers 500 on first use (test/unit/lazy-validators.test.ts shows both, and that
+ * answers are otherwise identical to Fastify's eager validators).
  */
 export function lazyValidatorFactory(): BuildCompilerFromPool {
   const build = AjvCompiler();
