@@ -63,7 +63,7 @@ function wharfBuildIsStale(targets: TargetName[]): boolean {
   if (!targets.some((t) => t.startsWith('wharf'))) return false;
   const root = new URL('..', import.meta.url).pathname;
   let built: number;
-  try { built = statSync(path.join(root, 'dist/bundle/main.js')).mtimeMs; } catch { return true; }
+  try { built = statSync(path.join(root, 'dist/bundle/wharf.cjs')).mtimeMs; } catch { return true; }
   const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
     const full = path.join(dir, entry.name);
     return Math.max(max, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);

@@ -1,0 +1,27 @@
+// Loads the bundled CLI (dist/bundle/wharf.cjs, built by scripts/build.mjs) with V8's code cache:
+// compiling the bundle's JavaScript was the largest part of a start, and the cache written at
+// build time (scripts/warm-code-cache.mjs) holds the bytecode of everything a server start runs.
+// A cache V8 cannot use (another Node.js version, a damaged file) is ignored and the bundle is
+// compiled as usual.
+import { readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+export const bundleFile = fileURLToPath(new URL('../dist/bundle/wharf.cjs', import.meta.url));
+export const codeCacheFile = `${bundleFile}.v8cache`;
+
+/** Runs the bundle's module code; returns its exports and the compiled script (to write a cache from). */
+export function loadBundle() {
+  let cachedData;
+  try {
+    cachedData = readFileSync(codeCacheFile);
+  } catch {
+    // No cache yet: compile from source.
+  }
+  const script = new vm.Script(Module.wrap(readFileSync(bundleFile, 'utf8')), { filename: bundleFile, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundleFile), module, bundleFile, path.dirname(bundleFile));
+  return { exports: module.exports, script };
+}
