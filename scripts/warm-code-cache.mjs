@@ -31,7 +31,10 @@ const finish = (code) => {
 };
 try {
   const { exports, script } = loadBundle();
-  void exports.main([process.execPath, 'wharf', 'serve']);
+  exports.main([process.execPath, 'wharf', 'serve']).catch((err) => {
+    console.error(`warning: no V8 code cache written: the warm-up server failed: ${err instanceof Error ? err.message : String(err)}`);
+    finish(0);
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
     const ready = await fetch(`${base}/v2/`).then((res) => res.status === 401, () => false);

@@ -17,8 +17,8 @@ export async function deleteTag(db: Db, repositoryId: number, tag: string): Prom
 /**
  * One page of a repository's tags in lexical order, after `last` (an index range scan), found by
  * the repository's name in one round trip: on PostgreSQL a separate lookup of the repository cost
- * as much as reading the page. Empty both for a repository
- * without tags (or past its last) and for one that does not exist: the caller tells them apart.
+ * as much as reading the page. Empty both for a repository without tags (or past its last) and
+ * for one that does not exist: the caller tells them apart.
  */
 export async function listTagNamesByRepository(db: Db, repository: string, limit: number, last?: string): Promise<string[]> {
   let query = db.selectFrom('tags').innerJoin('repositories', 'repositories.id', 'tags.repository_id')
