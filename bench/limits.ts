@@ -83,11 +83,9 @@ function sha256Throughput(bytes: number): number {
 
 /** A sink in another process; this one writes `bytes` to it as fast as the socket takes them. */
 async function loopbackThroughput(bytes: number): Promise<number> {
-  const sink = spawn(process.execPath, ['-e', `const s = require('node:net').createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; }); c.on('end', () => c.end(String(n))); }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const sink = await listeningChild(`const s = require('node:net').createServer((c) => { let n = 0; c.on('data', (d) => { n += d.length; }); c.on('end', () => c.end(String(n))); });`);
   try {
-    const port = await new Promise<number>((resolve) => sink.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const { port } = sink;
     const block = randomBytes(MIB);
     const socket = connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
@@ -101,17 +99,22 @@ async function loopbackThroughput(bytes: number): Promise<number> {
     socket.destroy();
     return bytes / MIB / seconds;
   } finally {
-    sink.kill();
+    sink.stop();
   }
 }
 
-/** A node:http server in its own process running `handler` (the body of a request listener). */
-async function bareServer(handler: string): Promise<{ port: number; stop(): void }> {
-  const child = spawn(process.execPath, ['-e', `const http = require('node:http'); const fs = require('node:fs'); const crypto = require('node:crypto'); const s = http.createServer(async (req, res) => { ${handler} }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], {
+/** Runs `script` (which defines a server `s`) in another process and waits until it listens on loopback. */
+async function listeningChild(script: string): Promise<{ port: number; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', `${script} s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   return { port, stop: () => child.kill() };
+}
+
+/** A node:http server in its own process running `handler` (the body of a request listener). */
+function bareServer(handler: string): Promise<{ port: number; stop(): void }> {
+  return listeningChild(`const http = require('node:http'); const fs = require('node:fs'); const crypto = require('node:crypto'); const s = http.createServer(async (req, res) => { ${handler} });`);
 }
 
 async function pushPipelineThroughput(bytes: number): Promise<number> {

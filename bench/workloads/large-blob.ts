@@ -68,7 +68,7 @@ export const blobPull: WorkloadItem = {
   memory: true,
   limit: (limits) => {
     // With curl as the client, the bound is what a Node server can send it at all (same bytes from memory).
-    const loopback = limits.nodeToCurlMiBs !== undefined && curlAvailable()
+    const loopback = limits.nodeToCurlMiBs !== undefined
       ? { value: limits.nodeToCurlMiBs, label: 'node:http sending from memory to curl' }
       : { value: limits.loopbackMiBs, label: 'loopback TCP' };
     return limits.diskReadMiBs < loopback.value ? { value: limits.diskReadMiBs, label: 'disk read' } : loopback;
