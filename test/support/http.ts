@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import type { Descriptor } from '../../src/oci/manifest.js';
 
 /** Small helpers for the /v2/ spec tests: blobs, manifests, error bodies and raw HTTP. */
 
@@ -42,13 +43,7 @@ export async function pushBlob(base: string, name: string, data: Buffer, algorit
   return digest;
 }
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-}
+export type { Descriptor };
 
 export function descriptor(mediaType: string, data: Buffer, extra: Partial<Descriptor> = {}): Descriptor {
   return { mediaType, digest: digestOf(data), size: data.length, ...extra };
