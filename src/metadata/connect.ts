@@ -3,7 +3,7 @@ import path from 'node:path';
 import type SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
-import { WharfMigrations, type Engine } from './migrations.js';
+import { WharfMigrations, type Engine } from './migrations/index.js';
 
 export interface MetadataOptions {
   engine: Engine;

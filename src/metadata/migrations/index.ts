@@ -1,0 +1,23 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Engine } from './column-types.js';
+import { migration as registryCore } from './0001_registry_core.js';
+import { migration as iam } from './0002_iam.js';
+import { migration as management } from './0003_management.js';
+import { migration as scanner } from './0004_scanner.js';
+
+export type { Engine } from './column-types.js';
+
+/** Every migration in order, one file each (Kysely's convention); a new one is a new file listed here. */
+const all: Record<string, (engine: Engine) => Migration> = {
+  '0001_registry_core': registryCore,
+  '0002_iam': iam,
+  '0003_management': management,
+  '0004_scanner': scanner,
+};
+
+export class WharfMigrations implements MigrationProvider {
+  constructor(private readonly engine: Engine) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(Object.entries(all).map(([name, make]) => [name, make(this.engine)]));
+  }
+}
