@@ -20,6 +20,11 @@ export class AuthenticationError extends Error {
   }
 }
 
+/** The user's session stamp: derived from the password hash, so it changes with every password change. */
+function sessionStamp(passwordHash: string): string {
+  return sha256Hex(`session\u0000${passwordHash}`).slice(0, 22);
+}
+
 /** How long a verified password stays verified, so Basic auth on every request costs one argon2 per minute. */
 const VERIFIED_TTL_MS = 60_000;
 
@@ -39,7 +44,7 @@ export class Authenticator {
   async loadPrincipal(kind: PrincipalKind, id: number, apiKeyId: number | null): Promise<AuthenticatedPrincipal | undefined> {
     if (kind === 'user') {
       const user = await findUser(this.db, id);
-      return user && { kind: 'user', id: user.id, accountId: user.account_id, name: user.username, owner: user.owner === 1, apiKeyId };
+      return user && { kind: 'user', id: user.id, accountId: user.account_id, name: user.username, owner: user.owner === 1, apiKeyId, session: sessionStamp(user.password_hash) };
     }
     const service = await findServiceId(this.db, id);
     return service && { kind: 'service', id: service.id, accountId: service.account_id, name: service.name, apiKeyId };
@@ -111,7 +116,10 @@ export class Authenticator {
     if (!ref) return undefined;
     if (claims.akid !== null && !(await this.apiKeyUsable(claims.akid))) return undefined;
     const principal = await this.loadPrincipal(ref.kind, ref.id, claims.akid);
-    return principal && { principal, claims };
+    if (!principal) return undefined;
+    // A user's token ends with the password it was issued under.
+    if (principal.kind === 'user' && (claims.sst === null || !safeEqual(claims.sst, principal.session))) return undefined;
+    return { principal, claims };
   }
 
   private async apiKeyUsable(id: number): Promise<boolean> {

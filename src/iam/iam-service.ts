@@ -8,20 +8,18 @@ import * as namespaces from '../metadata/namespaces.js';
 import { countImagesUnder, removeRepositoriesUnder } from '../metadata/namespace-repositories.js';
 import * as policies from '../metadata/policies.js';
 import * as principals from '../metadata/principals.js';
-import { revokeRefreshTokensOf, revokeRefreshTokensOfKey } from '../metadata/tokens.js';
+import { revokeRefreshTokensOf } from '../metadata/tokens.js';
+import { AccountGuard, type Caller } from './account-guard.js';
 import type { AuditLog } from './audit-log.js';
 import type { Authorizer } from './authorizer.js';
 import type { Authenticator } from './authenticator.js';
 import { namespaceNameProblem } from './namespace-names.js';
-import { principalLabel, type AuthenticatedPrincipal, type Principal } from './principal.js';
-import { atLeast } from './roles.js';
-import { generateApiKey, hashPassword } from './secrets.js';
+import { principalLabel, type AuthenticatedPrincipal } from './principal.js';
+import { CredentialService } from './credentials.js';
+import { hashPassword } from './secrets.js';
 import { checkPassword, checkUsername } from './user-rules.js';
 
-export interface Caller {
-  principal: Principal;
-  source: string;
-}
+export type { Caller } from './account-guard.js';
 
 const OBJECT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 
@@ -34,6 +32,9 @@ function iso(ms: number | null): string | null {
  * Every change is checked against the caller's role and written to the audit log.
  */
 export class IamService {
+  readonly guard: AccountGuard;
+  readonly credentials: CredentialService;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly authorizer: Authorizer,
@@ -42,24 +43,21 @@ export class IamService {
     private readonly now: () => number,
     /** trashRetentionMs: how long images of a namespace removed with force stay in the trash. */
     private readonly options: { defaultAccount: string; trashRetentionMs: number },
-  ) {}
+  ) {
+    this.guard = new AccountGuard(authorizer, authenticator, audit);
+    this.credentials = new CredentialService(db, this.guard, authorizer, authenticator, now);
+  }
 
   requireAuthenticated(caller: Caller): AuthenticatedPrincipal {
-    if (caller.principal.kind === 'anonymous') throw new ProblemError('unauthorized', 'log in first: send a registry token (wharf login) or Basic credentials');
-    return caller.principal;
+    return this.guard.requireAuthenticated(caller);
   }
 
   async requireManager(caller: Caller, action: string, resource: string): Promise<AuthenticatedPrincipal> {
-    const principal = this.requireAuthenticated(caller);
-    if (!atLeast(await this.authorizer.accountRole(principal, principal.accountId), 'manager')) {
-      this.audit.record({ accountId: principal.accountId, actor: principal, action, resource, outcome: 'deny', source: caller.source, detail: { reason: 'Manager role on the account required' } });
-      throw new ProblemError('forbidden', `${action} needs the Manager role on the account; ask an account Manager to grant it`);
-    }
-    return principal;
+    return this.guard.requireManager(caller, action, resource);
   }
 
   private changed(caller: Caller, principal: AuthenticatedPrincipal, action: string, resource: string, detail?: Record<string, unknown>): void {
-    this.audit.record({ accountId: principal.accountId, actor: principal, action, resource, outcome: 'success', source: caller.source, ...(detail ? { detail } : {}) });
+    this.guard.changed(caller, principal, action, resource, detail);
   }
 
   async whoami(caller: Caller) {
@@ -165,17 +163,8 @@ export class IamService {
     return { id, username, owner: false, created: iso(this.now()) };
   }
 
-  async setPassword(caller: Caller, userId: number, password: string) {
-    const principal = this.requireAuthenticated(caller);
-    const self = principal.kind === 'user' && principal.id === userId;
-    if (!self) await this.requireManager(caller, 'user.password', `user #${userId}`);
-    const user = await principals.findUser(this.db, userId);
-    if (!user || user.account_id !== principal.accountId) throw new ProblemError('not-found', `user #${userId} is not in your account`);
-    checkPassword(password);
-    await principals.updatePassword(this.db, userId, await hashPassword(password));
-    await revokeRefreshTokensOf(this.db, 'user', userId, this.now());
-    this.authenticator.forgetUser(userId);
-    this.changed(caller, principal, 'user.password', `user ${user.username}`);
+  async setPassword(caller: Caller, userId: number, password: string, currentPassword?: string): Promise<void> {
+    return this.credentials.setPassword(caller, userId, password, currentPassword);
   }
 
   async deleteUser(caller: Caller, userId: number) {
@@ -226,40 +215,15 @@ export class IamService {
   // API keys
 
   async listApiKeys(caller: Caller) {
-    const principal = this.requireAuthenticated(caller);
-    const manager = atLeast(await this.authorizer.accountRole(principal, principal.accountId), 'manager');
-    const rows = await apiKeys.listApiKeys(this.db, principal.accountId, manager ? undefined : { kind: principal.kind, id: principal.id });
-    return rows.map((k) => ({
-      id: k.id, prefix: `wharf_${k.prefix}`, owner: `${k.principal_kind}:${k.principal_id}`, description: k.description,
-      created: iso(k.created_at), lastUsed: iso(k.last_used_at), revoked: iso(k.revoked_at),
-    }));
+    return this.credentials.listApiKeys(caller);
   }
 
-  /** Creates a key for the caller, or (Managers) for a service ID of the account. The key is returned once. */
   async createApiKey(caller: Caller, description: string, serviceId?: number) {
-    const principal = this.requireAuthenticated(caller);
-    let owner: { kind: PrincipalKind; id: number; name: string } = { kind: principal.kind, id: principal.id, name: principal.name };
-    if (serviceId !== undefined) {
-      await this.requireManager(caller, 'apikey.create', `service ID #${serviceId}`);
-      const service = await principals.findServiceId(this.db, serviceId);
-      if (!service || service.account_id !== principal.accountId) throw new ProblemError('not-found', `service ID #${serviceId} is not in your account`);
-      owner = { kind: 'service', id: service.id, name: service.name };
-    }
-    const generated = generateApiKey();
-    const id = await apiKeys.insertApiKey(this.db, { accountId: principal.accountId, kind: owner.kind, principalId: owner.id, prefix: generated.prefix, hash: generated.hash, description: description.slice(0, 500), now: this.now() });
-    this.changed(caller, principal, 'apikey.create', `${owner.kind} ${owner.name}`, { apiKeyId: id, prefix: `wharf_${generated.prefix}` });
-    return { id, apiKey: generated.key, prefix: `wharf_${generated.prefix}`, owner: `${owner.kind}:${owner.id}`, description, created: iso(this.now()) };
+    return this.credentials.createApiKey(caller, description, serviceId);
   }
 
-  async revokeApiKey(caller: Caller, id: number) {
-    const principal = this.requireAuthenticated(caller);
-    const key = await apiKeys.findApiKey(this.db, id);
-    if (!key || key.account_id !== principal.accountId) throw new ProblemError('not-found', `API key #${id} is not in your account`);
-    const own = key.principal_kind === principal.kind && key.principal_id === principal.id;
-    if (!own) await this.requireManager(caller, 'apikey.revoke', `API key #${id}`);
-    await apiKeys.revokeApiKey(this.db, id, this.now());
-    await revokeRefreshTokensOfKey(this.db, id, this.now());
-    this.changed(caller, principal, 'apikey.revoke', `API key wharf_${key.prefix}`);
+  async revokeApiKey(caller: Caller, id: number): Promise<void> {
+    return this.credentials.revokeApiKey(caller, id);
   }
 
   // Access groups
@@ -296,6 +260,8 @@ export class IamService {
     const principal = await this.requireManager(caller, present ? 'group.member.add' : 'group.member.remove', `group #${groupId}`);
     const group = await this.ownGroup(principal, groupId);
     const subject = await this.ownSubject(principal, member, false);
+    // Taking a principal out of a group can take away its access: not for someone above the caller.
+    if (!present) await this.guard.requireAuthorityOver(caller, principal, subject as { kind: PrincipalKind; id: number }, 'group.member.remove', `group ${group.name}`);
     if (present) await policies.addGroupMember(this.db, groupId, subject.kind as PrincipalKind, subject.id);
     else await policies.removeGroupMember(this.db, groupId, subject.kind as PrincipalKind, subject.id);
     this.changed(caller, principal, present ? 'group.member.add' : 'group.member.remove', `group ${group.name}`, { member });

@@ -3,7 +3,11 @@ import type { PrincipalKind } from '../metadata/schema.js';
 /** Who a request acts as. Every request resolves to exactly one. */
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'user'; id: number; accountId: number; name: string; owner: boolean; apiKeyId: number | null }
+  /**
+   * `session` changes whenever the user's password does: tokens carry it, so a password change ends
+   * every token issued before it (not a secret, but never logged).
+   */
+  | { kind: 'user'; id: number; accountId: number; name: string; owner: boolean; apiKeyId: number | null; session: string }
   | { kind: 'service'; id: number; accountId: number; name: string; apiKeyId: number | null };
 
 export type AuthenticatedPrincipal = Exclude<Principal, { kind: 'anonymous' }>;

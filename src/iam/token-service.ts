@@ -17,6 +17,8 @@ export interface TokenClaims {
   acct: number | null;
   /** The API key the token was obtained with, checked for revocation on every use. */
   akid: number | null;
+  /** A user's session stamp when the token was issued: a token outlives no password change. */
+  sst: string | null;
   access: AccessEntry[];
   exp: number;
 }
@@ -106,12 +108,12 @@ export class TokenService {
     return { keys: [...this.keys.values()].map((k) => k.publicJwk) };
   }
 
-  async issue(subject: string, accountId: number | null, apiKeyId: number | null, access: AccessEntry[]): Promise<IssuedToken> {
+  async issue(subject: string, accountId: number | null, apiKeyId: number | null, access: AccessEntry[], session: string | null = null): Promise<IssuedToken> {
     if (!this.active) await this.init();
     const key = this.active!;
     const now = this.now();
     const iat = Math.floor(now / 1000);
-    const token = await new SignJWT({ access, acct: accountId, akid: apiKeyId })
+    const token = await new SignJWT({ access, acct: accountId, akid: apiKeyId, ...(session === null ? {} : { sst: session }) })
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setSubject(subject)
@@ -153,6 +155,7 @@ export class TokenService {
       sub: payload.sub,
       acct: typeof payload.acct === 'number' ? payload.acct : null,
       akid: typeof payload.akid === 'number' ? payload.akid : null,
+      sst: typeof payload.sst === 'string' ? payload.sst : null,
       access: Array.isArray(payload.access) ? payload.access as AccessEntry[] : [],
       exp: payload.exp,
     };

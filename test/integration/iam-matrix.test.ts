@@ -108,7 +108,8 @@ for (const engine of engines()) {
       // Signed with the server's own key an hour ago: only its lifetime is wrong.
       const past = new TokenService(server.metadata.db, { service: server.config.auth.service, tokenTtl: 300, refreshTokenTtl: 600 }, () => Date.now() - 3_600_000);
       await past.init();
-      expiredToken = (await past.issue(`user:${fx.ids.manager}`, accountA, null, everything)).token;
+      const manager = await server.iam.authenticator.loadPrincipal('user', fx.ids.manager, null);
+      expiredToken = (await past.issue(`user:${fx.ids.manager}`, accountA, null, everything, manager?.kind === 'user' ? manager.session : null)).token;
       assert.ok(await past.verify(expiredToken), 'the expired token is genuine');
       assert.equal(await server.iam.tokens.verify(expiredToken), undefined, 'and expired now');
 

@@ -62,7 +62,7 @@ describe('token scopes', () => {
     assert.deepEqual(parseScopes(['repository:ns/app:pull,,push']), [{ type: 'repository', name: 'ns/app', actions: ['pull', 'push'] }]);
   });
 
-  const user: Principal = { kind: 'user', id: 1, accountId: 1, name: 'u', owner: false, apiKeyId: null };
+  const user: Principal = { kind: 'user', id: 1, accountId: 1, name: 'u', owner: false, apiKeyId: null, session: 's' };
   const authorizer = (access: RepositoryAccess) => ({ repositoryAccess: async () => access }) as unknown as Authorizer;
   const reader = authorizer({ actions: new Set(['pull']), createsNamespace: false });
   const writer = authorizer({ actions: new Set(['pull', 'push', 'delete']), createsNamespace: false });

@@ -43,10 +43,21 @@ export async function iamRoutes(app: FastifyInstance, options: { iam: Iam }): Pr
   app.post<{ Body: { username: string; password: string } }>('/iam/users', {
     schema: { body: { type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string', maxLength: 100 }, password: { type: 'string', maxLength: 2000 } } } },
   }, async (request, reply) => reply.code(201).send(await iam.createUser(request.caller, request.body.username, request.body.password)));
-  app.put<{ Params: { id: number }; Body: { password: string } }>('/iam/users/:id/password', {
-    schema: { params: idParam, body: { type: 'object', required: ['password'], additionalProperties: false, properties: { password: { type: 'string', maxLength: 2000 } } } },
+  app.put<{ Params: { id: number }; Body: { password: string; currentPassword?: string } }>('/iam/users/:id/password', {
+    schema: {
+      description: 'Sets a password. Your own: send currentPassword, and log in with your password (not an API key or a token obtained with one). '
+        + 'Another user\'s: needs the Manager role and no less authority than theirs (only the owner sets the owner\'s). Ends the user\'s refresh tokens and registry tokens.',
+      params: idParam,
+      body: {
+        type: 'object', required: ['password'], additionalProperties: false,
+        properties: {
+          password: { type: 'string', maxLength: 2000, description: 'the new password' },
+          currentPassword: { type: 'string', maxLength: 2000, description: 'the current password; required to change your own' },
+        },
+      },
+    },
   }, async (request, reply) => {
-    await iam.setPassword(request.caller, request.params.id, request.body.password);
+    await iam.setPassword(request.caller, request.params.id, request.body.password, request.body.currentPassword);
     return reply.code(204).send();
   });
   app.delete<{ Params: { id: number } }>('/iam/users/:id', { schema: { params: idParam } }, async (request, reply) => {

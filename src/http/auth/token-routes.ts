@@ -25,7 +25,8 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     const access = await grantScopes(iam.authorizer, principal, parseScopes(scopes));
     const accountId = principal.kind === 'anonymous' ? null : principal.accountId;
     const apiKeyId = principal.kind === 'anonymous' ? null : principal.apiKeyId;
-    const issued = await iam.tokens.issue(principalRef(principal), accountId, apiKeyId, access);
+    const session = principal.kind === 'user' ? principal.session : null;
+    const issued = await iam.tokens.issue(principalRef(principal), accountId, apiKeyId, access, session);
     return { issued, access };
   };
 
