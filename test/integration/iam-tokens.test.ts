@@ -231,13 +231,15 @@ for (const engine of engines()) {
       assert.equal((await api(fx.base, 'GET', '/whoami', `Bearer ${login.access_token}`)).status, 401);
     });
 
-    it('a password change ends the user\'s refresh tokens', async () => {
+    it('a password change ends the user\'s refresh tokens and every token issued before it', async () => {
       const user = await server.iam.service.createUser(fx.adminCaller, 'changer', 'changer-password-0123');
       const login = await (await postToken(fx.base, { grant_type: 'password', username: 'changer', password: 'changer-password-0123', access_type: 'offline' })).json() as OAuthBody;
       assert.equal((await postToken(fx.base, { grant_type: 'refresh_token', refresh_token: login.refresh_token! })).status, 200);
-      const change = await api(fx.base, 'PUT', `/iam/users/${user.id}/password`, basic({ username: 'changer', password: 'changer-password-0123' }), { password: 'changer-password-4567' });
+      assert.equal((await api(fx.base, 'GET', '/whoami', `Bearer ${login.access_token}`)).status, 200, 'the session works before the change');
+      const change = await api(fx.base, 'PUT', `/iam/users/${user.id}/password`, basic({ username: 'changer', password: 'changer-password-0123' }), { password: 'changer-password-4567', currentPassword: 'changer-password-0123' });
       assert.equal(change.status, 204);
       assert.equal((await postToken(fx.base, { grant_type: 'refresh_token', refresh_token: login.refresh_token! })).status, 401);
+      assert.equal((await api(fx.base, 'GET', '/whoami', `Bearer ${login.access_token}`)).status, 401, 'a token issued before the change ends with it');
       assert.equal((await tokenResponse(fx.base, { username: 'changer', password: 'changer-password-0123' }, [])).status, 401, 'the old password is gone (no cached verification)');
       assert.equal((await tokenResponse(fx.base, { username: 'changer', password: 'changer-password-4567' }, [])).status, 200);
     });
