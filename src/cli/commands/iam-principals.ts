@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { ApiClient } from '../api-client.js';
+import { ApiClient, requestToken } from '../api-client.js';
+import { writeLogin } from '../config-file.js';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
-import { CliError, writeJson, writeLine, type CliContext } from '../context.js';
+import { CliError, UsageError, writeJson, writeLine, type CliContext } from '../context.js';
 import { relativeTime, table } from '../format.js';
 import { promptSecret, readStdin } from '../prompt.js';
 import { findServiceId, findUser, listServiceIds, listUsers, subjectLabel, subjectNames } from './iam-subjects.js';
@@ -50,15 +51,37 @@ export function registerPrincipalCommands(iam: Command, ctx: CliContext): void {
       writeLine(ctx.stdout, `Created user ${created.username} (user:${created.id}). Grant access with: wharf iam policy create user:${created.username} --role Reader --namespace <namespace>`);
     });
 
-  examples(user.command('passwd').description('set a user\'s password (your own, or any user\'s as a Manager)')
-    .argument('<user>', 'user id or username')
-    .option('--password-stdin', 'read the password from standard input (otherwise it is asked for)'),
-  'wharf iam user passwd alice')
+  examples(user.command('passwd').description('set a user\'s password: your own (give the current one too), or any user\'s as a Manager')
+    .argument('<user>', 'user id or username ("me": yourself)')
+    .option('--password-stdin', 'read the new password from standard input; for your own, the current password on the first line and the new one on the second'),
+  'wharf iam user passwd alice',
+  'printf "%s\\n%s\\n" "$CURRENT" "$NEW" | wharf iam user passwd me --password-stdin')
     .action(async (ref: string, opts: { passwordStdin?: boolean }) => {
       const api = ApiClient.fromStoredLogin(ctx);
-      const id = /^\d+$/.test(ref) ? Number(ref) : (await findUser(api, ref)).id;
-      await api.put(`/iam/users/${id}/password`, { password: await newPassword(ctx, opts.passwordStdin) });
-      writeLine(ctx.stdout, `Password of ${ref} changed; its refresh tokens are revoked (wharf login again where it was logged in).`);
+      const me = await api.get<{ kind: string; id: number; name: string; viaApiKey: boolean }>('/whoami');
+      const id = /^\d+$/.test(ref) ? Number(ref) : ref === 'me' ? me.id : (await findUser(api, ref)).id;
+      const self = me.kind === 'user' && me.id === id;
+      if (!self) {
+        await api.put(`/iam/users/${id}/password`, { password: await newPassword(ctx, opts.passwordStdin) });
+        return writeLine(ctx.stdout, `Password of ${ref} changed; its refresh tokens and sessions are ended (it logs in again where it was logged in).`);
+      }
+      // A stolen login must not take the account over: your own password changes with the current one, from a password login.
+      if (me.viaApiKey) throw new CliError(`changing your password needs a password login, not an API key: run wharf login ${api.url} -u ${me.name}, then this command again`);
+      let currentPassword: string;
+      let password: string;
+      if (opts.passwordStdin) {
+        const lines = (await readStdin(ctx, 'the current and the new password')).split(/\r?\n/);
+        if (lines.length !== 2 || !lines[0] || !lines[1]) throw new UsageError('for your own password, standard input holds the current password on the first line and the new one on the second');
+        [currentPassword, password] = lines as [string, string];
+      } else {
+        currentPassword = await promptSecret(ctx, 'Current password: ', '--password-stdin');
+        password = await newPassword(ctx, false);
+      }
+      await api.put(`/iam/users/${id}/password`, { password, currentPassword });
+      // The change ended every login of the user, this one too: log in again with the new password.
+      const tokens = await requestToken(api.url, { grant_type: 'password', username: me.name, password, access_type: 'offline' }, ctx.now());
+      writeLogin(ctx.configPath, { url: api.url, username: me.name, ...tokens });
+      writeLine(ctx.stdout, 'Your password is changed. Your other logins (refresh tokens, registry tokens) are ended; this one is renewed.');
     });
 
   examples(user.command('rm').alias('remove').description('delete a user, its API keys and policies').argument('<user>', 'user id or username'),
