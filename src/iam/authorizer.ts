@@ -19,6 +19,15 @@ export interface RepositoryAccess {
 
 const NONE: RepositoryAccess = { actions: new Set(), createsNamespace: false };
 
+/** Which repositories of a namespace a principal may pull: all of them (`whole`), or those `covers` says. */
+export interface NamespaceReadAccess {
+  whole: boolean;
+  covers(repository: string): boolean;
+}
+
+const READS_ALL: NamespaceReadAccess = { whole: true, covers: () => true };
+const READS_NONE: NamespaceReadAccess = { whole: false, covers: () => false };
+
 function policyCovers(policy: PolicyRow, namespace: string, path: string): boolean {
   if (policy.namespace === null) return true;
   if (policy.namespace !== namespace) return false;
@@ -56,6 +65,23 @@ export class Authorizer {
     if (principal.kind === 'user' && principal.owner) return true;
     const policies = await policiesFor(this.db, accountId, principal.kind, principal.id);
     return policies.some((p) => p.namespace === null || p.namespace === namespace);
+  }
+
+  /**
+   * What the principal may read in a namespace, decided once for all its repositories (listings,
+   * counts, the trash): a Reader limited to one repository sees that repository only.
+   */
+  async readAccess(principal: Principal, namespace: string): Promise<NamespaceReadAccess> {
+    const row = await findNamespace(this.db, namespace);
+    if (!row) return READS_NONE;
+    if (row.public_pull === 1) return READS_ALL;
+    if (principal.kind === 'anonymous' || principal.accountId !== row.account_id) return READS_NONE;
+    if (principal.kind === 'user' && principal.owner) return READS_ALL;
+    // Every role pulls, so any policy covering a repository lets the principal read it.
+    const policies = (await policiesFor(this.db, row.account_id, principal.kind, principal.id)).filter((p) => p.namespace === null || p.namespace === namespace);
+    if (policies.some((p) => p.namespace === null || p.repository === null)) return READS_ALL;
+    if (policies.length === 0) return READS_NONE;
+    return { whole: false, covers: (repository) => policies.some((p) => policyCovers(p, namespace, namespaceOf(repository).path)) };
   }
 
   async repositoryAccess(principal: Principal, repository: string): Promise<RepositoryAccess> {

@@ -5,7 +5,7 @@ import { findAccount } from '../metadata/accounts.js';
 import { createAccount } from './accounts.js';
 import * as apiKeys from '../metadata/api-keys.js';
 import * as namespaces from '../metadata/namespaces.js';
-import { countImagesUnder, removeRepositoriesUnder } from '../metadata/namespace-repositories.js';
+import { countImagesByRepositoryUnder, countImagesUnder, removeRepositoriesUnder } from '../metadata/namespace-repositories.js';
 import * as policies from '../metadata/policies.js';
 import * as principals from '../metadata/principals.js';
 import { revokeRefreshTokensOf } from '../metadata/tokens.js';
@@ -97,10 +97,18 @@ export class IamService {
     const visible = [];
     for (const row of rows) {
       if (await this.authorizer.canSeeNamespace(principal, principal.accountId, row.name)) {
-        visible.push({ name: row.name, publicPull: row.public_pull === 1, created: iso(row.created_at), imageCount: await countImagesUnder(this.db, row.name) });
+        visible.push({ name: row.name, publicPull: row.public_pull === 1, created: iso(row.created_at), imageCount: await this.visibleImageCount(principal, row.name) });
       }
     }
     return visible;
+  }
+
+  /** Images of the namespace the principal may read: a Reader of one repository counts that repository's. */
+  private async visibleImageCount(principal: AuthenticatedPrincipal, namespace: string): Promise<number> {
+    const access = await this.authorizer.readAccess(principal, namespace);
+    if (access.whole) return countImagesUnder(this.db, namespace);
+    const counts = await countImagesByRepositoryUnder(this.db, namespace);
+    return counts.filter((c) => access.covers(c.name)).reduce((sum, c) => sum + c.images, 0);
   }
 
   async addNamespace(caller: Caller, name: string) {

@@ -21,6 +21,17 @@ export async function countImagesUnder(db: Db, namespace: string): Promise<numbe
   return Number(row.n);
 }
 
+/** Image (manifest) counts of each repository under the namespace that holds any. */
+export async function countImagesByRepositoryUnder(db: Db, namespace: string): Promise<Array<{ name: string; images: number }>> {
+  const rows = await db.selectFrom('manifests as m')
+    .innerJoin('repositories as r', 'r.id', 'm.repository_id')
+    .where('r.name', '>=', `${namespace}/`).where('r.name', '<', `${namespace}0`)
+    .groupBy('r.name')
+    .select((eb) => ['r.name', eb.fn.countAll<number>().as('n')])
+    .execute();
+  return rows.map((r) => ({ name: r.name, images: Number(r.n) }));
+}
+
 /** Removes the namespace's repositories; their images go to the trash first (restorable if the namespace comes back). */
 export async function removeRepositoriesUnder(db: Db, namespace: string, trash: { by: string; now: number; expiresAt: number }): Promise<void> {
   const repositories = await repositoriesUnder(db, namespace).select(['id', 'name']).execute();

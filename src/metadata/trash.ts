@@ -37,13 +37,14 @@ export async function moveManifestToTrash(db: Db, repositoryId: number, reposito
   return true;
 }
 
-/** The account's trashed images under the given namespaces, newest deletion first. */
-export async function listTrash(db: Db, accountId: number, namespaces: string[], now: number): Promise<TrashRow[]> {
-  if (namespaces.length === 0) return [];
+/**
+ * The account's trashed images, newest deletion first: the trash belongs to the account, so images of
+ * a namespace it has removed are still listed.
+ */
+export async function listTrash(db: Db, accountId: number, now: number): Promise<TrashRow[]> {
   return db.selectFrom('trash').selectAll()
     .where('account_id', '=', accountId)
     .where('expires_at', '>', now)
-    .where((eb) => eb.or(namespaces.map((ns) => eb.and([eb('repository_name', '>=', `${ns}/`), eb('repository_name', '<', `${ns}0`)]))))
     .orderBy('deleted_at', 'desc').orderBy('id', 'desc')
     .execute();
 }

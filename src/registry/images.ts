@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { RegistryError } from '../oci/errors.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import type { ImageReference } from '../oci/reference.js';
-import { findLinkedBlob, linkBlob } from '../metadata/blobs.js';
+import { findBlob, findLinkedBlob, linkBlob } from '../metadata/blobs.js';
 import * as images from '../metadata/images.js';
 import { listReferrers } from '../metadata/manifests.js';
 import { ensureRepository } from '../metadata/repositories.js';
@@ -114,8 +114,9 @@ export class ImageService {
     await this.manifests.delete(ref.name, ref.digest ?? ref.tag!, actor);
   }
 
-  async listTrash(accountId: number, namespaces: string[]) {
-    const rows = await trash.listTrash(this.ctx.db, accountId, namespaces, this.ctx.now());
+  /** Every unexpired image in the account's trash; what the caller may see of it is the HTTP layer's to filter. */
+  async listTrash(accountId: number) {
+    const rows = await trash.listTrash(this.ctx.db, accountId, this.ctx.now());
     return rows.map((r) => ({
       name: r.repository_name, digest: r.digest, tags: JSON.parse(r.tags) as string[], size: Number(r.image_size),
       deleted: iso(r.deleted_at), deletedBy: r.deleted_by, expires: iso(r.expires_at),
@@ -126,10 +127,18 @@ export class ImageService {
    * Puts a trashed image of the account back with the tags it had (an index with its platforms);
    * a tag taken meanwhile by another image is left there.
    */
-  async restore(accountId: number, name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
+  /** The account's trashed image, or MANIFEST_UNKNOWN. */
+  async trashed(accountId: number, name: string, digest: string): Promise<trash.TrashRow> {
     const row = await trash.findTrashed(this.ctx.db, accountId, name, digest, this.ctx.now());
     if (!row) throw new RegistryError('MANIFEST_UNKNOWN', `no image ${name}@${digest} in the trash (restorable images: wharf trash list)`, null);
-    for (const child of parseManifest(row.content, row.media_type).manifests) {
+    return row;
+  }
+
+  async restore(accountId: number, name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
+    const row = await this.trashed(accountId, name, digest);
+    const parsed = parseManifest(row.content, row.media_type);
+    await this.relinkBlobs(name, parsed.blobs);
+    for (const child of parsed.manifests) {
       const present = await this.manifests.get(name, child.digest).then(() => true, () => false);
       if (!present && await trash.findTrashed(this.ctx.db, accountId, name, child.digest, this.ctx.now())) await this.restore(accountId, name, child.digest);
     }
@@ -148,6 +157,21 @@ export class ImageService {
     }
     await trash.deleteTrashed(this.ctx.db, row.id);
     return { name, digest, tags: restored, skippedTags: skipped };
+  }
+
+  /**
+   * Links the trashed image's blobs back into its repository when they are gone from it (the repository
+   * went with its namespace): the account held them when the image was pushed, and their bytes are
+   * still in the store until garbage collection, which counts trashed images as live.
+   */
+  private async relinkBlobs(name: string, blobs: Descriptor[]): Promise<void> {
+    const now = this.ctx.now();
+    const repositoryId = await ensureRepository(this.ctx.db, name, now);
+    for (const blob of blobs) {
+      if (await findLinkedBlob(this.ctx.db, name, blob.digest) || !(await findBlob(this.ctx.db, blob.digest))) continue;
+      await this.ctx.hooks.beforeBlobStored?.(name, blob.digest, blob.size);
+      await linkBlob(this.ctx.db, repositoryId, blob.digest, now);
+    }
   }
 
   async purgeExpiredTrash(): Promise<number> {

@@ -451,12 +451,15 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
   it('changes your own password only with the current one, and stays logged in', async () => {
     await ok(['iam', 'user', 'create', 'pat-cli', '--password-stdin'], 'pat-password-1234\n');
     await ok(['login', server.url, '-u', 'pat-cli', '--password-stdin'], 'pat-password-1234\n');
-    await fails(['iam', 'user', 'passwd', 'me', '--password-stdin'], 2, /the current password on the first line and the new one on the second/, 'pat-password-5678\n');
-    await fails(['iam', 'user', 'passwd', 'pat-cli', '--password-stdin'], 1, /the current password is wrong/, 'wrong-password-0000\npat-password-5678\n');
-    assert.match((await ok(['iam', 'user', 'passwd', 'me', '--password-stdin'], 'pat-password-1234\npat-password-5678\n')).stdout, /^Your password is changed\./);
-    assert.match((await ok(['whoami'])).stdout, /pat-cli/, 'the login was renewed with the new password');
-    await fails(['login', server.url, '-u', 'pat-cli', '--password-stdin'], 1, /invalid username, password or API key/, 'pat-password-1234\n');
-    await ok(['login', server.url, '-u', 'admin', '--password-stdin'], `${TEST_ADMIN_PASSWORD}\n`);
+    try {
+      await fails(['iam', 'user', 'passwd', 'me', '--password-stdin'], 2, /the current password on the first line and the new one on the second/, 'pat-password-5678\n');
+      await fails(['iam', 'user', 'passwd', 'pat-cli', '--password-stdin'], 1, /the current password is wrong/, 'wrong-password-0000\npat-password-5678\n');
+      assert.match((await ok(['iam', 'user', 'passwd', 'me', '--password-stdin'], 'pat-password-1234\npat-password-5678\n')).stdout, /^Your password is changed\./);
+      assert.match((await ok(['whoami'])).stdout, /pat-cli/, 'the login was renewed with the new password');
+      await fails(['login', server.url, '-u', 'pat-cli', '--password-stdin'], 1, /invalid username, password or API key/, 'pat-password-1234\n');
+    } finally {
+      await ok(['login', server.url, '-u', 'admin', '--password-stdin'], `${TEST_ADMIN_PASSWORD}\n`);
+    }
     await ok(['iam', 'user', 'rm', 'pat-cli']);
   });
 

@@ -111,6 +111,68 @@ for (const engine of engines()) {
       assert.ok(!after.items.some((i) => i.digest === image.digest));
     });
 
+    it('a Reader of one repository sees only that repository in the trash and in the namespace\'s image count', async () => {
+      const seen = await pushImage(server.url, 'teama/narrow-seen', 'v1', writer);
+      const hidden = await pushImage(server.url, 'teama/narrow-hidden', 'v1', writer);
+      const narrowCreds = { username: 'narrow-reader', password: 'narrow-password-0123' };
+      const { id } = await server.iam.service.createUser(t.adminCaller, narrowCreds.username, narrowCreds.password);
+      await server.iam.service.createPolicy(t.adminCaller, { subject: `user:${id}`, role: 'reader', namespace: 'teama', repository: 'narrow-seen' });
+      const narrow = basic(narrowCreds);
+      for (const image of [seen, hidden]) {
+        const name = image === seen ? 'teama/narrow-seen' : 'teama/narrow-hidden';
+        assert.equal((await api(server.url, 'DELETE', `/images/${enc(`${name}@${image.digest}`)}`, writer)).status, 204);
+      }
+      const trash = await apiJson<{ items: Array<{ name: string; digest: string; deletedBy: string }> }>(server.url, 'GET', '/trash', narrow);
+      assert.deepEqual(trash.items.map((i) => [i.name, i.digest]), [['teama/narrow-seen', seen.digest]]);
+      const full = await apiJson<{ items: Array<{ name: string }> }>(server.url, 'GET', '/trash', reader);
+      assert.ok(full.items.some((i) => i.name === 'teama/narrow-hidden'), 'a Reader of the namespace sees all of it');
+
+      const images = await pushImage(server.url, 'teama/narrow-seen', 'v2', writer);
+      await pushImage(server.url, 'teama/narrow-hidden', 'v2', writer);
+      const listed = await apiJson<{ images: Array<{ name: string; digest: string }> }>(server.url, 'GET', '/images?namespace=teama', narrow);
+      assert.deepEqual(listed.images.map((i) => [i.name, i.digest]), [['teama/narrow-seen', images.digest]]);
+      const { namespaces } = await apiJson<{ namespaces: Array<{ name: string; imageCount: number }> }>(server.url, 'GET', '/namespaces', narrow);
+      assert.deepEqual(namespaces, [{ ...namespaces[0], name: 'teama', imageCount: 1 }], 'the count covers only the repository it may read');
+      const whole = await apiJson<{ namespaces: Array<{ name: string; imageCount: number }> }>(server.url, 'GET', '/namespaces', reader);
+      assert.ok(whole.namespaces.find((n) => n.name === 'teama')!.imageCount > 2, 'a Reader of the namespace counts all of it');
+    });
+
+    it('the trash of a removed namespace stays the account\'s: listed, and restored into the re-created namespace', async () => {
+      await server.iam.service.addNamespace(t.adminCaller, 'gone-soon');
+      const image = await pushImage(server.url, 'gone-soon/app', 'v1', admin);
+      assert.equal((await api(server.url, 'DELETE', '/namespaces/gone-soon?force=true', admin)).status, 204);
+      const trash = await apiJson<{ items: Array<{ name: string; digest: string; tags: string[]; namespaceState: string }> }>(server.url, 'GET', '/trash', admin);
+      assert.deepEqual(trash.items.filter((i) => i.name === 'gone-soon/app').map((i) => [i.digest, i.tags, i.namespaceState]), [[image.digest, ['v1'], 'removed']]);
+      const readerTrash = await apiJson<{ items: Array<{ name: string }> }>(server.url, 'GET', '/trash', reader);
+      assert.ok(!readerTrash.items.some((i) => i.name === 'gone-soon/app'), 'only Managers see the trash of a removed namespace');
+      assert.equal((await api(server.url, 'POST', '/trash/restore', writer, { image: `gone-soon/app@${image.digest}` })).status, 404, 'nor restore it');
+
+      const restored = await apiJson<{ tags: string[] }>(server.url, 'POST', '/trash/restore', admin, { image: `gone-soon/app@${image.digest}` }, 200);
+      assert.deepEqual(restored.tags, ['v1']);
+      const { namespaces } = await apiJson<{ namespaces: Array<{ name: string }> }>(server.url, 'GET', '/namespaces', admin);
+      assert.ok(namespaces.some((n) => n.name === 'gone-soon'), 'the namespace is back');
+      // The image is whole again: manifest and blobs pull.
+      const pulled = await send(server.url, { method: 'GET', path: '/v2/gone-soon/app/manifests/v1', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } }, admin);
+      assert.equal(pulled.status, 200);
+      assert.equal((await send(server.url, { method: 'GET', path: `/v2/gone-soon/app/blobs/${image.layer}` }, admin)).status, 200);
+    });
+
+    it('restoring an image of a removed namespace whose name another account took says so', async () => {
+      await server.iam.service.addNamespace(t.adminCaller, 'taken-later');
+      const image = await pushImage(server.url, 'taken-later/app', 'v1', admin);
+      assert.equal((await api(server.url, 'DELETE', '/namespaces/taken-later?force=true', admin)).status, 204);
+      await server.iam.service.addNamespace(t.bownerCaller, 'taken-later');
+      const trash = await apiJson<{ items: Array<{ name: string; namespaceState: string }> }>(server.url, 'GET', '/trash', admin);
+      assert.deepEqual(trash.items.filter((i) => i.name === 'taken-later/app').map((i) => i.namespaceState), ['taken']);
+      const refused = await api(server.url, 'POST', '/trash/restore', admin, { image: `taken-later/app@${image.digest}` });
+      const body = await refused.json() as { detail: string };
+      assert.equal(refused.status, 409);
+      assert.match(body.detail, /another account now uses the name/);
+      const bTrash = await apiJson<{ items: Array<{ name: string }> }>(server.url, 'GET', '/trash', bowner);
+      assert.ok(!bTrash.items.some((i) => i.name === 'taken-later/app'), 'the new owner of the name does not get the old images');
+      assert.equal((await send(server.url, { method: 'GET', path: `/v2/taken-later/app/manifests/${image.digest}` }, bowner)).status, 404);
+    });
+
     it('a registry DELETE by digest also goes to the trash', async () => {
       const image = await pushImage(server.url, 'teama/v2delete', 'x', writer);
       const res = await send(server.url, { method: 'DELETE', path: `/v2/teama/v2delete/manifests/${image.digest}` }, writer);

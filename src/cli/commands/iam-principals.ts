@@ -59,7 +59,9 @@ export function registerPrincipalCommands(iam: Command, ctx: CliContext): void {
     .action(async (ref: string, opts: { passwordStdin?: boolean }) => {
       const api = ApiClient.fromStoredLogin(ctx);
       const me = await api.get<{ kind: string; id: number; name: string; viaApiKey: boolean }>('/whoami');
-      const id = /^\d+$/.test(ref) ? Number(ref) : ref === 'me' ? me.id : (await findUser(api, ref)).id;
+      // Yourself is found without listing users (which needs the Manager role).
+      const named = ref === 'me' || (me.kind === 'user' && ref === me.name);
+      const id = /^\d+$/.test(ref) ? Number(ref) : named ? me.id : (await findUser(api, ref)).id;
       const self = me.kind === 'user' && me.id === id;
       if (!self) {
         await api.put(`/iam/users/${id}/password`, { password: await newPassword(ctx, opts.passwordStdin) });

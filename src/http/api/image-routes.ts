@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../errors/problem.js';
 import type { Iam } from '../../iam/iam.js';
 import type { Caller } from '../../iam/iam-service.js';
-import { principalLabel } from '../../iam/principal.js';
-import type { Action } from '../../iam/roles.js';
-import { listNamespaces } from '../../metadata/namespaces.js';
+import { namespaceOf } from '../../iam/namespace-names.js';
+import { principalLabel, type AuthenticatedPrincipal } from '../../iam/principal.js';
+import { atLeast, type Action } from '../../iam/roles.js';
+import { findNamespace, listNamespaces } from '../../metadata/namespaces.js';
 import { parseImageReference } from '../../oci/reference.js';
 import type { Registry } from '../../registry/registry.js';
 import type { ImageService } from '../../registry/images.js';
@@ -40,6 +41,28 @@ export async function visibleNamespaces(iam: Iam, caller: Caller, only?: string)
     if (await iam.authorizer.canSeeNamespace(principal, principal.accountId, ns.name)) names.push(ns.name);
   }
   return names;
+}
+
+/** Where a trashed image's namespace stands, and which of its images the caller may see. */
+interface TrashNamespace {
+  /** active: the account's; removed: nobody's (a restore re-creates it); taken: another account's since. */
+  state: 'active' | 'removed' | 'taken';
+  visible(repository: string): boolean;
+}
+
+/**
+ * In a namespace of the account, the caller sees trashed images of the repositories it may read (as
+ * GET /images). A namespace the account has removed has no policies left: only its Managers see it.
+ */
+async function trashNamespace(iam: Iam, principal: AuthenticatedPrincipal, namespace: string): Promise<TrashNamespace> {
+  const row = await findNamespace(iam.db, namespace);
+  if (row?.account_id === principal.accountId) {
+    const access = await iam.authorizer.canSeeNamespace(principal, principal.accountId, namespace)
+      ? await iam.authorizer.readAccess(principal, namespace) : undefined;
+    return { state: 'active', visible: (repository) => access?.covers(repository) ?? false };
+  }
+  const manager = atLeast(await iam.authorizer.accountRole(principal, principal.accountId), 'manager');
+  return { state: row ? 'taken' : 'removed', visible: () => manager };
 }
 
 const referenceParam = { type: 'object', required: ['reference'], properties: { reference: { type: 'string', minLength: 1, maxLength: 512 } } } as const;
@@ -115,16 +138,43 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     return reply.code(204).send();
   });
 
-  app.get('/trash', async (request) => ({
-    items: await images.listTrash(iam.service.requireAuthenticated(request.caller).accountId, await visibleNamespaces(iam, request.caller)),
-  }));
+  app.get('/trash', async (request) => {
+    const principal = iam.service.requireAuthenticated(request.caller);
+    const seen = new Map<string, TrashNamespace>();
+    const items = [];
+    for (const item of await images.listTrash(principal.accountId)) {
+      const namespace = namespaceOf(item.name).namespace;
+      if (!seen.has(namespace)) seen.set(namespace, await trashNamespace(iam, principal, namespace));
+      const view = seen.get(namespace)!;
+      if (view.visible(item.name)) items.push({ ...item, namespaceState: view.state });
+    }
+    return { items };
+  });
 
   app.post<{ Body: { image: string } }>('/trash/restore', {
-    schema: { body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } } },
+    schema: {
+      description: 'Restores a trashed image of your account with its tags. When its namespace was removed, an account Manager\'s restore re-creates it '
+        + '(409 when another account has taken the name since).',
+      body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } },
+    },
   }, async (request) => {
     const ref = parseImageReference(request.body.image);
     if (!ref.digest) throw new ProblemError('bad-request', 'restore needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
-    await requireRepository(iam, request.caller, ref.name, 'push');
-    return images.restore(iam.service.requireAuthenticated(request.caller).accountId, ref.name, ref.digest);
+    const principal = iam.service.requireAuthenticated(request.caller);
+    const namespace = namespaceOf(ref.name).namespace;
+    const view = await trashNamespace(iam, principal, namespace);
+    if (view.state === 'active') {
+      await requireRepository(iam, request.caller, ref.name, 'push');
+    } else {
+      if (!view.visible(ref.name)) throw new ProblemError('not-found', `no image repository ${ref.name} in your account`);
+      const trashed = await images.trashed(principal.accountId, ref.name, ref.digest);
+      if (view.state === 'taken') {
+        throw new ProblemError('conflict', `namespace ${namespace} was removed from your account and another account now uses the name, so ${ref.name}@${ref.digest} cannot be restored there; `
+          + `it stays in your trash until ${new Date(trashed.expires_at).toISOString()} (ask the registry operator if the name must come back)`);
+      }
+      // The trash is the account's: restoring an image of a removed namespace brings the namespace back.
+      await iam.service.addNamespace(request.caller, namespace);
+    }
+    return images.restore(principal.accountId, ref.name, ref.digest);
   });
 }
