@@ -465,8 +465,21 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
 
   it('refuses to remove a namespace that holds images unless forced', async () => {
     await fails(['namespace', 'rm', NS], 1, new RegExp(`namespace ${NS} holds \\d+ image\\(s\\): remove them first, or remove the namespace with force`));
+    const images = await listJson();
+    assert.ok(images.length > 0);
     assert.equal((await ok(['namespace', 'rm', NS, '--force'])).stdout, `Removed namespace ${NS}.\n`);
     assert.equal((await ok(['namespace', 'list'])).stdout, 'No namespaces yet: add one with wharf namespace add <name>.\n');
+
+    // Its images are in the account's trash, and restoring one brings the namespace back.
+    const trash = JSON.parse((await ok(['trash', 'list', '--format', 'json'])).stdout) as Array<{ name: string; digest: string; namespaceState: string }>;
+    for (const image of images) assert.ok(trash.some((i) => i.name === image.name && i.digest === image.digest && i.namespaceState === 'removed'), `${image.name}@${image.digest} is in the trash`);
+    assert.ok(tableLines((await ok(['trash', 'list'])).stdout).includes(`Namespace ${NS} was removed: restoring one of its images re-creates it.`));
+    const ref = `${images[0]!.name}@${images[0]!.digest}`;
+    const restored = (await ok(['image', 'restore', ref])).stdout.split('\n');
+    assert.match(restored[0]!, new RegExp(`^Restored ${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.equal(restored[1], `Its namespace ${NS} had been removed: it is back, without the policies it had (wharf iam policy create).`);
+    assert.ok((await listJson()).some((i) => i.name === images[0]!.name && i.digest === images[0]!.digest));
+    assert.equal((await ok(['namespace', 'rm', NS, '--force'])).stdout, `Removed namespace ${NS}.\n`);
   });
 
   it('logs out by removing the stored login and nothing else', async () => {

@@ -176,7 +176,8 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
   'wharf image restore team-a/app@sha256:4c3f...')
     .action(async (image: string) => {
       const api = ApiClient.fromStoredLogin(ctx);
-      const restored = await api.post<{ name: string; digest: string; tags: string[] }>('/trash/restore', { image: apiReference(api, image, 'digest') });
+      const restored = await api.post<{ name: string; digest: string; tags: string[]; namespaceCreated?: boolean }>('/trash/restore', { image: apiReference(api, image, 'digest') });
       writeLine(ctx.stdout, `Restored ${restored.name}@${restored.digest}${restored.tags.length ? ` with tags ${restored.tags.join(', ')}` : ' (untagged)'}.`);
+      if (restored.namespaceCreated) writeLine(ctx.stdout, `Its namespace ${restored.name.split('/')[0]} had been removed: it is back, without the policies it had (wharf iam policy create).`);
     });
 }

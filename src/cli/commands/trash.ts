@@ -11,6 +11,8 @@ interface TrashItem {
   deleted: string;
   expires: string;
   size: number;
+  /** active: a namespace of the account; removed: restoring re-creates it; taken: another account has the name now. */
+  namespaceState?: 'active' | 'removed' | 'taken';
 }
 
 const DAY = 24 * 3600 * 1000;
@@ -48,6 +50,9 @@ export function registerTrashCommands(program: Command, ctx: CliContext): void {
         ]),
       ));
       writeLine(ctx.stdout);
+      const namespaces = (state: TrashItem['namespaceState']) => [...new Set(items.filter((i) => i.namespaceState === state).map((i) => i.name.split('/')[0]!))];
+      for (const ns of namespaces('removed')) writeLine(ctx.stdout, `Namespace ${ns} was removed: restoring one of its images re-creates it.`);
+      for (const ns of namespaces('taken')) writeLine(ctx.stdout, `Namespace ${ns} was removed and another account now uses the name: its images cannot be restored.`);
       writeLine(ctx.stdout, 'Restore one with: wharf image restore <image>@<digest> (use --no-trunc for full digests)');
     });
 }

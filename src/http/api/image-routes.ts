@@ -174,6 +174,7 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
       }
       // The trash is the account's: restoring an image of a removed namespace brings the namespace back.
       await iam.service.addNamespace(request.caller, namespace);
+      return { ...await images.restore(principal.accountId, ref.name, ref.digest), namespaceCreated: true };
     }
     return images.restore(principal.accountId, ref.name, ref.digest);
   });
