@@ -171,6 +171,8 @@ export class IamService {
     return { id, username, owner: false, created: iso(this.now()) };
   }
 
+  // Passwords and API keys: the rules live in credentials.ts; these keep one entry point for callers.
+
   async setPassword(caller: Caller, userId: number, password: string, currentPassword?: string): Promise<void> {
     return this.credentials.setPassword(caller, userId, password, currentPassword);
   }

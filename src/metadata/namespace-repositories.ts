@@ -32,7 +32,10 @@ export async function countImagesByRepositoryUnder(db: Db, namespace: string): P
   return rows.map((r) => ({ name: r.name, images: Number(r.n) }));
 }
 
-/** Removes the namespace's repositories; their images go to the trash first (restorable if the namespace comes back). */
+/**
+ * Removes the namespace's repositories; their images go to the account's trash first, and a restore
+ * brings the namespace back and links the blobs again (the links go here, so a later owner of the name sees nothing).
+ */
 export async function removeRepositoriesUnder(db: Db, namespace: string, trash: { by: string; now: number; expiresAt: number }): Promise<void> {
   const repositories = await repositoriesUnder(db, namespace).select(['id', 'name']).execute();
   for (const { id, name } of repositories) {
