@@ -70,7 +70,7 @@ export async function startServer(
     },
     hooks: {
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
-      beforeBlobServed: (repository, bytes) => quotas.beforeBlobServed(repository, bytes),
+      beforeBlobServed: (repository, bytes, puller) => quotas.beforeBlobServed(repository, bytes, puller),
       manifestPulled: (repository, digest) => pullStats.record(repository, digest),
       manifestPushed: async (_repository, digest) => {
         if (!config.scanner.enabled) return;
