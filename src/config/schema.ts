@@ -27,7 +27,8 @@ function isProxyAddress(entry: string): boolean {
 /**
  * Which peers may tell the client's address, protocol and host in X-Forwarded-For/-Proto/-Host:
  * false (none), true (every peer: only when nothing reaches Wharf but through the proxy), or a list
- * of proxy addresses and CIDRs (YAML list, or comma-separated in the variable).
+ * of proxy addresses and CIDRs (YAML list, or comma-separated in the variable). No hop count:
+ * fastify's hop-count mode cannot check who the peer is, so it believes nobody.
  */
 const trustProxy = z.union([z.boolean(), z.array(z.string()), z.string()]).transform((value, ctx): boolean | string[] => {
   if (typeof value === 'boolean') return value;
