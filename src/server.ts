@@ -92,6 +92,9 @@ export async function startServer(
     // The generated password goes to the terminal once, never into the structured log.
     if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
   }
+  if (config.http.trustProxy === true) {
+    logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
+  }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {
     await app.listen({ host: config.http.host, port: config.http.port });

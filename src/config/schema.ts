@@ -26,7 +26,8 @@ function isProxyAddress(entry: string): boolean {
 
 /**
  * Which peers may tell the client's address, protocol and host in X-Forwarded-For/-Proto/-Host:
- * false (none), true (every peer: only when nothing reaches Wharf but through the proxy), or a list
+ * false (none), true (every peer, and the left-most forwarded address is the client: only when the
+ * proxy replaces X-Forwarded-For rather than appending to it), or a list
  * of proxy addresses and CIDRs (YAML list, or comma-separated in the variable). No hop count:
  * fastify's hop-count mode cannot check who the peer is, so it believes nobody.
  */
