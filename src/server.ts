@@ -70,7 +70,7 @@ export async function startServer(
     },
     hooks: {
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
-      beforeBlobServed: (repository, bytes) => quotas.beforeBlobServed(repository, bytes),
+      beforeBlobServed: (repository, bytes, puller) => quotas.beforeBlobServed(repository, bytes, puller),
       manifestPulled: (repository, digest) => pullStats.record(repository, digest),
       manifestPushed: async (_repository, digest) => {
         if (!config.scanner.enabled) return;
@@ -85,12 +85,15 @@ export async function startServer(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
     // The generated password goes to the terminal once, never into the structured log.
     if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
+  }
+  if (config.http.trustProxy === true) {
+    logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Accepts seconds as a number, or a string such as "90s", "30m", "24h", "7d". */
@@ -12,6 +13,36 @@ const duration = z.union([z.number().nonnegative(), z.string()]).transform((valu
   return Number(match[1]) * unit;
 });
 
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Which peers may tell the client's address, protocol and host in X-Forwarded-For/-Proto/-Host:
+ * false (none), true (every peer, and the left-most forwarded address is the client: only when the
+ * proxy replaces X-Forwarded-For rather than appending to it), or a list
+ * of proxy addresses and CIDRs (YAML list, or comma-separated in the variable). No hop count:
+ * fastify's hop-count mode cannot check who the peer is, so it believes nobody.
+ */
+const trustProxy = z.union([z.boolean(), z.array(z.string()), z.string()]).transform((value, ctx): boolean | string[] => {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  const entries = (typeof value === 'string' ? value.split(',') : value).map((e) => e.trim()).filter((e) => e !== '');
+  const wrong = entries.filter((e) => !isProxyAddress(e));
+  if (wrong.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `${wrong.map((e) => `"${e}"`).join(', ')} ${wrong.length > 1 ? 'are' : 'is'} not an address or CIDR: use true, false, or proxy addresses such as 10.0.0.5, 10.0.0.0/8, loopback` });
+    return z.NEVER;
+  }
+  return entries.length > 0 ? entries : false;
+});
+
 /** Each section of the configuration; its keys are also the WHARF_<SECTION>_<KEY> variables. */
 export const configSections = {
   http: z.strictObject({
@@ -19,6 +50,8 @@ export const configSections = {
     port: z.coerce.number().int().min(0).max(65535).default(5000),
     /** Public URL clients reach the registry at; used for absolute links. Derived from the request when empty. */
     publicUrl: z.string().url().or(z.literal('')).default(''),
+    /** Proxies whose X-Forwarded-* headers are believed; without one, request.ip is the TCP peer. */
+    trustProxy: trustProxy.prefault(false),
     /** Seconds an idle keep-alive connection stays open. */
     keepAliveTimeout: duration.prefault(72),
     /** Seconds SIGTERM waits for in-flight requests before closing them. */
@@ -69,9 +102,14 @@ export const configSections = {
     adminUser: z.string().min(1).default('admin'),
     /** Password of that administrator at first start (also WHARF_ADMIN_PASSWORD); generated and printed once when empty. */
     adminPassword: z.string().default(''),
-    /** Failed logins allowed per user and source address within loginWindow before 429. */
+    /** Failed logins per user (or API key) and source address before that source has to wait between tries. */
     maxFailedLogins: z.coerce.number().int().min(1).default(10),
-    loginWindow: duration.prefault('5m'),
+    /** Failed logins of a user from a source are forgotten after this long without another. */
+    loginWindow: duration.prefault('1h'),
+    /** How long a source waits after maxFailedLogins failures; each further failure doubles it. */
+    loginBackoff: duration.prefault('1s'),
+    /** The longest a source waits between tries. */
+    loginMaxBackoff: duration.prefault('15m'),
     /** Account Managers pushing to a namespace nobody owns create it in their account. */
     autoCreateNamespaces: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   }),

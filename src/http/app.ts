@@ -10,6 +10,8 @@ export interface AppOptions extends ApiOptions {
   now: () => number;
   logger: Logger;
   keepAliveTimeout: number;
+  /** http.trustProxy: which peers' X-Forwarded-For/-Proto/-Host are believed (request.ip, protocol, host). */
+  trustProxy: boolean | string[];
 }
 
 /** The HTTP layer: plugins for each API surface, one structured log line per request. */
@@ -19,6 +21,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new RequestLogController(),
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } },
     keepAliveTimeout: options.keepAliveTimeout * 1000,
+    trustProxy: options.trustProxy,
     // Uploads of big layers over slow links must not be cut by a request timeout.
     requestTimeout: 0,
     return503OnClosing: true,

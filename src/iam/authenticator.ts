@@ -3,7 +3,7 @@ import type { Database, PrincipalKind } from '../metadata/schema.js';
 import { findApiKeyByPrefix, findApiKey, touchApiKey } from '../metadata/api-keys.js';
 import { findServiceId, findUser, findUserByName } from '../metadata/principals.js';
 import type { AuditLog } from './audit-log.js';
-import type { LoginLimiter } from './login-limiter.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { parsePrincipalRef, type AuthenticatedPrincipal, type Principal } from './principal.js';
 import { parseApiKey, safeEqual, sha256Hex, verifyPassword } from './secrets.js';
 import type { TokenClaims, TokenService } from './token-service.js';
@@ -36,7 +36,7 @@ export class Authenticator {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly tokens: TokenService,
-    private readonly limiter: LoginLimiter,
+    private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
     private readonly now: () => number,
   ) {}
@@ -50,38 +50,63 @@ export class Authenticator {
     return service && { kind: 'service', id: service.id, accountId: service.account_id, name: service.name, apiKeyId };
   }
 
-  /** Username + password, `iamapikey` + API key, or any username + that principal's API key. */
+  /**
+   * Username + password, `iamapikey` + API key, or any username + that principal's API key.
+   *
+   * Failed attempts are throttled per subject and source (see LoginThrottle). While a source waits, no
+   * password from it is checked, not even a correct one: answering would let the attacker go on
+   * guessing. A user behind the same address (a shared NAT) waits seconds to minutes, never more than
+   * auth.loginMaxBackoff, and is untouched from any other address; a token or refresh token already
+   * issued keeps working. A correct API key is never throttled: its secret cannot be guessed, so
+   * answering it tells an attacker nothing, and a pipeline cannot be locked out by someone who only
+   * knows the key's public prefix.
+   */
   async basic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
-    // API keys are limited per key (its public prefix), not per `iamapikey`: one pipeline with a bad key
-    // must not lock every API key login out from its address.
     const apiKey = parseApiKey(secret);
-    const limitKey = apiKey ? `apikey ${apiKey.prefix}` : username;
-    const wait = this.limiter.blockedFor(limitKey, source);
-    if (wait > 0) {
-      this.audit.record({ accountId: null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'deny', source, detail: { reason: 'rate limited' } });
-      throw new AuthenticationError('rate-limited', `too many failed logins for this user from your address: try again in ${wait} seconds`, wait);
+    if (apiKey) {
+      const principal = await this.byApiKey(secret, username);
+      if (principal) return principal;
+      // Limited per key (its public prefix), not per `iamapikey`: a bad key elsewhere locks out no other key.
+      const wait = await this.throttle.attempt(`apikey ${apiKey.prefix}`, source);
+      if (wait > 0) throw this.rateLimited(username, source, wait);
+      throw await this.invalid(username, source);
     }
-    const principal = apiKey ? await this.byApiKey(secret, username) : await this.byPassword(username, secret);
-    if (!principal) {
-      this.limiter.fail(limitKey, source);
-      const user = await findUserByName(this.db, username);
-      this.audit.record({ accountId: user?.account_id ?? null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'failure', source, detail: { reason: 'invalid credentials' } });
-      throw new AuthenticationError('invalid-credentials', 'invalid username, password or API key');
+    const user = username === API_KEY_USERNAME ? undefined : await findUserByName(this.db, username);
+    if (user && this.recentlyVerified(user, username, secret)) {
+      const wait = await this.throttle.waitFor(username, source);
+      if (wait > 0) throw this.rateLimited(username, source, wait);
+      const principal = await this.loadPrincipal('user', user.id, null);
+      if (principal) return principal;
     }
-    this.limiter.succeed(limitKey, source);
+    const wait = await this.throttle.attempt(username, source);
+    if (wait > 0) throw this.rateLimited(username, source, wait);
+    const principal = await this.byPassword(user, username, secret);
+    if (!principal) throw await this.invalid(username, source);
+    await this.throttle.succeeded(username, source);
     return principal;
   }
 
-  private async byPassword(username: string, password: string): Promise<AuthenticatedPrincipal | undefined> {
-    if (username === API_KEY_USERNAME) return undefined;
+  private rateLimited(username: string, source: string, waitMs: number): AuthenticationError {
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    this.audit.record({ accountId: null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'deny', source, detail: { reason: 'rate limited' } });
+    return new AuthenticationError('rate-limited', `too many failed logins for this user from your address: try again in ${seconds} seconds`, seconds);
+  }
+
+  private async invalid(username: string, source: string): Promise<AuthenticationError> {
     const user = await findUserByName(this.db, username);
-    const cacheKey = sha256Hex(`${username}\u0000${password}`);
-    const cached = this.verified.get(cacheKey);
-    if (cached && user && cached.userId === user.id && cached.hash === user.password_hash && cached.until > this.now()) {
-      return this.loadPrincipal('user', user.id, null);
-    }
+    this.audit.record({ accountId: user?.account_id ?? null, actor: `login ${username.slice(0, 100)}`, action: 'login', resource: 'registry', outcome: 'failure', source, detail: { reason: 'invalid credentials' } });
+    return new AuthenticationError('invalid-credentials', 'invalid username, password or API key');
+  }
+
+  private recentlyVerified(user: { id: number; password_hash: string }, username: string, password: string): boolean {
+    const cached = this.verified.get(sha256Hex(`${username}\u0000${password}`));
+    return cached !== undefined && cached.userId === user.id && cached.hash === user.password_hash && cached.until > this.now();
+  }
+
+  private async byPassword(user: { id: number; password_hash: string } | undefined, username: string, password: string): Promise<AuthenticatedPrincipal | undefined> {
+    if (username === API_KEY_USERNAME) return undefined;
     if (!(await verifyPassword(user?.password_hash, password)) || !user) return undefined;
-    this.verified.set(cacheKey, { userId: user.id, hash: user.password_hash, until: this.now() + VERIFIED_TTL_MS });
+    this.verified.set(sha256Hex(`${username}\u0000${password}`), { userId: user.id, hash: user.password_hash, until: this.now() + VERIFIED_TTL_MS });
     if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value!);
     return this.loadPrincipal('user', user.id, null);
   }

@@ -6,7 +6,7 @@ import { AuditLog } from './audit-log.js';
 import { Authenticator } from './authenticator.js';
 import { Authorizer } from './authorizer.js';
 import { IamService } from './iam-service.js';
-import { LoginLimiter } from './login-limiter.js';
+import { LoginThrottle } from './login-throttle.js';
 import { TokenService } from './token-service.js';
 
 /** The IAM module: who you are (authenticator, tokens), what you may do (authorizer), and its administration. */
@@ -23,7 +23,9 @@ export class Iam {
     this.audit = new AuditLog(db, log, now);
     this.tokens = new TokenService(db, { service: config.service, tokenTtl: config.tokenTtl, refreshTokenTtl: config.refreshTokenTtl }, now);
     this.authorizer = new Authorizer(db, { autoCreateNamespaces: config.autoCreateNamespaces });
-    this.authenticator = new Authenticator(db, this.tokens, new LoginLimiter(config.maxFailedLogins, config.loginWindow * 1000, now), this.audit, now);
+    this.authenticator = new Authenticator(db, this.tokens, new LoginThrottle(db, {
+      freeFailures: config.maxFailedLogins, forgetAfterMs: config.loginWindow * 1000, backoffMs: config.loginBackoff * 1000, maxBackoffMs: config.loginMaxBackoff * 1000,
+    }, now), this.audit, now);
     this.service = new IamService(db, this.authorizer, this.authenticator, this.audit, now, { defaultAccount: config.defaultAccount, trashRetentionMs: trashRetentionSeconds * 1000 });
   }
 

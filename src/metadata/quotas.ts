@@ -7,9 +7,15 @@ export async function findQuota(db: Db, accountId: number) {
   return db.selectFrom('account_quotas').selectAll().where('account_id', '=', accountId).executeTakeFirst();
 }
 
-export async function upsertQuota(db: Db, accountId: number, storageBytes: number | null, pullBytesPerMonth: number | null): Promise<void> {
-  await db.insertInto('account_quotas').values({ account_id: accountId, storage_bytes: storageBytes, pull_bytes_per_month: pullBytesPerMonth })
-    .onConflict((oc) => oc.column('account_id').doUpdateSet({ storage_bytes: storageBytes, pull_bytes_per_month: pullBytesPerMonth }))
+export interface QuotaLimits {
+  storage_bytes: number | null;
+  pull_bytes_per_month: number | null;
+  public_pull_bytes_per_month: number | null;
+}
+
+export async function upsertQuota(db: Db, accountId: number, limits: QuotaLimits): Promise<void> {
+  await db.insertInto('account_quotas').values({ account_id: accountId, ...limits })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet(limits))
     .execute();
 }
 
@@ -41,13 +47,20 @@ export async function accountHasBlob(db: Db, accountId: number, digest: string):
   return row !== undefined;
 }
 
-export async function pullBytes(db: Db, accountId: number, month: string): Promise<number> {
-  const row = await db.selectFrom('account_pull_usage').select('bytes').where('account_id', '=', accountId).where('month', '=', month).executeTakeFirst();
-  return Number(row?.bytes ?? 0);
+/** Bytes pulled in `month` by the account's own principals and, separately, by everyone else. */
+export async function pullBytes(db: Db, accountId: number, month: string): Promise<{ own: number; public: number }> {
+  const row = await db.selectFrom('account_pull_usage').select(['bytes', 'public_bytes']).where('account_id', '=', accountId).where('month', '=', month).executeTakeFirst();
+  return { own: Number(row?.bytes ?? 0), public: Number(row?.public_bytes ?? 0) };
 }
 
 export async function addPullBytes(db: Db, accountId: number, month: string, bytes: number): Promise<void> {
   await db.insertInto('account_pull_usage').values({ account_id: accountId, month, bytes })
     .onConflict((oc) => oc.columns(['account_id', 'month']).doUpdateSet((eb) => ({ bytes: eb('account_pull_usage.bytes', '+', bytes) })))
+    .execute();
+}
+
+export async function addPublicPullBytes(db: Db, accountId: number, month: string, bytes: number): Promise<void> {
+  await db.insertInto('account_pull_usage').values({ account_id: accountId, month, bytes: 0, public_bytes: bytes })
+    .onConflict((oc) => oc.columns(['account_id', 'month']).doUpdateSet((eb) => ({ public_bytes: eb('account_pull_usage.public_bytes', '+', bytes) })))
     .execute();
 }

@@ -33,6 +33,7 @@ export interface Database {
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
   exemptions: ExemptionTable;
+  login_throttle: LoginThrottleTable;
 }
 
 export interface RepositoryTable {
@@ -236,13 +237,18 @@ export interface AccountQuotaTable {
   account_id: number;
   storage_bytes: number | null;
   pull_bytes_per_month: number | null;
+  /** Monthly limit of bytes pulled by clients outside the account (anonymous or another tenant's). */
+  public_pull_bytes_per_month: number | null;
 }
 
 export interface AccountPullUsageTable {
   account_id: number;
   /** Calendar month, YYYY-MM (UTC). */
   month: string;
+  /** Bytes pulled by the account's own principals: what its pull quota counts. */
   bytes: number;
+  /** Bytes pulled from its public namespaces by anyone else; never counted against its own quota. */
+  public_bytes: Generated<number>;
 }
 
 export interface NamespaceRetentionTable {
@@ -321,4 +327,14 @@ export interface ExemptionTable {
   reason: string;
   created_by: string;
   created_at: number;
+}
+
+/** Failed logins of one subject (a user name or an API key prefix) from one source address. */
+export interface LoginThrottleTable {
+  subject: string;
+  source: string;
+  failures: number;
+  /** Until when this source may not try this subject again (epoch ms; 0 when not blocked). */
+  blocked_until: number;
+  last_failure_at: number;
 }

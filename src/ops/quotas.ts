@@ -4,11 +4,20 @@ import { findNamespace } from '../metadata/namespaces.js';
 import * as quotas from '../metadata/quotas.js';
 import { namespaceOf } from '../iam/namespace-names.js';
 import { RegistryError } from '../oci/errors.js';
+import type { Puller } from '../registry/context.js';
 
 export interface QuotaView {
   storage: { limit: number | null; used: number };
   pullTraffic: { limit: number | null; used: number; month: string };
+  /** Pulls from the account's public namespaces by anyone outside it: never part of pullTraffic. */
+  publicPullTraffic: { limit: number | null; used: number; month: string };
 }
+
+export type QuotaChange = {
+  storageBytes?: number | null;
+  pullBytesPerMonth?: number | null;
+  publicPullBytesPerMonth?: number | null;
+};
 
 function month(now: number): string {
   return new Date(now).toISOString().slice(0, 7);
@@ -28,6 +37,11 @@ export function formatBytes(bytes: number): string {
 /**
  * Per-account storage and monthly pull-traffic quotas. Enforced through the registry hooks: a push
  * that would exceed the storage quota and a pull over the traffic quota are refused with DENIED.
+ *
+ * Pulls by the account's own principals count against its pull quota. Pulls from its public
+ * namespaces by anyone else (anonymous clients, other tenants) count separately, against the public
+ * pull limit, so public traffic can never stop the account's own pulls; and what those clients are
+ * told names no usage, limit or account.
  */
 export class QuotaService {
   constructor(private readonly db: Kysely<Database>, private readonly now: () => number) {}
@@ -35,20 +49,21 @@ export class QuotaService {
   async view(accountId: number): Promise<QuotaView> {
     const quota = await quotas.findQuota(this.db, accountId);
     const currentMonth = month(this.now());
+    const pulled = await quotas.pullBytes(this.db, accountId, currentMonth);
     return {
       storage: { limit: quota?.storage_bytes ?? null, used: await quotas.storageUsed(this.db, accountId) },
-      pullTraffic: { limit: quota?.pull_bytes_per_month ?? null, used: await quotas.pullBytes(this.db, accountId, currentMonth), month: currentMonth },
+      pullTraffic: { limit: quota?.pull_bytes_per_month ?? null, used: pulled.own, month: currentMonth },
+      publicPullTraffic: { limit: quota?.public_pull_bytes_per_month ?? null, used: pulled.public, month: currentMonth },
     };
   }
 
-  async set(accountId: number, change: { storageBytes?: number | null; pullBytesPerMonth?: number | null }): Promise<QuotaView> {
+  async set(accountId: number, change: QuotaChange): Promise<QuotaView> {
     const current = await quotas.findQuota(this.db, accountId);
-    await quotas.upsertQuota(
-      this.db,
-      accountId,
-      change.storageBytes !== undefined ? change.storageBytes : current?.storage_bytes ?? null,
-      change.pullBytesPerMonth !== undefined ? change.pullBytesPerMonth : current?.pull_bytes_per_month ?? null,
-    );
+    await quotas.upsertQuota(this.db, accountId, {
+      storage_bytes: change.storageBytes !== undefined ? change.storageBytes : current?.storage_bytes ?? null,
+      pull_bytes_per_month: change.pullBytesPerMonth !== undefined ? change.pullBytesPerMonth : current?.pull_bytes_per_month ?? null,
+      public_pull_bytes_per_month: change.publicPullBytesPerMonth !== undefined ? change.publicPullBytesPerMonth : current?.public_pull_bytes_per_month ?? null,
+    });
     return this.view(accountId);
   }
 
@@ -70,13 +85,22 @@ export class QuotaService {
     }
   }
 
-  async beforeBlobServed(repository: string, bytes: number): Promise<void> {
+  async beforeBlobServed(repository: string, bytes: number, puller: Puller): Promise<void> {
     const accountId = await this.accountOf(repository);
     if (accountId === undefined) return;
     const quota = await quotas.findQuota(this.db, accountId);
     const currentMonth = month(this.now());
+    if (puller.accountId !== accountId) {
+      const limit = quota?.public_pull_bytes_per_month;
+      if (limit != null && (await quotas.pullBytes(this.db, accountId, currentMonth)).public + bytes > limit) {
+        // The puller is outside the account: no figures, no account, only what they can do.
+        throw new RegistryError('DENIED', `public pulls of ${namespaceOf(repository).namespace} have reached their limit for this month; try again next month or ask the namespace's owner for access`, null);
+      }
+      await quotas.addPublicPullBytes(this.db, accountId, currentMonth, bytes);
+      return;
+    }
     if (quota?.pull_bytes_per_month != null) {
-      const used = await quotas.pullBytes(this.db, accountId, currentMonth);
+      const used = (await quotas.pullBytes(this.db, accountId, currentMonth)).own;
       if (used + bytes > quota.pull_bytes_per_month) {
         throw new RegistryError('DENIED',
           `pull traffic quota exceeded: the account pulled ${formatBytes(used)} of its ${formatBytes(quota.pull_bytes_per_month)} for ${currentMonth} and this layer is ${formatBytes(bytes)}; wait for next month or ask an account Manager to raise the quota`,

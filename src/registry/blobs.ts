@@ -4,7 +4,7 @@ import { assertRepositoryName } from '../oci/names.js';
 import { findLinkedBlob, linkBlob, unlinkBlob } from '../metadata/blobs.js';
 import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
 import type { BlobStream, ByteRange } from '../storage/ports.js';
-import type { RegistryContext } from './context.js';
+import type { Puller, RegistryContext } from './context.js';
 
 export interface BlobInfo {
   digest: string;
@@ -27,9 +27,9 @@ export class BlobService {
     return blob;
   }
 
-  /** Streams the blob (or a range) for a pull from `name`, after the pull-traffic hook agrees. */
-  async open(name: string, blob: BlobInfo, range?: ByteRange): Promise<BlobStream> {
-    await this.ctx.hooks.beforeBlobServed?.(name, range ? range.end - range.start + 1 : blob.size);
+  /** Streams the blob (or a range) for a pull from `name` by `puller`, after the pull-traffic hook agrees. */
+  async open(name: string, blob: BlobInfo, puller: Puller, range?: ByteRange): Promise<BlobStream> {
+    await this.ctx.hooks.beforeBlobServed?.(name, range ? range.end - range.start + 1 : blob.size, puller);
     try {
       return await this.ctx.store.read(blob.digest, range);
     } catch (err) {

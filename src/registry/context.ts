@@ -20,8 +20,8 @@ export interface RegistryContext {
 export interface RegistryHooks {
   /** Before a blob of `size` bytes becomes part of `repository` (upload completion, mount). */
   beforeBlobStored?(repository: string, digest: string, size: number): Promise<void>;
-  /** Before `bytes` of a blob are served from `repository`. */
-  beforeBlobServed?(repository: string, bytes: number): Promise<void>;
+  /** Before `bytes` of a blob are served from `repository` to `puller`. */
+  beforeBlobServed?(repository: string, bytes: number, puller: Puller): Promise<void>;
   /**
    * After a manifest was stored (push, tag, restore), before the client hears of it: the scanner records
    * its job durably here, so an acknowledged push is never left unscanned by a crash. Must not throw.
@@ -29,6 +29,11 @@ export interface RegistryHooks {
   manifestPushed?(repository: string, digest: string, mediaType: string): Promise<void>;
   /** After a manifest was served by GET (a pull). */
   manifestPulled?(repository: string, digest: string): void;
+}
+
+/** Who a blob is served to: the account of the principal pulling, or null for an anonymous client. */
+export interface Puller {
+  accountId: number | null;
 }
 
 export interface RegistrySettings {

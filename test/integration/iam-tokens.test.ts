@@ -41,7 +41,7 @@ for (const engine of engines()) {
     let fx: Tenants;
 
     before(async () => {
-      server = await startTestServer(engine, { auth: { enabled: true, tokenTtl: TOKEN_TTL, maxFailedLogins: MAX_FAILED_LOGINS } });
+      server = await startTestServer(engine, { auth: { enabled: true, tokenTtl: TOKEN_TTL, maxFailedLogins: MAX_FAILED_LOGINS, loginBackoff: 300 } });
       fx = await setUpTenants(server);
     });
     after(async () => { await server?.stop(); });

@@ -33,6 +33,21 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ env: { WHARF_DATABASE_ENGINE: 'mysql' } }), /database\.engine/);
   });
 
+  it('http.trustProxy is off by default and takes true, or proxy addresses and CIDRs', () => {
+    assert.equal(loadConfig({ env: {} }).http.trustProxy, false);
+    assert.equal(loadConfig({ env: { WHARF_HTTP_TRUST_PROXY: 'true' } }).http.trustProxy, true);
+    assert.equal(loadConfig({ env: { WHARF_HTTP_TRUST_PROXY: 'false' } }).http.trustProxy, false);
+    assert.deepEqual(loadConfig({ env: { WHARF_HTTP_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,fd00::/8,loopback' } }).http.trustProxy, ['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    assert.deepEqual(loadConfig({ env: {}, overrides: { http: { trustProxy: ['192.168.1.1'] } } }).http.trustProxy, ['192.168.1.1']);
+    assert.throws(() => loadConfig({ env: { WHARF_HTTP_TRUST_PROXY: '2' } }), /http\.trustProxy \(WHARF_HTTP_TRUST_PROXY\).*"2" is not an address or CIDR/);
+    assert.throws(() => loadConfig({ env: { WHARF_HTTP_TRUST_PROXY: '10.0.0.0/33,proxy.internal' } }), /"10\.0\.0\.0\/33", "proxy\.internal" are not/);
+  });
+
+  it('the login throttle forgets after an hour and waits 1 s, doubling up to 15 minutes, by default', () => {
+    const { auth } = loadConfig({ env: {} });
+    assert.deepEqual([auth.maxFailedLogins, auth.loginWindow, auth.loginBackoff, auth.loginMaxBackoff], [10, 3600, 1, 900]);
+  });
+
   it('refuses unknown keys in the file and unknown WHARF_ variables', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-cfg-'));
     const file = path.join(dir, 'wharf.yaml');

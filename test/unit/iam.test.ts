@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProblemError } from '../../src/errors/problem.js';
 import type { Authorizer, RepositoryAccess } from '../../src/iam/authorizer.js';
-import { LoginLimiter } from '../../src/iam/login-limiter.js';
+import { throttleSource } from '../../src/iam/login-throttle.js';
 import { namespaceNameProblem, namespaceOf } from '../../src/iam/namespace-names.js';
 import { ANONYMOUS, parsePrincipalRef, principalLabel, principalRef, type Principal } from '../../src/iam/principal.js';
 import { actionsOf, atLeast, parseRole, strongest } from '../../src/iam/roles.js';
@@ -160,34 +160,19 @@ describe('principals, secrets and credentials rules', () => {
   });
 });
 
-describe('failed-login limiter', () => {
-  function limiter(max = 3, windowMs = 60_000) {
-    let now = 1_000_000;
-    const l = new LoginLimiter(max, windowMs, () => now);
-    return { l, advance: (ms: number) => { now += ms; } };
-  }
-  it('blocks after max failures per user and source, for the rest of the window', () => {
-    const { l, advance } = limiter();
-    for (let i = 0; i < 3; i++) {
-      assert.equal(l.blockedFor('bob', '10.0.0.1'), 0);
-      l.fail('bob', '10.0.0.1');
-      advance(1000);
-    }
-    // The first failure was 3 s ago: 57 s of the window remain.
-    assert.equal(l.blockedFor('bob', '10.0.0.1'), 57);
-    assert.equal(l.blockedFor('BOB', '10.0.0.1'), 57, 'usernames are case-insensitive');
-    assert.equal(l.blockedFor('bob', '10.0.0.2'), 0, 'another source is not blocked');
-    assert.equal(l.blockedFor('alice', '10.0.0.1'), 0, 'another user is not blocked');
-    advance(57_000);
-    assert.equal(l.blockedFor('bob', '10.0.0.1'), 0, 'the oldest failure left the window');
+describe('login throttle sources', () => {
+  it('throttles an IPv4 address as itself, also when IPv4-mapped', () => {
+    assert.equal(throttleSource('203.0.113.7'), '203.0.113.7');
+    assert.equal(throttleSource('::ffff:203.0.113.7'), '203.0.113.7');
   });
-  it('a success forgets the failures', () => {
-    const { l } = limiter(2);
-    l.fail('bob', 's');
-    l.succeed('bob', 's');
-    l.fail('bob', 's');
-    assert.equal(l.blockedFor('bob', 's'), 0);
-    l.fail('bob', 's');
-    assert.ok(l.blockedFor('bob', 's') >= 1);
+  it('throttles IPv6 clients per /64, however the address is written', () => {
+    assert.equal(throttleSource('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+    assert.equal(throttleSource('2001:0DB8:0001:0002::1'), '2001:db8:1:2::/64');
+    assert.equal(throttleSource('2001:db8:1:2::ffff'), throttleSource('2001:db8:1:2:0:0:0:1'));
+    assert.notEqual(throttleSource('2001:db8:1:3::1'), throttleSource('2001:db8:1:2::1'), 'another /64 is another source');
+    assert.equal(throttleSource('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(throttleSource('::1'), '0:0:0:0::/64');
+    assert.equal(throttleSource('fe80::1%eth0'), 'fe80:0:0:0::/64');
   });
 });
+

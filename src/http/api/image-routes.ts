@@ -90,7 +90,7 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     const rows = await images.list({ namespaces, repository: q.repository, tag: q.tag, untaggedOnly: q.untagged }, limit + 1, offset);
     const principal = iam.service.requireAuthenticated(request.caller);
     const readable = new Map<string, boolean>();
-    const host = options.registryHost(request.headers.host);
+    const host = options.registryHost(request.host);
     const visible = [];
     const page = [];
     for (const row of rows.slice(0, limit)) {

@@ -5,7 +5,7 @@ import type { Caller } from '../../iam/iam-service.js';
 import { atLeast, type Role } from '../../iam/roles.js';
 import { findNamespace } from '../../metadata/namespaces.js';
 import { principalLabel } from '../../iam/principal.js';
-import type { QuotaService } from '../../ops/quotas.js';
+import type { QuotaChange, QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
 
 export interface OpsRouteOptions {
@@ -36,11 +36,15 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
 
   app.get('/quota', async (request) => quotas.view(iam.service.requireAuthenticated(request.caller).accountId));
 
-  app.put<{ Body: { storageBytes?: number | null; pullBytesPerMonth?: number | null } }>('/quota', {
+  app.put<{ Body: QuotaChange }>('/quota', {
     schema: {
       body: {
         type: 'object', additionalProperties: false, minProperties: 1,
-        properties: { storageBytes: { type: ['integer', 'null'], minimum: 0 }, pullBytesPerMonth: { type: ['integer', 'null'], minimum: 0 } },
+        properties: {
+          storageBytes: { type: ['integer', 'null'], minimum: 0 },
+          pullBytesPerMonth: { type: ['integer', 'null'], minimum: 0 },
+          publicPullBytesPerMonth: { type: ['integer', 'null'], minimum: 0 },
+        },
       },
     },
   }, async (request) => {

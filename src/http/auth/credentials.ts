@@ -24,9 +24,13 @@ export function readCredentials(request: FastifyRequest): Credentials {
   return { scheme: 'invalid' };
 }
 
-/** The URL clients reach us at, for the token realm: configured, or from the request's Host. */
+/**
+ * The URL clients reach us at, for the token realm: http.publicUrl whenever it is set, so no request
+ * header can move it. Otherwise the request's own: protocol and host come from X-Forwarded-Proto and
+ * X-Forwarded-Host only when the peer is a trusted proxy (http.trustProxy), else from the connection
+ * and the Host header.
+ */
 export function baseUrl(request: FastifyRequest, publicUrl: string): string {
   if (publicUrl) return publicUrl.replace(/\/+$/, '');
-  const host = request.headers.host ?? 'localhost';
-  return `${request.protocol}://${host}`;
+  return `${request.protocol}://${request.host || 'localhost'}`;
 }

@@ -4,7 +4,7 @@ import { parseRangeHeader } from './range.js';
 
 type BlobRoute = { family: 'blobs'; name: string; digest: string };
 
-async function pull({ registry, route, request, reply }: HandlerContext<BlobRoute>): Promise<void> {
+async function pull({ registry, principal, route, request, reply }: HandlerContext<BlobRoute>): Promise<void> {
   const blob = await registry.blobs.stat(route.name, route.digest);
   const range = parseRangeHeader(request.headers.range, blob.size);
   reply.header('Docker-Content-Digest', blob.digest)
@@ -21,7 +21,7 @@ async function pull({ registry, route, request, reply }: HandlerContext<BlobRout
     await reply.send();
     return;
   }
-  const stream = await registry.blobs.open(route.name, blob, range);
+  const stream = await registry.blobs.open(route.name, blob, { accountId: principal.kind === 'anonymous' ? null : principal.accountId }, range);
   if (!stream.writeTo) {
     await reply.send(stream);
     return;
