@@ -196,7 +196,11 @@ for (const engine of engines()) {
         const repo = `${ns}/app`;
         const api400 = await api(fx.base, 'POST', '/namespaces', basic(fx.manager), { name: ns });
         assert.equal(api400.status, 400, ns);
-        const rule = (await api400.json() as { detail: string }).detail;
+        // The API's body schema stops names over 200 characters before the rules; the rules' answer for the
+        // first 200 (quoted to 60 characters either way) is the one for the whole name.
+        const ruled = ns.length <= 200 ? api400 : await api(fx.base, 'POST', '/namespaces', basic(fx.manager), { name: ns.slice(0, 200) });
+        assert.equal(ruled.status, 400, ns);
+        const rule = (await ruled.json() as { detail: string }).detail;
         for (const [how, sender] of [
           ['challenge', (spec: RequestSpec) => asClient(fx.base, fx.manager, spec)],
           ['basic', (spec: RequestSpec) => send(fx.base, spec, basic(fx.manager))],
@@ -213,6 +217,8 @@ for (const engine of engines()) {
             assert.deepEqual(error.detail, { name: repo, namespace: ns });
           }
         }
+        // The token endpoint grants no push there: it could not create the namespace.
+        assert.deepEqual(jwtPayload(await fetchToken(fx.base, fx.manager, [`repository:${repo}:pull,push`])).access, [{ type: 'repository', name: repo, actions: [] }]);
         assert.equal(await namespaceRow(ns), undefined, `${ns.slice(0, 12)} was not created`);
       }
       // A name the rules accept is created by a push, as POST /namespaces would create it.
