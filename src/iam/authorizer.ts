@@ -12,7 +12,7 @@ export interface RepositoryAccess {
   /**
    * True when the namespace does not exist yet, its name follows the namespace rules, and a push would
    * create it in the principal's account. Until then the free name grants push only: pulling or deleting
-   * there is refused exactly as in another tenant's namespace (see Refusal), so the two cannot be told apart.
+   * there answers exactly as in another tenant's namespace (see Refusal), so the two cannot be told apart.
    */
   createsNamespace: boolean;
 }
