@@ -11,8 +11,12 @@ export interface BlobInfo {
   size: number;
 }
 
-function blobUnknown(digest: string): RegistryError {
+export function blobUnknown(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in this repository`, { digest });
+}
+
+export function blobDeleteDisabled(): RegistryError {
+  return new RegistryError('UNSUPPORTED', 'deleting blobs is disabled on this registry (registry.deleteEnabled)');
 }
 
 /** Pull, delete and cross-repository mount of blobs. */
@@ -44,7 +48,7 @@ export class BlobService {
   async delete(name: string, digestText: string): Promise<void> {
     assertRepositoryName(name);
     const digest = parseDigest(digestText).value;
-    if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting blobs is disabled on this registry (registry.deleteEnabled)');
+    if (!this.ctx.settings.deleteEnabled) throw blobDeleteDisabled();
     const repositoryId = await findRepositoryId(this.ctx.db, name);
     if (repositoryId === undefined || !(await unlinkBlob(this.ctx.db, repositoryId, digest))) throw blobUnknown(digest);
   }

@@ -20,6 +20,10 @@ export interface ReferrersIndex {
   manifests: Descriptor[];
 }
 
+export function repositoryUnknown(name: string): RegistryError {
+  return new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
+}
+
 /** Content discovery: tags list, catalog and referrers. */
 export class DiscoveryService {
   constructor(private readonly ctx: RegistryContext) {}
@@ -35,7 +39,7 @@ export class DiscoveryService {
     assertRepositoryName(name);
     const rows = n === 0 ? [] : await listTagNamesByRepository(this.ctx.db, name, n + 1, last);
     if (rows.length === 0 && (await findRepositoryId(this.ctx.db, name)) === undefined) {
-      throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { name });
+      throw repositoryUnknown(name);
     }
     return page(rows, n);
   }

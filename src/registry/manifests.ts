@@ -29,14 +29,18 @@ export function parseReference(reference: string): Reference {
 }
 
 /** On reads a tag outside the grammar cannot exist, so it is unknown (404), as the conformance suite expects. */
-function parseReadReference(name: string, reference: string): Reference {
+export function parseReadReference(name: string, reference: string): Reference {
   if (!reference.includes(':') && !isValidTag(reference)) throw manifestUnknown(name, reference);
   return parseReference(reference);
 }
 
-function manifestUnknown(name: string, reference: string): RegistryError {
+export function manifestUnknown(name: string, reference: string): RegistryError {
   const what = reference.includes(':') ? 'manifest' : 'tag';
   return new RegistryError('MANIFEST_UNKNOWN', `${what} ${reference} is not in repository ${name}`, { name, reference });
+}
+
+export function manifestDeleteDisabled(): RegistryError {
+  return new RegistryError('UNSUPPORTED', 'deleting manifests and tags is disabled on this registry (registry.deleteEnabled)');
 }
 
 /** Push, pull and delete of manifests and tags. */
@@ -99,7 +103,7 @@ export class ManifestService {
   async delete(name: string, referenceText: string, actor = 'registry API'): Promise<void> {
     assertRepositoryName(name);
     const reference = parseReadReference(name, referenceText);
-    if (!this.ctx.settings.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deleting manifests and tags is disabled on this registry (registry.deleteEnabled)');
+    if (!this.ctx.settings.deleteEnabled) throw manifestDeleteDisabled();
     const repositoryId = await findRepositoryId(this.ctx.db, name);
     const now = this.ctx.now();
     const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'

@@ -56,7 +56,7 @@ export class UploadService {
   async get(name: string, id: string): Promise<UploadSession> {
     assertRepositoryName(name);
     const session = UPLOAD_ID.test(id) ? await uploads.findUpload(this.ctx.db, name, id) : undefined;
-    if (!session) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 64)} is unknown, finished or expired: start a new upload`, { uuid: id.slice(0, 64) });
+    if (!session) throw uploadUnknown(id);
     return session;
   }
 
@@ -207,6 +207,10 @@ export class UploadService {
       this.hashes.delete(oldest);
     }
   }
+}
+
+export function uploadUnknown(id: string): RegistryError {
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id.slice(0, 64)} is unknown, finished or expired: start a new upload`, { uuid: id.slice(0, 64) });
 }
 
 function rangeNotSatisfiable(session: UploadSession, message: string): RegistryError {

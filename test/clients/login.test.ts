@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { createAccount } from '../../src/iam/accounts.js';
+import { findNamespace } from '../../src/metadata/namespaces.js';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { describeRun, runCommand, type CommandResult } from '../support/process.js';
 import { OciLayout, blobPath, reachableDigests, resolveTag, singleLayerImage, type BuiltImage } from '../support/oci-layout.js';
@@ -221,12 +222,26 @@ for (const engine of engines()) {
         assert.notEqual(a.code, 0, `${what} of A's image fails for B: ${a.stdout}`);
         assert.equal(a.code, none.code, `${what}: same exit status`);
         assert.equal(failureText(a, { [existing]: '<repo>' }), failureText(none, { [missing]: '<repo>' }), `${what}: same message`);
-        assert.match(failureText(a), /denied|unauthorized|forbidden/i);
+        // A Manager could create namespaces, so for B's Manager A's repository is one that does not exist.
+        assert.match(failureText(a), /unknown|not known|not found/i);
       }
       // Nor can B's Manager push into A's namespace.
       const intrude = await push(authfile, 'logins/secret:2');
       assert.notEqual(intrude.code, 0);
       assert.match(failureText(intrude), /denied|unauthorized|forbidden/i);
+    });
+
+    it('skopeo\'s first push to a free name creates the namespace in the Manager\'s account; a name the rules forbid is refused with the rule', async () => {
+      const authfile = await login('admin', TEST_ADMIN_PASSWORD);
+      // skopeo looks for each blob (HEAD) before uploading it: that look finds nothing and creates nothing.
+      await pushOk(authfile, 'fresh-skopeo/app:1');
+      assert.equal((await findNamespace(server.metadata.db, 'fresh-skopeo'))?.account_id, (await findNamespace(server.metadata.db, 'logins'))?.account_id);
+      await pullIdentical(authfile, 'fresh-skopeo/app:1');
+      const refused = await push(authfile, 'ab/app:1');
+      assert.notEqual(refused.code, 0);
+      // (skopeo prints the message inside a quoted string, so its own quotes come escaped.)
+      assert.match(failureText(refused), /name invalid: namespace name \\?"ab\\?" must be at least 4 characters long/);
+      assert.equal(await findNamespace(server.metadata.db, 'ab'), undefined);
     });
 
     it('anonymous skopeo sees nothing in a private namespace; once it is public-pull it may inspect and copy out, never push', async () => {

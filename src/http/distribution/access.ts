@@ -1,10 +1,14 @@
 import type { Action } from '../../iam/roles.js';
 import type { DistributionRoute } from './routes.js';
 
-/** What a request needs: nothing beyond a login (base, catalog), or an action on a repository. */
+/**
+ * What a request needs: nothing beyond a login (base, catalog), or an action on a repository.
+ * `startsPush` marks the requests that begin a push (a new upload, a mount, a manifest): only these
+ * create a free namespace, never a look at it or a request about an upload that cannot exist there.
+ */
 export type RequiredAccess =
   | { kind: 'login'; scope?: string }
-  | { kind: 'repository'; repository: string; action: Action; scopeActions: string };
+  | { kind: 'repository'; repository: string; action: Action; scopeActions: string; startsPush?: boolean };
 
 /** The access each route and method needs (Docker token scope actions: pull, push, delete). */
 export function requiredAccess(route: DistributionRoute, method: string): RequiredAccess {
@@ -14,14 +18,14 @@ export function requiredAccess(route: DistributionRoute, method: string): Requir
     case 'catalog':
       return { kind: 'login', scope: 'registry:catalog:*' };
     case 'manifests':
-      if (method === 'PUT') return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push' };
+      if (method === 'PUT') return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push', startsPush: true };
       if (method === 'DELETE') return { kind: 'repository', repository: route.name, action: 'delete', scopeActions: 'delete' };
       return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
     case 'blobs':
       if (method === 'DELETE') return { kind: 'repository', repository: route.name, action: 'delete', scopeActions: 'delete' };
       return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
     case 'uploads':
-      return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push' };
+      return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push', startsPush: method === 'POST' && !route.uploadId };
     case 'tags':
     case 'referrers':
       return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };

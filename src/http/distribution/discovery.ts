@@ -12,7 +12,7 @@ function nextLink(path: string, n: number, page: Page): string | undefined {
   return `<${path}?n=${n}&last=${encodeURIComponent(page.next)}>; rel="next"`;
 }
 
-async function sendJson(reply: HandlerContext<unknown>['reply'], method: string, body: unknown, type = 'application/json'): Promise<void> {
+export async function sendJson(reply: HandlerContext<unknown>['reply'], method: string, body: unknown, type = 'application/json'): Promise<void> {
   const json = Buffer.from(JSON.stringify(body));
   reply.code(200).type(type).header('Content-Length', json.length);
   await reply.send(method === 'HEAD' ? undefined : json);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
+import { ABSENT } from './absent.js';
 import { blobs } from './blobs.js';
 import { catalog, referrers, tags } from './discovery.js';
 import type { Handler, Visibility } from './handler.js';
@@ -57,11 +58,12 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
     if (!route) throw unknownEndpoint(request.method, pathname);
     let visibility = EVERYTHING;
     let principal: Principal = ANONYMOUS;
+    let absent = false;
     if (iam.enabled) {
-      principal = await admit(request, requiredAccess(route, request.method), options);
+      ({ principal, absent } = await admit(request, requiredAccess(route, request.method), options));
       visibility = visibilityFor(iam, principal);
     }
-    const handler = FAMILIES[route.family] as Handler<DistributionRoute>;
+    const handler = (absent ? ABSENT : FAMILIES)[route.family] as Handler<DistributionRoute>;
     await handler({ registry, principal, visibility, route, query, request, reply });
   };
 

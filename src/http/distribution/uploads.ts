@@ -5,7 +5,7 @@ import { byMethod, v2Path, type Handler, type HandlerContext } from './handler.j
 
 type UploadRoute = { family: 'uploads'; name: string; uploadId?: string };
 
-function uploadId(route: UploadRoute): string {
+export function uploadId(route: UploadRoute): string {
   if (!route.uploadId) throw new RegistryError('UNSUPPORTED', 'this method needs an upload URL: start an upload with POST first', null);
   return route.uploadId;
 }
