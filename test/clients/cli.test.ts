@@ -55,13 +55,17 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
   let big: BuiltImage;
   let newer: BuiltImage;
 
-  /** Runs `wharf <args>` with the test's config file, optionally feeding standard input. */
-  function wharf(args: string[], input?: string): Promise<CommandResult> {
+  /**
+   * Runs `wharf <args>` with the test's config file, optionally feeding standard input, adding
+   * variables, or closing its stdout at once (as `| head` does once it has read enough).
+   */
+  function wharf(args: string[], input?: string, options: { env?: Record<string, string>; closeStdout?: boolean } = {}): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [WHARF_BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath },
+        env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath, ...options.env },
         stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      if (options.closeStdout) child.stdout!.destroy();
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -205,6 +209,20 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.equal(lines[4], 'Login      password');
     const me = JSON.parse((await ok(['whoami', '--format', 'json'])).stdout) as { registry: string; kind: string; name: string; viaApiKey: boolean };
     assert.deepEqual([me.registry, me.kind, me.name, me.viaApiKey], [server.url, 'user', 'admin', false]);
+  });
+
+  it('ends quietly with status 0 when the reader of its output goes away (| head)', async () => {
+    for (const args of [['whoami'], ['--help'], ['namespace', 'list', '--format', 'json']]) {
+      const result = await wharf(args, undefined, { closeStdout: true });
+      assert.equal(result.code, 0, describeRun('wharf', args, result));
+      assert.equal(result.stderr, '', `no EPIPE stack trace: ${describeRun('wharf', args, result)}`);
+    }
+    const piped = await runCommand('bash', ['-o', 'pipefail', '-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(WHARF_BIN)} whoami | head -1`], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath },
+    });
+    assert.equal(piped.code, 0, describeRun('bash', ['wharf whoami | head -1'], piped));
+    assert.equal(piped.stdout, `Registry   ${server.url}\n`);
+    assert.equal(piped.stderr, '');
   });
 
   it('renews an expired access token with the refresh token, and says to log in when that is gone', async () => {
