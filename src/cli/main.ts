@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
+import { registerAccountCommands } from './commands/account.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -11,6 +12,7 @@ import { registerTrashCommands } from './commands/trash.js';
 import { registerScannerCommands } from './commands/scanner.js';
 import { registerVulnDbCommands } from './commands/vulndb.js';
 import { CliError, contextFromProcess, type CliContext } from './context.js';
+import { ibmcloudNames, translateIbmcloudNames } from './ibmcloud-names.js';
 
 function packageVersion(): string {
   try {
@@ -56,12 +58,14 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerIamCommands(program, ctx);
+  registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
+  program.addHelpText('after', `\nThe names of ibmcloud cr work too: ${ibmcloudNames.join(', ')}, images, quota.\n`);
   hintHelp(program, 'wharf');
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(translateIbmcloudNames(argv));
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliError) {
