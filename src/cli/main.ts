@@ -22,6 +22,22 @@ function packageVersion(): string {
   }
 }
 
+/** `text` broken at spaces into lines of at most `width` characters, each indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${indent}${l}`).join('\n');
+}
+
 /** After a usage error, every command points at its own --help (which has examples). */
 function hintHelp(command: Command, path: string): void {
   command.showHelpAfterError(`(run "${path} --help" for usage and examples)`);
@@ -61,7 +77,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
-  program.addHelpText('after', `\nThe names of ibmcloud cr work too: ${ibmcloudNames.join(', ')}, images, quota.\n`);
+  program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
   hintHelp(program, 'wharf');
 
   try {

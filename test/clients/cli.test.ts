@@ -363,7 +363,7 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     await same(['retention-policy-list', '--format', 'json'], ['retention', 'list', '--format', 'json']);
     await same(['vulnerability-assessment', `${NS}/app:1.0`, '--format', 'json'], ['va', `${NS}/app:1.0`, '--format', 'json']);
     assert.match((await ok(['image-list', '--help'])).stdout, /^Usage: wharf image list/);
-    assert.match((await ok(['--help'])).stdout, /The names of ibmcloud cr work too: image-list, .*retention-policy-set/);
+    assert.match((await ok(['--help'])).stdout, /\nThe command names of ibmcloud cr work too:\n {2}image-list, [\s\S]*retention-policy-set,/);
     await fails(['image-untag', `${NS}/app@${single.root.digest}`], 2, /image-untag removes tags: give namespace\/repository:tag/);
     await fails(['image-tag', `${NS}/app:1.0`], 2, /missing required argument 'target'/);
   });
@@ -457,6 +457,10 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
       assert.equal(answered.code, 1, answered.out);
       assert.match(answered.out, new RegExp(`Its first run moves 1 image to the trash:[\\s\\S]*${NS}/app[\\s\\S]*Set this policy\\? \\[y/N\\] [\\s\\S]*wharf: cancelled: the retention policy of ${NS} is unchanged`));
       assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps every image; untagged images are kept.\n`, 'a "no" sets nothing');
+      const yes = await onTerminal(['retention', 'set', NS, '--images', '1'], [['Set this policy? [y/N] ', 'y']]);
+      assert.equal(yes.code, 0, yes.out);
+      assert.match(yes.out, new RegExp(`Set this policy\\? \\[y/N\\] [^\\n]*y\\s+Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept\\.\\s*$`));
+      assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept.\n`);
     }
     assert.equal((await ok(['retention', 'set', NS, '--images', '1', '--force'])).stdout, `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept.\n`);
     const listed = tableLines((await ok(['retention', 'list'])).stdout);
