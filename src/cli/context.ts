@@ -15,6 +15,7 @@ export interface CliContext {
 }
 
 export function contextFromProcess(): CliContext {
+  endQuietlyWhenOutputCloses();
   const configPath = process.env.WHARF_CLI_CONFIG || path.join(os.homedir(), '.wharf', 'config.json');
   return {
     stdout: process.stdout,
@@ -23,6 +24,23 @@ export function contextFromProcess(): CliContext {
     configPath,
     now: () => Date.now(),
   };
+}
+
+/**
+ * `wharf image list | head -1`: the reader has what it wanted and closes the pipe. A C tool dies of
+ * SIGPIPE there; Node ignores that signal and reports EPIPE as an error event instead, which
+ * crashed the command with a stack trace. A closed stdout is a normal end: stop at once, quietly,
+ * with status 0, so `set -o pipefail` scripts do not fail on a pager or `head`. (A closed stderr
+ * only loses our messages; the exit status still tells.)
+ */
+function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 }
 
 /** An error the user can act on: printed as `wharf: <message>` without a stack, exit code 1. */

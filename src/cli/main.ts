@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
+import { registerAccountCommands } from './commands/account.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -11,6 +12,7 @@ import { registerTrashCommands } from './commands/trash.js';
 import { registerScannerCommands } from './commands/scanner.js';
 import { registerVulnDbCommands } from './commands/vulndb.js';
 import { CliError, contextFromProcess, type CliContext } from './context.js';
+import { ibmcloudNames, translateIbmcloudNames } from './ibmcloud-names.js';
 
 function packageVersion(): string {
   try {
@@ -18,6 +20,22 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** `text` broken at spaces into lines of at most `width` characters, each indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${indent}${l}`).join('\n');
 }
 
 /** After a usage error, every command points at its own --help (which has examples). */
@@ -56,12 +74,14 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerIamCommands(program, ctx);
+  registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
+  program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
   hintHelp(program, 'wharf');
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(translateIbmcloudNames(argv));
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliError) {

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { CliError, UsageError, type CliContext } from './context.js';
 
 /** Everything on standard input, without the final line break (for --password-stdin and friends). */
@@ -48,5 +49,28 @@ export async function promptSecret(ctx: CliContext, prompt: string, stdinOption:
     stdin.setRawMode(false);
     stdin.pause();
     ctx.stderr.write('\n');
+  }
+}
+
+/** A new password: from standard input with --password-stdin, else asked twice on the terminal. */
+export async function newPassword(ctx: CliContext, fromStdin: boolean | undefined): Promise<string> {
+  if (fromStdin) return readStdin(ctx, 'the password');
+  const password = await promptSecret(ctx, 'New password: ', '--password-stdin');
+  const again = await promptSecret(ctx, 'Repeat the password: ', '--password-stdin');
+  if (password !== again) throw new CliError('the passwords differ: run the command again');
+  return password;
+}
+
+/**
+ * Asks a yes/no question on the terminal; anything but yes is no. Without a terminal nobody can
+ * answer, so it refuses (rather than wait on standard input) and names the option that skips it.
+ */
+export async function confirm(ctx: CliContext, question: string, skipOption: string): Promise<boolean> {
+  if (!ctx.stdin.isTTY) throw new UsageError(`no terminal to confirm on: add ${skipOption} to go ahead without asking`);
+  const rl = createInterface({ input: ctx.stdin, output: ctx.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
   }
 }

@@ -65,9 +65,9 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   }
   // The issue-facing name of the bootstrap password, kept beside the derived WHARF_AUTH_ADMIN_PASSWORD.
   if (env.WHARF_ADMIN_PASSWORD && !env.WHARF_AUTH_ADMIN_PASSWORD) raw.auth = { ...(raw.auth ?? {}), adminPassword: env.WHARF_ADMIN_PASSWORD };
-  const unknownVars = Object.keys(env).filter((name) => name.startsWith('WHARF_') && !known.some((k) => k.name === name) && !ALLOWED_OTHER_VARS.has(name));
+  const unknownVars = Object.keys(env).filter((name) => name.startsWith('WHARF_') && !known.some((k) => k.name === name) && !isOtherWharfVariable(name));
   if (unknownVars.length > 0) {
-    throw new ConfigError(`unknown configuration variable${unknownVars.length > 1 ? 's' : ''} ${unknownVars.join(', ')}; known variables: ${known.map((k) => k.name).join(', ')}`);
+    throw new ConfigError(`unknown configuration variable${unknownVars.length > 1 ? 's' : ''} ${unknownVars.join(', ')}: fix the name or unset it; known variables: ${[...known.map((k) => k.name), ...ALLOWED_OTHER_VARS].join(', ')}`);
   }
   for (const [section, values] of Object.entries(options.overrides ?? {})) {
     raw[section] = { ...(raw[section] ?? {}), ...values };
@@ -88,5 +88,14 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   return config;
 }
 
-/** WHARF_* variables that are not derived from a key: the config file's path, and an alias. */
-const ALLOWED_OTHER_VARS = new Set<string>(['WHARF_CONFIG', 'WHARF_ADMIN_PASSWORD']);
+/**
+ * WHARF_* variables that are not configuration keys but belong to Wharf, so one shell can set them
+ * all: the config file's path, the bootstrap password's alias, the CLI's login file, and the test
+ * harness's WHARF_TEST_* (test/run.mjs exports them to every process it starts).
+ */
+const ALLOWED_OTHER_VARS = new Set<string>(['WHARF_CONFIG', 'WHARF_ADMIN_PASSWORD', 'WHARF_CLI_CONFIG']);
+const ALLOWED_OTHER_PREFIX = 'WHARF_TEST_';
+
+function isOtherWharfVariable(name: string): boolean {
+  return ALLOWED_OTHER_VARS.has(name) || name.startsWith(ALLOWED_OTHER_PREFIX);
+}

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ProblemError } from '../errors/problem.js';
 import type { Database, PrincipalKind, Role, SubjectKind } from '../metadata/schema.js';
-import { findAccount } from '../metadata/accounts.js';
+import { findAccount, listAccounts } from '../metadata/accounts.js';
 import { createAccount } from './accounts.js';
 import * as apiKeys from '../metadata/api-keys.js';
 import * as namespaces from '../metadata/namespaces.js';
@@ -75,14 +75,26 @@ export class IamService {
 
   // Accounts
 
-  /** A new tenant and its owner. Only the owner of the default (bootstrap) account, the registry operator, may. */
-  async createAccount(caller: Caller, input: { name: string; ownerUsername: string; ownerPassword: string }) {
+  /** The owner of the default (bootstrap) account is the registry operator: the only one who sees and creates accounts. */
+  private async requireOperator(caller: Caller, action: string, resource: string, doing: string): Promise<AuthenticatedPrincipal> {
     const principal = this.requireAuthenticated(caller);
     const account = await findAccount(this.db, principal.accountId);
     if (principal.kind !== 'user' || !principal.owner || account?.name !== this.options.defaultAccount) {
-      this.audit.record({ accountId: principal.accountId, actor: principal, action: 'account.create', resource: `account ${input.name.slice(0, 100)}`, outcome: 'deny', source: caller.source, detail: { reason: 'owner of the default account required' } });
-      throw new ProblemError('forbidden', 'creating accounts needs the owner of the default account (the registry operator)');
+      this.audit.record({ accountId: principal.accountId, actor: principal, action, resource, outcome: 'deny', source: caller.source, detail: { reason: 'owner of the default account required' } });
+      throw new ProblemError('forbidden', `${doing} needs the owner of the default account (the registry operator)`);
     }
+    return principal;
+  }
+
+  /** Every tenant, for the registry operator. */
+  async listAccounts(caller: Caller) {
+    await this.requireOperator(caller, 'account.list', 'accounts', 'listing accounts');
+    return (await listAccounts(this.db)).map((a) => ({ id: a.id, name: a.name, owners: a.owners, namespaces: a.namespaces, created: iso(a.created_at) }));
+  }
+
+  /** A new tenant and its owner. Only the registry operator may. */
+  async createAccount(caller: Caller, input: { name: string; ownerUsername: string; ownerPassword: string }) {
+    const principal = await this.requireOperator(caller, 'account.create', `account ${input.name.slice(0, 100)}`, 'creating accounts');
     const created = await createAccount(this.db, input, this.now());
     this.changed(caller, principal, 'account.create', `account ${input.name}`, { owner: input.ownerUsername });
     this.audit.record({ accountId: created.accountId, actor: principal, action: 'account.create', resource: `account ${input.name}`, outcome: 'success', source: caller.source, detail: { owner: input.ownerUsername } });

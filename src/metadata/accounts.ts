@@ -20,3 +20,16 @@ export async function countAccounts(db: Db): Promise<number> {
   const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Every account with its owners' usernames and its namespace count, oldest first (for the registry operator). */
+export async function listAccounts(db: Db): Promise<Array<{ id: number; name: string; created_at: number; owners: string[]; namespaces: number }>> {
+  const accounts = await db.selectFrom('accounts')
+    .select((eb) => ['id', 'name', 'created_at', eb.selectFrom('namespaces').whereRef('namespaces.account_id', '=', 'accounts.id').select((n) => n.fn.countAll<number>().as('n')).as('namespaces')])
+    .orderBy('id').execute();
+  const owners = await db.selectFrom('users').select(['account_id', 'username']).where('owner', '=', 1).orderBy('id').execute();
+  return accounts.map((a) => ({
+    id: a.id, name: a.name, created_at: a.created_at,
+    owners: owners.filter((o) => o.account_id === a.id).map((o) => o.username),
+    namespaces: Number(a.namespaces ?? 0),
+  }));
+}

@@ -55,13 +55,17 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
   let big: BuiltImage;
   let newer: BuiltImage;
 
-  /** Runs `wharf <args>` with the test's config file, optionally feeding standard input. */
-  function wharf(args: string[], input?: string): Promise<CommandResult> {
+  /**
+   * Runs `wharf <args>` with the test's config file, optionally feeding standard input, adding
+   * variables, or closing its stdout at once (as `| head` does once it has read enough).
+   */
+  function wharf(args: string[], input?: string, options: { env?: Record<string, string>; closeStdout?: boolean } = {}): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [WHARF_BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath },
+        env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath, ...options.env },
         stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      if (options.closeStdout) child.stdout!.destroy();
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -73,19 +77,35 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     });
   }
 
-  async function ok(args: string[], input?: string): Promise<CommandResult> {
-    const result = await wharf(args, input);
+  async function ok(args: string[], input?: string, options: { env?: Record<string, string> } = {}): Promise<CommandResult> {
+    const result = await wharf(args, input, options);
     assert.equal(result.code, 0, describeRun('wharf', args, result));
     assert.equal(result.stderr, '', `no warnings on stderr: ${describeRun('wharf', args, result)}`);
     return result;
   }
 
-  async function fails(args: string[], code: number, message: RegExp, input?: string): Promise<CommandResult> {
-    const result = await wharf(args, input);
+  async function fails(args: string[], code: number, message: RegExp, input?: string, options: { env?: Record<string, string> } = {}): Promise<CommandResult> {
+    const result = await wharf(args, input, options);
     assert.equal(result.code, code, describeRun('wharf', args, result));
     assert.match(result.stderr, message, describeRun('wharf', args, result));
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
     return result;
+  }
+
+  /** Runs `wharf <args>` on a pseudo-terminal (util-linux `script`), typing each reply when its prompt shows. */
+  async function onTerminal(args: string[], replies: Array<[prompt: string, reply: string]>): Promise<{ code: number | null; out: string }> {
+    const command = [process.execPath, WHARF_BIN, ...args].map((a) => JSON.stringify(a)).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let next = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      while (next < replies.length && out.includes(replies[next]![0])) child.stdin.write(`${replies[next++]![1]}\r`);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    return { code, out };
   }
 
   async function push(image: BuiltImage, tag: string, repo = 'app'): Promise<CommandResult> {
@@ -121,7 +141,8 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
       ['namespace'], ['namespace', 'add'], ['namespace', 'list'], ['namespace', 'rm'], ['namespace', 'update'],
       ['image'], ['image', 'list'], ['image', 'inspect'], ['image', 'tag'], ['image', 'rm'], ['image', 'digests'], ['image', 'restore'],
       ['trash'], ['trash', 'list'], ['quota'], ['quota', 'get'], ['quota', 'set'],
-      ['retention'], ['retention', 'get'], ['retention', 'set'], ['retention', 'run'], ['prune-untagged'],
+      ['retention'], ['retention', 'get'], ['retention', 'list'], ['retention', 'set'], ['retention', 'run'], ['prune-untagged'],
+      ['account'], ['account', 'create'], ['account', 'list'],
       ['iam'], ['iam', 'user'], ['iam', 'user', 'list'], ['iam', 'user', 'create'], ['iam', 'user', 'rm'], ['iam', 'user', 'passwd'],
       ['iam', 'serviceid'], ['iam', 'serviceid', 'list'], ['iam', 'serviceid', 'create'], ['iam', 'serviceid', 'rm'],
       ['iam', 'apikey'], ['iam', 'apikey', 'list'], ['iam', 'apikey', 'create'], ['iam', 'apikey', 'rm'],
@@ -145,6 +166,12 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     await fails(['image', 'lst'], 2, /Did you mean one of list, ls\?/);
     await fails(['quota', 'set', '--storage', '500'], 2, /"500" has no unit: write e\.g\. 500MB/);
     await fails(['iam', 'policy', 'create', 'user:1', '--role', 'Owner'], 2, /the role is one of Reader, Writer, Manager/);
+  });
+
+  it('runs the operator\'s vulndb commands in a shell that set WHARF_CLI_CONFIG', async () => {
+    // wharf() always sets WHARF_CLI_CONFIG, as a CLI user's shell does.
+    const { stdout } = await ok(['vulndb', 'status'], undefined, { env: { WHARF_STORAGE_DATA_DIR: path.join(work, 'vulndb-data') } });
+    assert.match(stdout, /^Advisories: 0\nData date: {2}none loaded\n/);
   });
 
   it('tells a user who is not logged in to run wharf login', async () => {
@@ -205,6 +232,20 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.equal(lines[4], 'Login      password');
     const me = JSON.parse((await ok(['whoami', '--format', 'json'])).stdout) as { registry: string; kind: string; name: string; viaApiKey: boolean };
     assert.deepEqual([me.registry, me.kind, me.name, me.viaApiKey], [server.url, 'user', 'admin', false]);
+  });
+
+  it('ends quietly with status 0 when the reader of its output goes away (| head)', async () => {
+    for (const args of [['whoami'], ['--help'], ['namespace', 'list', '--format', 'json']]) {
+      const result = await wharf(args, undefined, { closeStdout: true });
+      assert.equal(result.code, 0, describeRun('wharf', args, result));
+      assert.equal(result.stderr, '', `no EPIPE stack trace: ${describeRun('wharf', args, result)}`);
+    }
+    const piped = await runCommand('bash', ['-o', 'pipefail', '-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(WHARF_BIN)} whoami | head -1`], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: configPath },
+    });
+    assert.equal(piped.code, 0, describeRun('bash', ['wharf whoami | head -1'], piped));
+    assert.equal(piped.stdout, `Registry   ${server.url}\n`);
+    assert.equal(piped.stderr, '');
   });
 
   it('renews an expired access token with the refresh token, and says to log in when that is gone', async () => {
@@ -307,6 +348,26 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.deepEqual(digestJson.map((d) => [d.digest, d.tags.sort()]), [[single.root.digest, ['1.0', 'stable']]]);
   });
 
+  it('accepts the command names of ibmcloud cr (image-list, namespace-list, quota, …)', async () => {
+    const same = async (ibmcloud: string[], wharfArgs: string[]) => {
+      assert.equal((await ok(ibmcloud)).stdout, (await ok(wharfArgs)).stdout, `wharf ${ibmcloud.join(' ')} is wharf ${wharfArgs.join(' ')}`);
+    };
+    await same(['image-list', '--format', 'json'], ['image', 'list', '--format', 'json']);
+    await same(['images', '-q'], ['image', 'list', '-q']);
+    await same(['image-digests', '--format', 'json'], ['image', 'digests', '--format', 'json']);
+    await same(['image-inspect', `${NS}/app:1.0`], ['image', 'inspect', `${NS}/app:1.0`]);
+    await same(['namespace-list', '-q'], ['namespace', 'list', '-q']);
+    await same(['namespaces', '--format', 'json'], ['namespace', 'list', '--format', 'json']);
+    await same(['quota', '--format', 'json'], ['quota', 'get', '--format', 'json']);
+    await same(['trash-list', '--format', 'json'], ['trash', 'list', '--format', 'json']);
+    await same(['retention-policy-list', '--format', 'json'], ['retention', 'list', '--format', 'json']);
+    await same(['vulnerability-assessment', `${NS}/app:1.0`, '--format', 'json'], ['va', `${NS}/app:1.0`, '--format', 'json']);
+    assert.match((await ok(['image-list', '--help'])).stdout, /^Usage: wharf image list/);
+    assert.match((await ok(['--help'])).stdout, /\nThe command names of ibmcloud cr work too:\n {2}image-list, [\s\S]*retention-policy-set,/);
+    await fails(['image-untag', `${NS}/app@${single.root.digest}`], 2, /image-untag removes tags: give namespace\/repository:tag/);
+    await fails(['image-tag', `${NS}/app:1.0`], 2, /missing required argument 'target'/);
+  });
+
   it('inspects an image by tag and by digest, with the registry host or without', async () => {
     const [byTag] = JSON.parse((await ok(['image', 'inspect', `${NS}/app:1.0`])).stdout) as Array<{ digest: string; tags: string[]; layers: Array<{ digest: string; size: number }>; config: { architecture: string } }>;
     assert.equal(byTag!.digest, single.root.digest);
@@ -384,7 +445,27 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.equal(pushed.code, 0, describeRun('skopeo', ['copy', '…'], pushed));
 
     assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps every image; untagged images are kept.\n`);
-    assert.equal((await ok(['retention', 'set', NS, '--images', '1'])).stdout, `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept.\n`);
+    // Without a terminal to confirm on, a policy that removes images now is shown and refused.
+    const refused = await fails(['retention', 'set', NS, '--images', '1'], 2, new RegExp(`not set: this policy would move 1 image of ${NS} to the trash, and there is no terminal to confirm on; add --force to set it anyway`));
+    const shown = tableLines(refused.stdout);
+    assert.equal(shown[0], `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept. Its first run moves 1 image to the trash:`);
+    assert.deepEqual(cells(shown[1]!), ['Image', 'Digest', 'Tags']);
+    assert.deepEqual(cells(shown[2]!), [`${NS}/app`, single.root.digest, '1.0, stable']);
+    assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps every image; untagged images are kept.\n`, 'nothing was set');
+    if (hasScript) {
+      const answered = await onTerminal(['retention', 'set', NS, '--images', '1'], [['Set this policy? [y/N] ', 'n']]);
+      assert.equal(answered.code, 1, answered.out);
+      assert.match(answered.out, new RegExp(`Its first run moves 1 image to the trash:[\\s\\S]*${NS}/app[\\s\\S]*Set this policy\\? \\[y/N\\] [\\s\\S]*wharf: cancelled: the retention policy of ${NS} is unchanged`));
+      assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps every image; untagged images are kept.\n`, 'a "no" sets nothing');
+      const yes = await onTerminal(['retention', 'set', NS, '--images', '1'], [['Set this policy? [y/N] ', 'y']]);
+      assert.equal(yes.code, 0, yes.out);
+      assert.match(yes.out, new RegExp(`Set this policy\\? \\[y/N\\] [^\\n]*y\\s+Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept\\.\\s*$`));
+      assert.equal((await ok(['retention', 'get', NS])).stdout, `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept.\n`);
+    }
+    assert.equal((await ok(['retention', 'set', NS, '--images', '1', '--force'])).stdout, `Retention of ${NS}: keeps the newest 1 image of each repository; untagged images are kept.\n`);
+    const listed = tableLines((await ok(['retention', 'list'])).stdout);
+    assert.deepEqual(cells(listed[0]!), ['Namespace', 'Images kept per repository', 'Untagged images']);
+    assert.deepEqual(cells(listed.find((l) => cells(l)[0] === NS)!), [NS, '1', 'kept']);
     const policy = JSON.parse((await ok(['retention', 'get', NS, '--format', 'json'])).stdout) as { keepImages: number; removeUntagged: boolean };
     assert.deepEqual([policy.keepImages, policy.removeUntagged], [1, false]);
 
@@ -436,7 +517,15 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     const policies = tableLines((await ok(['iam', 'policy', 'list'])).stdout);
     assert.deepEqual(cells(policies[0]!), ['ID', 'Subject', 'Role', 'Scope', 'Created']);
     assert.deepEqual(cells(policies.find((l) => cells(l)[0] === String(policy.id))!).slice(1, 4), [subjectCell(policies, 'devs-cli'), 'writer', `namespace ${NS}`]);
-    await fails(['iam', 'policy', 'create', 'user:nobody-here', '--role', 'Reader'], 1, /no user "nobody-here" in your account: see wharf iam user list/);
+    await fails(['iam', 'policy', 'create', 'user:nobody-here', '--role', 'Reader', '--namespace', NS], 1, /no user "nobody-here" in your account: see wharf iam user list/);
+    // Account-wide access is never what a forgotten option grants.
+    await fails(['iam', 'policy', 'create', 'group:devs-cli', '--role', 'Writer'], 2, /without a scope this would make group:devs-cli Writer on the whole account \(every namespace, present and future\): add --account if that is meant, or --namespace <namespace> to limit it/);
+    await fails(['iam', 'policy', 'create', 'group:devs-cli', '--role', 'Writer', '--account', '--namespace', NS], 2, /--account and --namespace contradict each other/);
+    const wide = await ok(['iam', 'policy', 'create', 'group:devs-cli', '--role', 'Reader', '--account']);
+    const wideId = /^Created policy (\d+): group:devs-cli is reader on the whole account\.\n$/.exec(wide.stdout)?.[1];
+    assert.ok(wideId, wide.stdout);
+    assert.deepEqual(cells(tableLines((await ok(['iam', 'policy', 'list'])).stdout).find((l) => cells(l)[0] === wideId)!).slice(2, 4), ['reader', 'account']);
+    await ok(['iam', 'policy', 'rm', wideId]);
 
     const key = (await ok(['iam', 'apikey', 'create', '--serviceid', 'ci-cli', '-q'])).stdout.trim();
     assert.match(key, /^wharf_/);
@@ -461,6 +550,25 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
       await ok(['login', server.url, '-u', 'admin', '--password-stdin'], `${TEST_ADMIN_PASSWORD}\n`);
     }
     await ok(['iam', 'user', 'rm', 'pat-cli']);
+  });
+
+  it('creates and lists accounts as the registry operator, and refuses anyone else', async () => {
+    const created = await ok(['account', 'create', 'tenant-cli', '--owner', 'tenant-cli-owner', '--password-stdin'], 'tenant-owner-password-1\n');
+    assert.match(created.stdout, new RegExp(`^Created account tenant-cli \\(#\\d+\\) with owner tenant-cli-owner\\. They log in with: wharf login ${server.url.replace(/[.]/g, '\\.')} -u tenant-cli-owner\\n$`));
+    const lines = tableLines((await ok(['account', 'list'])).stdout);
+    assert.deepEqual(cells(lines[0]!), ['ID', 'Account', 'Owners', 'Namespaces', 'Created']);
+    assert.deepEqual(lines.slice(1).map(cells).find((c) => c[1] === 'tenant-cli')?.slice(2, 4), ['tenant-cli-owner', '0']);
+    assertAligned(lines);
+    const json = JSON.parse((await ok(['account', 'list', '--format', 'json'])).stdout) as Array<{ name: string; owners: string[]; namespaces: number }>;
+    assert.deepEqual(json.find((a) => a.name === 'default')?.owners, ['admin']);
+    assert.ok(json.find((a) => a.name === 'default')!.namespaces >= 1);
+    await fails(['account', 'create', 'tenant-cli', '--owner', 'someone-else', '--password-stdin'], 1, /account tenant-cli already exists/, 'another-password-123\n');
+
+    // The new account's owner manages their account, not the registry's accounts.
+    const other = { WHARF_CLI_CONFIG: path.join(work, 'tenant-cli.json') };
+    await ok(['login', server.url, '-u', 'tenant-cli-owner', '--password-stdin'], 'tenant-owner-password-1\n', { env: other });
+    await fails(['account', 'list'], 1, /listing accounts needs the owner of the default account \(the registry operator\)/, undefined, { env: other });
+    await fails(['account', 'create', 'tenant-x', '--owner', 'x-owner', '--password-stdin'], 1, /creating accounts needs the owner of the default account/, 'x-owner-password-123\n', { env: other });
   });
 
   it('refuses to remove a namespace that holds images unless forced', async () => {

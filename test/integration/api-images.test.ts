@@ -229,6 +229,12 @@ for (const engine of engines()) {
       const newest = await pushImage(server.url, 'retain/app', 'three', admin);
       assert.equal((await api(server.url, 'PUT', '/namespaces/retain/retention', writer, { keepImages: 2 })).status, 404, 'not their namespace');
       assert.equal((await api(server.url, 'POST', '/namespaces/retain/retention/run', admin)).status, 409, 'no policy yet');
+      // A preview of a policy before it is set: what its first run would remove, and nothing saved.
+      const preview = await apiJson<{ keepImages: number; dryRun: boolean; removed: Array<{ digest: string }> }>(server.url, 'PUT', '/namespaces/retain/retention?dryRun=true', admin, { keepImages: 1 }, 200);
+      assert.deepEqual([preview.keepImages, preview.dryRun], [1, true]);
+      assert.deepEqual(preview.removed.map((r) => r.digest).sort(), [old.digest, mid.digest, untagged.digest].sort());
+      assert.deepEqual(await apiJson(server.url, 'GET', '/namespaces/retain/retention', admin), { namespace: 'retain', keepImages: null, removeUntagged: false }, 'a preview sets nothing');
+      assert.equal((await api(server.url, 'PUT', '/namespaces/retain/retention?dryRun=true', writer, { keepImages: 1 })).status, 404, 'no preview of another\'s namespace');
       const policy = await apiJson<{ keepImages: number; removeUntagged: boolean }>(server.url, 'PUT', '/namespaces/retain/retention', admin, { keepImages: 3, removeUntagged: true }, 200);
       assert.deepEqual([policy.keepImages, policy.removeUntagged], [3, true]);
       const dry = await apiJson<{ dryRun: boolean; removed: Array<{ digest: string }> }>(server.url, 'POST', '/namespaces/retain/retention/run?dryRun=true', admin, undefined, 200);

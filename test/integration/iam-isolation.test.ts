@@ -451,6 +451,26 @@ for (const engine of engines()) {
       assert.ok(!bAudit.some((e) => e.resource === 'account tenant-c' && e.outcome === 'success'));
     });
 
+    it('GET /api/v1/accounts lists every tenant and its owners to the operator only', async () => {
+      const { accounts } = await apiJson<{ accounts: Array<{ id: number; name: string; owners: string[]; namespaces: number; created: string }> }>(fx.base, 'GET', '/accounts', basic(fx.admin));
+      const byName = new Map(accounts.map((a) => [a.name, a]));
+      assert.deepEqual(byName.get('default')?.owners, ['admin']);
+      assert.equal(byName.get('default')?.id, fx.ids.accountA);
+      assert.deepEqual(byName.get('tenant-b')?.owners, ['bowner']);
+      assert.equal(byName.get('tenant-b')?.id, fx.ids.accountB);
+      assert.ok(byName.get('tenant-b')!.namespaces >= 1, 'B holds teamb');
+      assert.ok(accounts.every((a) => !Number.isNaN(Date.parse(a.created))));
+      assert.ok(!JSON.stringify(accounts).includes('password'), 'no credentials');
+      // Another account's owner and the operator's own Managers are refused, and the refusal is audited.
+      for (const who of [fx.bowner, fx.manager, fx.writer]) {
+        const res = await api(fx.base, 'GET', '/accounts', basic(who));
+        assert.equal(res.status, 403, who.username);
+        assert.match((await res.json() as { detail: string }).detail, /listing accounts needs the owner of the default account/);
+      }
+      await eventually(async () => (await apiJson<{ events: AuditEvent[] }>(fx.base, 'GET', '/audit', basic(fx.bowner))).events,
+        (events) => events.some((e) => e.action === 'account.list' && e.outcome === 'deny'), 'B\'s refused listing in B\'s log');
+    });
+
     it('no password, API key or token reaches the audit log or the server log', async () => {
       // Exercise every way a secret travels: passwords, API keys, tokens, refresh tokens, failures.
       const key = await apiJson<{ id: number; apiKey: string }>(fx.base, 'POST', '/iam/api-keys', basic(fx.manager), { description: 'secret check' });

@@ -55,6 +55,7 @@ const V2_EXPECTED: Record<string, number[]> = {
 //                                          anon rdr  wrt  wBas svc  mgr  own  othr exp  scop rev  revB
 const API_EXPECTED: Record<string, number[]> = {
   'GET /whoami':                           [401, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401],
+  'GET /accounts':                         [401, 403, 403, 403, 403, 403, 200, 403, 401, 401, 401, 401],
   'POST /accounts':                        [401, 403, 403, 403, 403, 403, 201, 403, 401, 401, 401, 401],
   'GET /namespaces':                       [401, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401],
   'POST /namespaces':                      [401, 403, 403, 403, 403, 201, 201, 201, 401, 401, 401, 401],
@@ -249,6 +250,7 @@ for (const engine of engines()) {
     const PASSWORD = 'matrix-password-0123';
     const API_ACTIONS: Record<string, () => Promise<ApiSpec>> = {
       'GET /whoami': async () => ({ method: 'GET', path: '/whoami' }),
+      'GET /accounts': async () => ({ method: 'GET', path: '/accounts' }),
       'POST /accounts': async () => {
         const n = unique('');
         return { method: 'POST', path: '/accounts', body: { name: `acct-${n}`, owner: { username: `acct-owner-${n}`, password: PASSWORD } } };

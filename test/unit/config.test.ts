@@ -56,6 +56,14 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ env: { WHARF_HTTP_PROT: '1' } }), /WHARF_HTTP_PROT/);
   });
 
+  it('accepts the WHARF_ variables that are not configuration keys: the CLI\'s login file, the test harness\'s', () => {
+    const env = { WHARF_CLI_CONFIG: '/tmp/wharf-cli.json', WHARF_CONFIG: '', WHARF_ADMIN_PASSWORD: 'a-long-password-0123', WHARF_TEST_DATABASE_URL: 'postgres://localhost/x', WHARF_HTTP_PORT: '7001' };
+    assert.equal(loadConfig({ env }).http.port, 7001);
+    // Still strict around them: a near miss is a typo, not one of those.
+    assert.throws(() => loadConfig({ env: { WHARF_CLI_CONFIGG: 'x' } }), /unknown configuration variable WHARF_CLI_CONFIGG: fix the name or unset it/);
+    assert.throws(() => loadConfig({ env: { WHARF_TEST: 'x' } }), /WHARF_TEST\b/);
+  });
+
   it('reports an unreadable or malformed file', () => {
     assert.throws(() => loadConfig({ file: '/nonexistent/wharf.yaml', env: {} }), /cannot read configuration file/);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-cfg-'));

@@ -94,17 +94,23 @@ export function registerAccessCommands(iam: Command, ctx: CliContext): void {
     });
 
   examples(policy.command('create')
-    .description('grant a role; without --namespace it applies to the whole account')
+    .description('grant a role on a namespace, a repository, or (with --account) the whole account')
     .argument('<subject>', 'user:<id|name>, service:<id|name> or group:<id|name>')
     .requiredOption('--role <role>', 'Reader (pull), Writer (pull and push) or Manager (everything)', roleArg)
     .option('--namespace <namespace>', 'limit it to this namespace')
     .option('--repository <repository>', 'limit it to this repository of the namespace (a trailing * makes it a prefix)')
+    .option('--account', 'grant it on the whole account: every namespace, present and future')
     .addOption(formatOption()),
   'wharf iam policy create user:alice --role Reader --namespace team-a',
   'wharf iam policy create service:ci-pipeline --role Writer --namespace team-a --repository app',
-  'wharf iam policy create group:admins --role Manager')
-    .action(async (subject: string, opts: { role: string; namespace?: string; repository?: string; format: OutputFormat }) => {
+  'wharf iam policy create group:admins --role Manager --account')
+    .action(async (subject: string, opts: { role: string; namespace?: string; repository?: string; account?: boolean; format: OutputFormat }) => {
       if (opts.repository !== undefined && opts.namespace === undefined) throw new CliError('--repository needs --namespace: a repository is named inside its namespace', 2);
+      if (opts.account && opts.namespace !== undefined) throw new CliError('--account and --namespace contradict each other: give --account for the whole account, or --namespace to limit it', 2);
+      // Deny by default: account-wide access is never what a forgotten option grants.
+      if (!opts.account && opts.namespace === undefined) {
+        throw new CliError(`without a scope this would make ${subject} ${opts.role} on the whole account (every namespace, present and future): add --account if that is meant, or --namespace <namespace> to limit it`, 2);
+      }
       const api = ApiClient.fromStoredLogin(ctx);
       const created = await api.post<Policy>('/iam/policies', {
         subject: await subjectRef(api, subject, true), role: opts.role,
@@ -112,7 +118,7 @@ export function registerAccessCommands(iam: Command, ctx: CliContext): void {
         ...(opts.repository !== undefined ? { repository: opts.repository } : {}),
       });
       if (opts.format === 'json') return writeJson(ctx.stdout, created);
-      writeLine(ctx.stdout, `Created policy ${created.id}: ${subject} is ${created.role} on ${scopeLabel(created)}.`);
+      writeLine(ctx.stdout, `Created policy ${created.id}: ${subject} is ${created.role} on ${created.namespace === null ? 'the whole account' : scopeLabel(created)}.`);
     });
 
   examples(policy.command('rm').alias('remove').description('delete an access policy').argument('<id>', 'the policy id (see wharf iam policy list)'),

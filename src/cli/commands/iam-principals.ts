@@ -4,7 +4,7 @@ import { writeLogin } from '../config-file.js';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, UsageError, writeJson, writeLine, type CliContext } from '../context.js';
 import { relativeTime, table } from '../format.js';
-import { promptSecret, readStdin } from '../prompt.js';
+import { newPassword, promptSecret, readStdin } from '../prompt.js';
 import { findServiceId, findUser, listServiceIds, listUsers, subjectLabel, subjectNames } from './iam-subjects.js';
 
 interface ApiKey {
@@ -15,14 +15,6 @@ interface ApiKey {
   created: string | null;
   lastUsed: string | null;
   revoked: string | null;
-}
-
-async function newPassword(ctx: CliContext, fromStdin: boolean | undefined): Promise<string> {
-  if (fromStdin) return readStdin(ctx, 'the password');
-  const password = await promptSecret(ctx, 'New password: ', '--password-stdin');
-  const again = await promptSecret(ctx, 'Repeat the password: ', '--password-stdin');
-  if (password !== again) throw new CliError('the passwords differ: run the command again');
-  return password;
 }
 
 /** `wharf iam user|serviceid|apikey …`. */

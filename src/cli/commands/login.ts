@@ -31,9 +31,9 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
     .option('--password-stdin', 'read the password from standard input')
     .option('--apikey <key>', 'log in with an API key instead of a password ("@file" reads it from a file, "-" from standard input)'),
   'wharf login http://localhost:5000 -u alice',
-  'echo "$WHARF_PASSWORD" | wharf login https://registry.example.com -u alice --password-stdin',
+  'echo "$REGISTRY_PASSWORD" | wharf login https://registry.example.com -u alice --password-stdin',
   'wharf login https://registry.example.com --apikey @~/wharf-apikey.txt',
-  'wharf login --apikey "$WHARF_APIKEY"')
+  'wharf login --apikey "$API_KEY"')
     .action(async (url: string | undefined, opts: { username?: string; passwordStdin?: boolean; apikey?: string }) => {
       const base = registryUrl(url ?? readLogin(ctx.configPath)?.url ?? DEFAULT_URL);
       let username: string;

@@ -11,6 +11,7 @@ export async function iamRoutes(app: FastifyInstance, options: { iam: Iam }): Pr
 
   app.get('/whoami', async (request) => iam.whoami(request.caller));
 
+  app.get('/accounts', async (request) => ({ accounts: await iam.listAccounts(request.caller) }));
   app.post<{ Body: { name: string; owner: { username: string; password: string } } }>('/accounts', {
     schema: {
       body: {

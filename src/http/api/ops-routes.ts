@@ -59,15 +59,22 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     return { namespace: row.name, ...(await retention.get(row.id)) };
   });
 
-  app.put<{ Params: { name: string }; Body: { keepImages: number | null; removeUntagged?: boolean } }>('/namespaces/:name/retention', {
+  app.put<{ Params: { name: string }; Querystring: { dryRun?: boolean }; Body: { keepImages: number | null; removeUntagged?: boolean } }>('/namespaces/:name/retention', {
     schema: {
       params: nsParam,
+      querystring: dryRunQuery,
       body: { type: 'object', required: ['keepImages'], additionalProperties: false, properties: { keepImages: { type: ['integer', 'null'], minimum: 0 }, removeUntagged: { type: 'boolean' } } },
     },
   }, async (request) => {
     const row = await namespaceWithRole(request.caller, request.params.name, 'manager');
     const current = await retention.get(row.id);
-    const policy = await retention.set(row.id, { keepImages: request.body.keepImages, removeUntagged: request.body.removeUntagged ?? current.removeUntagged });
+    const proposed = { keepImages: request.body.keepImages, removeUntagged: request.body.removeUntagged ?? current.removeUntagged };
+    if (request.query.dryRun) {
+      // What the policy would move to the trash at its first run, so a client can ask before setting it.
+      const removed = await retention.run(row.name, proposed, true, '');
+      return { namespace: row.name, ...proposed, dryRun: true, removed };
+    }
+    const policy = await retention.set(row.id, proposed);
     iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'retention.set', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { ...policy } });
     return { namespace: row.name, ...policy };
   });
