@@ -309,7 +309,7 @@ for (const engine of engines()) {
       assert.ok(!r.vulnerabilities.some((v) => v.installedPackage === victim), `${victim} is not reported`);
     });
 
-    it('scans each platform of a two-platform index, and the index status sums them', async () => {
+    it('scans each platform of a two-platform index, and the index shows the worst of them', async () => {
       const base = { descriptor: await fileBlob(rootfs.gzip, MEDIA.layerGzip), diffId: rootfsTarDigest };
       const victim = oracle(installed).affected.find((e) => e.fixed !== null)!.binary;
       // linux/arm64 points at other layers than linux/amd64: the same base plus the status.d layers
@@ -325,8 +325,9 @@ for (const engine of engines()) {
       assertFindings(ra, oracle(installed).affected, 'amd64');
       assertFindings(rb, oracle(installed.filter((p) => p.name !== victim)).affected, 'arm64');
       assert.match(ra.status, /^\d+ Issues?$/);
-      const sum = ra.issueCount + rb.issueCount;
-      assert.equal(await statusOf('debs/debian-multi', index.digest), `${sum} Issue${sum === 1 ? '' : 's'}`);
+      // amd64 keeps the package arm64 deleted, so it has the most issues; the two are not added up.
+      assert.ok(ra.issueCount > rb.issueCount);
+      assert.equal(await statusOf('debs/debian-multi', index.digest), ra.status);
     });
   });
 }
