@@ -8,6 +8,7 @@ import { isIndexMediaType } from '../oci/media-types.js';
 import type { BlobStore } from '../storage/ports.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { findManifestByDigest, findManifestByTag } from '../metadata/manifests.js';
+import { ProblemError } from '../errors/problem.js';
 import { RegistryError } from '../oci/errors.js';
 import { cycloneDx } from './sbom.js';
 import { ScanError } from './errors.js';
@@ -187,6 +188,9 @@ export class ScanService {
 
   async sbom(name: string, digest: string): Promise<unknown> {
     const row = await scans.findScan(this.db, digest);
+    if (row?.state === 'artifact') {
+      throw new ProblemError('conflict', `${name}@${digest} is an artifact (a signature, an SBOM, a chart…), not a container image: it has no packages to list; ask for the SBOM of the image it belongs to`);
+    }
     if (!row?.report) return undefined;
     const report = JSON.parse(row.report) as ScanReport;
     return cycloneDx({ imageDigest: digest, imageName: name, ...(report.os ? { os: report.os } : {}), packages: report.packages });

@@ -252,6 +252,9 @@ for (const engine of engines()) {
         assert.equal(r.error, null, 'no "Scan failed … re-push the image"');
         assert.deepEqual([r.vulnerabilities, r.configurationIssues], [[], []], 'no "runs as root" for a chart');
       }
+      const sbomOfChart = await api(server.url, 'GET', `/images/${enc('scan/charts:0.1.0')}/sbom`, admin);
+      assert.equal(sbomOfChart.status, 409);
+      assert.match((await sbomOfChart.json() as { detail: string }).detail, /is an artifact .* not a container image/, 'not "wait until its security status is known"');
       assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Not scannable');
       assert.equal((await listed('scan/files'))[0]!.securityStatus, 'Not scannable');
       const signed = await listed('scan/signed');
