@@ -257,6 +257,13 @@ for (const engine of engines()) {
       assert.match((await sbomOfChart.json() as { detail: string }).detail, /is an artifact .* not a container image/, 'not "wait until its security status is known"');
       assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Not scannable');
       assert.equal((await listed('scan/files'))[0]!.securityStatus, 'Not scannable');
+      // A chart scanned before artifacts were told apart was left "Scan failed"; the next rescan corrects it.
+      await server.metadata.db.updateTable('scan_results').set({ state: 'failed', error: 'layer sha256:… ends early (truncated upload? re-push the image)' }).where('digest', '=', helm).execute();
+      assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Scan failed');
+      await server.scanner.rescanAll();
+      await server.jobs.drain();
+      assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Not scannable');
+      assert.equal((await report('scan/charts:0.1.0')).error, null);
       const signed = await listed('scan/signed');
       assert.equal(signed.find((i) => i.digest === signature)?.securityStatus, 'Not scannable');
       assert.equal(signed.find((i) => i.digest === subject)?.securityStatus, 'Unsupported OS', 'the signed image itself is scanned');
