@@ -12,6 +12,10 @@ const FILESYSTEM_LAYERS: ReadonlySet<string> = new Set([
   ...MediaType.OciNondistributableLayers,
   'application/vnd.docker.image.rootfs.diff.tar.gzip',
   MediaType.DockerForeignLayer,
+  // Not in Docker's spec, but containerd writes them (uncompressed and zstd Docker layers).
+  'application/vnd.docker.image.rootfs.diff.tar',
+  'application/vnd.docker.image.rootfs.diff.tar.zstd',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar',
 ]);
 
 /**

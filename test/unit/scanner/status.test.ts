@@ -15,6 +15,7 @@ describe('what the Vulnerability Advisor scans', () => {
     assert.equal(isScannableImage(manifest({ config: desc('application/vnd.oci.image.config.v1+json'), layers: [desc('application/vnd.oci.image.layer.v1.tar+gzip'), desc('application/vnd.oci.image.layer.v1.tar+zstd'), desc('application/vnd.oci.image.layer.v1.tar')] })), true);
     assert.equal(isScannableImage(manifest({ config: desc('application/vnd.docker.container.image.v1+json'), layers: [desc('application/vnd.docker.image.rootfs.diff.tar.gzip'), desc('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', 'f', { urls: ['https://e.test/l'] })] }, 'application/vnd.docker.distribution.manifest.v2+json')), true);
     assert.equal(isScannableImage(manifest({ config: desc('application/vnd.oci.image.config.v1+json'), layers: [desc('application/vnd.oci.image.layer.nondistributable.v1.tar+gzip')] })), true);
+    assert.equal(isScannableImage(manifest({ config: desc('application/vnd.docker.container.image.v1+json'), layers: [desc('application/vnd.docker.image.rootfs.diff.tar'), desc('application/vnd.docker.image.rootfs.diff.tar.zstd')] }, 'application/vnd.docker.distribution.manifest.v2+json')), true, 'containerd\'s Docker layer types');
     assert.equal(isScannableImage(manifest({ config: desc('application/vnd.oci.image.config.v1+json'), layers: [] })), true);
   });
   it('not a cosign signature or attestation, a Helm chart, an ORAS file, an SBOM referrer or a buildx attestation', () => {
