@@ -25,8 +25,9 @@ export async function saveScan(db: Db, digest: string, result: { state: ScanStat
     .onConflict((oc) => oc.column('digest').doUpdateSet(values)).execute();
 }
 
+/** Digests with a scan result, artifacts left out (they are never scanned). */
 export async function scannedDigests(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('scan_results').select('digest').execute();
+  const rows = await db.selectFrom('scan_results').select('digest').where('state', '!=', 'artifact').execute();
   return rows.map((r) => r.digest);
 }
 

@@ -300,7 +300,8 @@ export interface VulndbImportTable {
   data_date: string | null;
 }
 
-export type ScanState = 'scanning' | 'done' | 'unsupported' | 'failed';
+/** `artifact`: not a container image (a signature, an SBOM, a Helm chart…), so never scanned. */
+export type ScanState = 'scanning' | 'done' | 'unsupported' | 'failed' | 'artifact';
 
 /** The scan of one image manifest, by digest (content-addressed, so shared by every repository holding it). */
 export interface ScanResultTable {

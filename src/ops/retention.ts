@@ -19,6 +19,8 @@ export interface RemovedImage {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+type RepositoryImage = { digest: string; tags: string[] };
+
 /**
  * Retention per namespace: keep the newest N images of each repository, optionally remove untagged
  * ones. Removed images go to the trash. Runs on demand (with a dry run) and once a day on a schedule.
@@ -43,21 +45,25 @@ export class RetentionService {
 
   /** What the policy removes from the namespace now; with dryRun, only the list. */
   async run(namespace: string, policy: RetentionPolicy, dryRun: boolean, actor: string): Promise<RemovedImage[]> {
-    return this.removeWhere(namespace, dryRun, actor, (image, index) =>
-      (policy.keepImages !== null && index >= policy.keepImages) || (policy.removeUntagged && image.tags.length === 0));
+    return this.removeWhere(namespace, dryRun, actor, (images) => {
+      // The count is of images that stay: an untagged image the policy removes anyway must not
+      // take the place of a tagged one among the newest N.
+      const candidates = policy.removeUntagged ? images.filter((i) => i.tags.length > 0) : images;
+      const kept = new Set(policy.keepImages === null ? candidates : candidates.slice(0, policy.keepImages));
+      return images.filter((i) => !kept.has(i));
+    });
   }
 
   /** Removes the untagged images of a namespace (to the trash). */
   async pruneUntagged(namespace: string, dryRun: boolean, actor: string): Promise<RemovedImage[]> {
-    return this.removeWhere(namespace, dryRun, actor, (image) => image.tags.length === 0);
+    return this.removeWhere(namespace, dryRun, actor, (images) => images.filter((i) => i.tags.length === 0));
   }
 
-  private async removeWhere(namespace: string, dryRun: boolean, actor: string, remove: (image: { digest: string; tags: string[] }, index: number) => boolean): Promise<RemovedImage[]> {
+  /** `select` picks, from one repository's images (newest first), those to remove. */
+  private async removeWhere(namespace: string, dryRun: boolean, actor: string, select: (images: RepositoryImage[]) => RepositoryImage[]): Promise<RemovedImage[]> {
     const removed: RemovedImage[] = [];
     for (const [name, list] of await imagesByRepository(this.db, namespace)) {
-      list.forEach((image, index) => {
-        if (remove(image, index)) removed.push({ name, digest: image.digest, tags: image.tags });
-      });
+      for (const image of select(list)) removed.push({ name, digest: image.digest, tags: image.tags });
     }
     if (!dryRun) {
       for (const image of removed) await this.images.remove({ name: image.name, digest: image.digest }, actor);

@@ -1,4 +1,4 @@
-import type { ExemptionTable } from '../metadata/schema.js';
+import type { ExemptionTable, ScanState } from '../metadata/schema.js';
 import type { ConfigIssue } from './config-checks/types.js';
 import type { OsRelease } from './detectors/os-release.js';
 import type { DetectedPackage } from './detectors/types.js';
@@ -38,7 +38,7 @@ export function exempts(exemption: Exemption, issueIds: string[], repository: st
   }
 }
 
-export type SecurityStatus = 'Not scanned' | 'Scanning' | 'No Issues' | `${number} Issues` | '1 Issue' | 'Unsupported OS' | 'Scan failed';
+export type SecurityStatus = 'Not scanned' | 'Scanning' | 'No Issues' | `${number} Issues` | '1 Issue' | 'Unsupported OS' | 'Scan failed' | 'Not scannable';
 
 export interface ReportView {
   digest: string;
@@ -59,8 +59,51 @@ export function issuesLabel(count: number): SecurityStatus {
   return count === 1 ? '1 Issue' : `${count} Issues`;
 }
 
+/** The stored result of one manifest's scan, as securityStatus reads it. */
+export interface ScanOutcome {
+  state: ScanState;
+  hasReport: boolean;
+}
+
+/**
+ * The one place a scan result becomes the status users see: the image list, its securityStatus
+ * filter and the report (`wharf va`) all ask here, so they cannot disagree. Open issues count
+ * whatever the OS: a configuration issue is found without package data, so an image of an OS
+ * the advisory data does not cover is "Unsupported OS" only when nothing else is wrong with it.
+ */
+export function securityStatus(scan: ScanOutcome | undefined, openIssues: number): SecurityStatus {
+  if (!scan) return 'Not scanned';
+  if (scan.state === 'artifact') return 'Not scannable';
+  if (scan.state === 'failed') return 'Scan failed';
+  // A rescan keeps the previous report until the new one replaces it.
+  if (!scan.hasReport) return scan.state === 'scanning' ? 'Scanning' : 'Not scanned';
+  if (openIssues > 0) return issuesLabel(openIssues);
+  return scan.state === 'unsupported' ? 'Unsupported OS' : 'No Issues';
+}
+
+/** Open issues a status names (0 for a status without a count). */
+export function issueCountOf(status: SecurityStatus): number {
+  const m = /^(\d+) Issues?$/.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+/** From most to least alarming; a status with issues outranks all of these. */
+const STATUS_RANK: readonly SecurityStatus[] = ['Scan failed', 'Scanning', 'Not scanned', 'Unsupported OS', 'No Issues', 'Not scannable'];
+
+/**
+ * An index's status: the worst of its platforms' (the most issues first, then a failed or pending
+ * scan), so an index never looks cleaner than an image it serves. Artifacts inside it (buildx
+ * attestations) rank last; an index of nothing but artifacts is itself not scannable.
+ */
+export function worstStatus(statuses: readonly SecurityStatus[]): SecurityStatus {
+  let worst: SecurityStatus = 'Not scannable';
+  const rank = (s: SecurityStatus): number => issueCountOf(s) > 0 ? -issueCountOf(s) : STATUS_RANK.indexOf(s);
+  for (const status of statuses) if (rank(status) < rank(worst)) worst = status;
+  return worst;
+}
+
 /** The report as one repository's users see it: exemptions applied, issues counted. */
-export function viewReport(report: ScanReport, repository: string, exemptions: Exemption[]): ReportView {
+export function viewReport(report: ScanReport, state: ScanState, repository: string, exemptions: Exemption[]): ReportView {
   const mark = <T>(item: T, ids: string[]) => {
     const exemption = exemptions.find((e) => exempts(e, ids, repository, report.digest));
     return { ...item, exempt: exemption !== undefined, ...(exemption ? { exemption: { id: exemption.id, reason: exemption.reason, by: exemption.created_by } } : {}) };
@@ -70,7 +113,7 @@ export function viewReport(report: ScanReport, repository: string, exemptions: E
   const open = vulnerabilities.filter((v) => !v.exempt).length + configurationIssues.filter((c) => !c.exempt).length;
   const exemptCount = vulnerabilities.length + configurationIssues.length - open;
   return {
-    digest: report.digest, status: issuesLabel(open), issueCount: open, exemptCount, os: report.os, undetermined: report.undetermined ?? [], vulndbDate: report.vulndbDate,
+    digest: report.digest, status: securityStatus({ state, hasReport: true }, open), issueCount: open, exemptCount, os: report.os, undetermined: report.undetermined ?? [], vulndbDate: report.vulndbDate,
     scannedAt: report.scannedAt, error: null, vulnerabilities, configurationIssues,
   };
 }

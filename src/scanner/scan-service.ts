@@ -3,16 +3,18 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
 import * as scans from '../metadata/scans.js';
-import { parseManifest } from '../oci/manifest.js';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import type { BlobStore } from '../storage/ports.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { findManifestByDigest, findManifestByTag } from '../metadata/manifests.js';
+import { ProblemError } from '../errors/problem.js';
 import { RegistryError } from '../oci/errors.js';
 import { cycloneDx } from './sbom.js';
 import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
-import { issuesLabel, viewReport, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
+import { issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
+import { isScannableImage } from './scannable.js';
 import type { VulnDb } from './vulndb.js';
 
 export const SCAN_JOB = 'scan';
@@ -38,12 +40,29 @@ export class ScanService {
     jobs.register(SCAN_JOB, (payload) => this.run((payload as { digest: string }).digest));
   }
 
-  /** Queues a scan of a pushed manifest unless it was scanned against the current advisory data. */
+  /**
+   * Queues a scan of a pushed manifest unless it was scanned against the current advisory data.
+   * An artifact (a signature, an SBOM, a Helm chart…) is recorded as such and never queued.
+   */
   async enqueue(digest: string): Promise<void> {
     const existing = await scans.findScan(this.db, digest);
+    if (existing?.state === 'artifact') return;
+    if (await this.isArtifact(digest)) {
+      // Also replaces the "Scan failed" an artifact got before artifacts were told apart.
+      await scans.saveScan(this.db, digest, { state: 'artifact', report: null, error: null, scannedAt: this.now(), vulndbImportId: null });
+      return;
+    }
     if (existing && existing.state !== 'scanning' && existing.vulndb_import_id === await this.vulndb.currentImportId()) return;
     await scans.markScanning(this.db, digest);
     await this.jobs.enqueue(SCAN_JOB, { digest }, `scan:${digest}`);
+  }
+
+  /** A stored manifest that is neither an image nor an index of images; false when it is not stored (anymore). */
+  private async isArtifact(digest: string): Promise<boolean> {
+    const repository = await scans.repositoryHolding(this.db, digest);
+    const manifest = repository ? await findManifestByDigest(this.db, repository, digest) : undefined;
+    if (!manifest || isIndexMediaType(manifest.media_type)) return false;
+    return !isScannableImage(parseManifest(manifest.content, manifest.media_type));
   }
 
   /** After new advisory data: every scanned image is scanned again (its old report stays until then). */
@@ -69,8 +88,14 @@ export class ScanService {
       await scans.saveScan(this.db, digest, { state: 'done', report: null, error: null, scannedAt, vulndbImportId: importId });
       return;
     }
+    const parsed = parseManifest(manifest.content, manifest.media_type);
+    if (!isScannableImage(parsed)) {
+      // Queued before artifacts were told apart: a signature's JSON layer is no filesystem to read.
+      await scans.saveScan(this.db, digest, { state: 'artifact', report: null, error: null, scannedAt, vulndbImportId: null });
+      return;
+    }
     try {
-      const report = await this.scanImage(digest, manifest.content, manifest.media_type);
+      const report = await this.scanImage(digest, parsed);
       const unsupported = report.os === null && report.packageCount === 0;
       await scans.saveScan(this.db, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
       this.log.info({ digest, packages: report.packageCount, vulnerabilities: report.vulnerabilities.length, configurationIssues: report.configurationIssues.length }, 'image scanned');
@@ -82,8 +107,7 @@ export class ScanService {
     }
   }
 
-  private async scanImage(digest: string, content: Buffer, mediaType: string): Promise<ScanReport> {
-    const parsed = parseManifest(content, mediaType);
+  private async scanImage(digest: string, parsed: ParsedManifest): Promise<ScanReport> {
     let config: Record<string, unknown> = {};
     if (parsed.config && parsed.config.size <= MAX_CONFIG_BYTES && /json/.test(parsed.config.mediaType)) {
       try {
@@ -127,25 +151,18 @@ export class ScanService {
 
   private async statusOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<SecurityStatus> {
     const row = await scans.findScan(this.db, digest);
-    if (!row) return 'Not scanned';
-    if (row.state === 'scanning' && !row.report) return 'Scanning';
-    if (row.state === 'failed') return 'Scan failed';
-    if (row.state === 'unsupported') return 'Unsupported OS';
-    if (!row.report) {
-      // An index: the sum of its platforms' issues.
-      const manifest = await findManifestByDigest(this.db, name, digest);
-      if (!manifest) return 'Not scanned';
+    if (row?.report) return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions).status;
+    // Only an index (done, or waiting for its job) has no report and no error state.
+    if (row && row.state !== 'done' && row.state !== 'scanning') return securityStatus({ state: row.state, hasReport: false }, 0);
+    const manifest = await findManifestByDigest(this.db, name, digest);
+    if (manifest && isIndexMediaType(manifest.media_type)) {
+      // An index has no report of its own: it is as bad as the worst of its platforms.
       const children = parseManifest(manifest.content, manifest.media_type).manifests;
-      let issues = 0;
-      for (const child of children) {
-        const status = await this.statusOf(name, child.digest, exemptions);
-        if (status === 'Scanning' || status === 'Not scanned' || status === 'Scan failed') return status;
-        const match = /^(\d+) Issues?$/.exec(status);
-        if (match) issues += Number(match[1]);
-      }
-      return issuesLabel(issues);
+      const statuses: SecurityStatus[] = [];
+      for (const child of children) statuses.push(await this.statusOf(name, child.digest, exemptions));
+      return worstStatus(statuses);
     }
-    return viewReport(JSON.parse(row.report) as ScanReport, name, exemptions).status;
+    return securityStatus(row && { state: row.state, hasReport: false }, 0);
   }
 
   async report(name: string, digest: string, accountId: number | null): Promise<ReportView> {
@@ -153,9 +170,9 @@ export class ScanService {
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
     if (!row || !row.report) {
       const status = await this.statusOf(name, digest, exemptions);
-      return { digest, status, issueCount: 0, exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
+      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
     }
-    return viewReport(JSON.parse(row.report) as ScanReport, name, exemptions);
+    return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions);
   }
 
   /** The manifest digest an image reference names (a tag is resolved). */
@@ -171,6 +188,9 @@ export class ScanService {
 
   async sbom(name: string, digest: string): Promise<unknown> {
     const row = await scans.findScan(this.db, digest);
+    if (row?.state === 'artifact') {
+      throw new ProblemError('conflict', `${name}@${digest} is an artifact (a signature, an SBOM, a chart…), not a container image: it has no packages to list; ask for the SBOM of the image it belongs to`);
+    }
     if (!row?.report) return undefined;
     const report = JSON.parse(row.report) as ScanReport;
     return cycloneDx({ imageDigest: digest, imageName: name, ...(report.os ? { os: report.os } : {}), packages: report.packages });

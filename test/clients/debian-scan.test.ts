@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { apiJson, basic } from '../support/iam.js';
+import { removeScratchTree, unmountAllUnder } from '../support/mounts.js';
 import { describeRun, runCommand } from '../support/process.js';
 import { MEDIA, OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { tarOf, whiteout } from '../support/scanner-layers.js';
@@ -27,6 +28,13 @@ import { tarOf, whiteout } from '../support/scanner-layers.js';
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const enc = encodeURIComponent;
 const ZSTD_LAYER = 'application/vnd.oci.image.layer.v1.tar+zstd';
+/**
+ * Sized for a loaded machine, not a quiet one: debootstrap takes a minute or two alone, and several
+ * times that on two cores shared with the rest of the suite (11 minutes in all there).
+ */
+const DEBOOTSTRAP_TIMEOUT_MS = 20 * 60_000;
+const SKOPEO_TIMEOUT_MS = 10 * 60_000;
+const CACHE_PREFIX = 'wharf-debian-bookworm-minbase-';
 
 function which(cmd: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']) {
@@ -63,6 +71,23 @@ interface Rootfs {
   zstd: string;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Scratch trees of builds whose process is gone (killed mid-debootstrap), with whatever they left mounted. */
+async function removeAbandonedBuilds(): Promise<void> {
+  for (const entry of readdirSync(os.tmpdir())) {
+    const builder = new RegExp(`^${CACHE_PREFIX}[0-9-]+\\.building-(\\d+)$`).exec(entry);
+    if (builder && !processAlive(Number(builder[1]))) await removeScratchTree(path.join(os.tmpdir(), entry));
+  }
+}
+
 /** debootstrap's minbase bookworm, built once a day and kept; undefined + reason when it cannot be built here. */
 async function debianRootfs(): Promise<{ rootfs?: Rootfs; skip?: string }> {
   for (const tool of ['debootstrap', 'skopeo', 'zstd', 'dpkg-query']) {
@@ -71,22 +96,29 @@ async function debianRootfs(): Promise<{ rootfs?: Rootfs; skip?: string }> {
   const mirror = configuredMirror();
   if (!mirror) return { skip: 'no Debian bookworm mirror in /etc/apt/sources.list or /etc/apt/sources.list.d/' };
   if (process.getuid?.() !== 0) return { skip: 'debootstrap needs root' };
-  const cache = path.join(os.tmpdir(), `wharf-debian-bookworm-minbase-${new Date().toISOString().slice(0, 10)}`);
+  const cache = path.join(os.tmpdir(), `${CACHE_PREFIX}${new Date().toISOString().slice(0, 10)}`);
   const rootfs: Rootfs = { dir: path.join(cache, 'rootfs'), tar: path.join(cache, 'rootfs.tar'), gzip: path.join(cache, 'rootfs.tar.gz'), zstd: path.join(cache, 'rootfs.tar.zst') };
   if (!existsSync(path.join(cache, 'done'))) {
-    rmSync(cache, { recursive: true, force: true });
+    await removeScratchTree(cache);
+    await removeAbandonedBuilds();
     const building = `${cache}.building-${process.pid}`;
-    rmSync(building, { recursive: true, force: true });
+    await removeScratchTree(building);
     mkdirSync(building, { recursive: true });
-    const run = await runCommand(which('debootstrap')!, ['--variant=minbase', 'bookworm', path.join(building, 'rootfs'), mirror], { timeoutMs: 170_000 });
+    const args = ['--variant=minbase', 'bookworm', path.join(building, 'rootfs'), mirror];
+    // Its own process group: a timeout kills the chroot's dpkg too, which would hold proc mounted.
+    const run = await runCommand(which('debootstrap')!, args, { timeoutMs: DEBOOTSTRAP_TIMEOUT_MS, processGroup: true });
     if (run.code !== 0) {
-      const log = existsSync(path.join(building, 'rootfs', 'debootstrap', 'debootstrap.log')) ? readFileSync(path.join(building, 'rootfs', 'debootstrap', 'debootstrap.log'), 'utf8') : '';
-      rmSync(building, { recursive: true, force: true });
+      const logFile = path.join(building, 'rootfs', 'debootstrap', 'debootstrap.log');
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+      // debootstrap's own error is the news; a cleanup that fails too is added to it, never put in its place.
+      const cleanup = await removeScratchTree(building).then(() => '', (err: unknown) => `\n(the scratch tree ${building} could not be removed either: ${(err as Error).message})`);
       const text = `${run.stderr}\n${log}`;
       const network = /Failed getting release file|Temporary failure resolving|Could not resolve|Connection refused|Network is unreachable|Couldn't download|Failed to connect|timed out/i.exec(text);
-      if (network) return { skip: `debootstrap cannot reach the mirror ${mirror}: ${text.split('\n').find((l) => network[0] && l.includes(network[0]))?.trim() ?? network[0]}` };
-      throw new Error(`debootstrap failed:\n${describeRun('debootstrap', ['--variant=minbase', 'bookworm', '<dir>', mirror], run)}`);
+      if (network) return { skip: `debootstrap cannot reach the mirror ${mirror}: ${text.split('\n').find((l) => network[0] && l.includes(network[0]))?.trim() ?? network[0]}${cleanup}` };
+      throw new Error(`debootstrap failed:\n${describeRun('debootstrap', args, run)}\n${logFile} (end):\n${log.slice(-4000)}${cleanup}`);
     }
+    // A successful debootstrap unmounts what it mounted; tar must never walk into a mounted proc.
+    await unmountAllUnder(building);
     // One layer: the whole filesystem, numeric owners, as an image build would archive it.
     execFileSync('tar', ['--numeric-owner', '--sort=name', '--xattrs', '-C', path.join(building, 'rootfs'), '-cf', path.join(building, 'rootfs.tar'), '.']);
     execFileSync('sh', ['-c', 'gzip -n -6 -c "$1" > "$2" && zstd -q -3 -T0 -f "$1" -o "$3"', 'sh', path.join(building, 'rootfs.tar'), path.join(building, 'rootfs.tar.gz'), path.join(building, 'rootfs.tar.zst')]);
@@ -201,7 +233,7 @@ for (const engine of engines()) {
 
     async function push(tag: string, repo: string, all = false): Promise<void> {
       const args = ['copy', '--preserve-digests', ...(all ? ['--all'] : []), '--dest-tls-verify=false', '--dest-creds', `admin:${TEST_ADMIN_PASSWORD}`, `oci:${layout.dir}:${tag}`, `docker://${host}/${repo}:${tag}`];
-      const result = await runCommand('skopeo', args, { timeoutMs: 120_000 });
+      const result = await runCommand('skopeo', args, { timeoutMs: SKOPEO_TIMEOUT_MS });
       assert.equal(result.code, 0, describeRun('skopeo', args, result));
     }
 
@@ -309,7 +341,7 @@ for (const engine of engines()) {
       assert.ok(!r.vulnerabilities.some((v) => v.installedPackage === victim), `${victim} is not reported`);
     });
 
-    it('scans each platform of a two-platform index, and the index status sums them', async () => {
+    it('scans each platform of a two-platform index, and the index shows the worst of them', async () => {
       const base = { descriptor: await fileBlob(rootfs.gzip, MEDIA.layerGzip), diffId: rootfsTarDigest };
       const victim = oracle(installed).affected.find((e) => e.fixed !== null)!.binary;
       // linux/arm64 points at other layers than linux/amd64: the same base plus the status.d layers
@@ -325,8 +357,9 @@ for (const engine of engines()) {
       assertFindings(ra, oracle(installed).affected, 'amd64');
       assertFindings(rb, oracle(installed.filter((p) => p.name !== victim)).affected, 'arm64');
       assert.match(ra.status, /^\d+ Issues?$/);
-      const sum = ra.issueCount + rb.issueCount;
-      assert.equal(await statusOf('debs/debian-multi', index.digest), `${sum} Issue${sum === 1 ? '' : 's'}`);
+      // amd64 keeps the package arm64 deleted, so it has the most issues; the two are not added up.
+      assert.ok(ra.issueCount > rb.issueCount);
+      assert.equal(await statusOf('debs/debian-multi', index.digest), ra.status);
     });
   });
 }

@@ -235,8 +235,13 @@ for (const engine of engines()) {
       assert.deepEqual(preview.removed.map((r) => r.digest).sort(), [old.digest, mid.digest, untagged.digest].sort());
       assert.deepEqual(await apiJson(server.url, 'GET', '/namespaces/retain/retention', admin), { namespace: 'retain', keepImages: null, removeUntagged: false }, 'a preview sets nothing');
       assert.equal((await api(server.url, 'PUT', '/namespaces/retain/retention?dryRun=true', writer, { keepImages: 1 })).status, 404, 'no preview of another\'s namespace');
-      const policy = await apiJson<{ keepImages: number; removeUntagged: boolean }>(server.url, 'PUT', '/namespaces/retain/retention', admin, { keepImages: 3, removeUntagged: true }, 200);
-      assert.deepEqual([policy.keepImages, policy.removeUntagged], [3, true]);
+      // Untagged images that stay (no removeUntagged) are images like any other and count.
+      await apiJson(server.url, 'PUT', '/namespaces/retain/retention', admin, { keepImages: 2, removeUntagged: false }, 200);
+      const counted = await apiJson<{ removed: Array<{ digest: string }> }>(server.url, 'POST', '/namespaces/retain/retention/run?dryRun=true', admin, undefined, 200);
+      assert.deepEqual(counted.removed.map((r) => r.digest).sort(), [old.digest, mid.digest].sort());
+      // The untagged image is among the newest two; it must not use up the count of tagged images kept.
+      const policy = await apiJson<{ keepImages: number; removeUntagged: boolean }>(server.url, 'PUT', '/namespaces/retain/retention', admin, { keepImages: 2, removeUntagged: true }, 200);
+      assert.deepEqual([policy.keepImages, policy.removeUntagged], [2, true]);
       const dry = await apiJson<{ dryRun: boolean; removed: Array<{ digest: string }> }>(server.url, 'POST', '/namespaces/retain/retention/run?dryRun=true', admin, undefined, 200);
       assert.equal(dry.dryRun, true);
       assert.deepEqual(dry.removed.map((r) => r.digest).sort(), [old.digest, untagged.digest].sort());

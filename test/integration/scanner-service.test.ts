@@ -43,8 +43,22 @@ for (const engine of engines()) {
       return sha(manifest);
     }
 
+    /** Pushes blobs and a manifest (built as the client that writes it does) under a tag, or by digest. */
+    async function pushManifest(name: string, tag: string | undefined, blobs: Buffer[], manifest: Record<string, unknown>, mediaType = 'application/vnd.oci.image.manifest.v1+json'): Promise<string> {
+      for (const blob of blobs) {
+        const res = await send(server.url, { method: 'POST', path: `/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
+        assert.equal(res.status, 201, await res.text());
+      }
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, ...manifest }));
+      const res = await send(server.url, { method: 'PUT', path: `/v2/${name}/manifests/${tag ?? sha(bytes)}`, headers: { 'Content-Type': mediaType }, body: bytes }, admin);
+      assert.equal(res.status, 201, await res.text());
+      return sha(bytes);
+    }
+    const desc = (mediaType: string, blob: Buffer, extra: Record<string, unknown> = {}) => ({ mediaType, digest: sha(blob), size: blob.length, ...extra });
+
     const report = (ref: string) => apiJson<Report>(server.url, 'GET', `/images/${enc(ref)}/report`, admin);
-    const status = async (name: string) => (await apiJson<{ images: Array<{ securityStatus: string }> }>(server.url, 'GET', `/images?repository=${enc(name)}`, admin)).images[0]!.securityStatus;
+    const listed = async (name: string) => (await apiJson<{ images: Array<{ digest: string; tag: string | null; securityStatus: string }> }>(server.url, 'GET', `/images?repository=${enc(name)}`, admin)).images;
+    const status = async (name: string) => (await listed(name))[0]!.securityStatus;
 
     before(async () => {
       server = await startTestServer(engine, { auth: { enabled: true }, scanner: { pollInterval: '50ms' } });
@@ -147,6 +161,112 @@ for (const engine of engines()) {
       await pushImage('scan/empty', 'v1', gzipSync(await tarOf([{ name: 'data/readme.txt', content: Buffer.from('hello') }])), { User: '1' });
       await server.jobs.drain();
       assert.equal(await status('scan/empty'), 'Unsupported OS');
+    });
+
+    it('counts configuration issues of an image of an unsupported OS, in the image list as in the report', async () => {
+      // Plain files and no USER: no OS to match advisories against, but it runs as root.
+      await pushImage('scan/rootfiles', 'v1', gzipSync(await tarOf([{ name: 'data/readme.txt', content: Buffer.from('hello') }])));
+      await server.jobs.drain();
+      const r = await report('scan/rootfiles:v1');
+      assert.deepEqual(r.configurationIssues.map((c) => c.checkId), ['image.runs-as-root']);
+      assert.equal(r.status, '1 Issue');
+      assert.equal(await status('scan/rootfiles'), '1 Issue', 'wharf image list says what wharf va says');
+      const filtered = await apiJson<{ images: Array<{ name: string }> }>(server.url, 'GET', `/images?namespace=scan&securityStatus=${enc('1 Issue')}`, admin);
+      assert.ok(filtered.images.some((i) => i.name === 'scan/rootfiles'), 'the securityStatus filter sees the same status');
+    });
+
+    it('shows an index as the worst of its platforms, and an attestation in it changes nothing', async () => {
+      const amd64Layer = gzipSync(await tarOf([{ name: 'data/amd64.txt', content: Buffer.from('amd64') }]));
+      const amd64 = await pushImage('scan/multi', 'amd64', amd64Layer); // runs as root: 1 issue, no OS
+      const arm64Layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.8.package.json') }]));
+      const arm64 = await pushImage('scan/multi', 'arm64', arm64Layer, { User: '1000' }); // a fixed package: no issues
+      // A buildx provenance attestation: an image config media type over an in-toto JSON layer.
+      const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ name: 'x', digest: { sha256: amd64.slice(7) } }] }));
+      const attestationConfig = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha(statement)] } }));
+      const attestation = await pushManifest('scan/multi', undefined, [attestationConfig, statement], {
+        config: desc('application/vnd.oci.image.config.v1+json', attestationConfig),
+        layers: [desc('application/vnd.in-toto+json', statement, { annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } })],
+      });
+      const manifestSize = async (digest: string) => Number((await send(server.url, { method: 'HEAD', path: `/v2/scan/multi/manifests/${digest}` }, admin)).headers.get('content-length'));
+      const child = async (digest: string, platform: Record<string, string>, annotations?: Record<string, string>) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: await manifestSize(digest), platform, ...(annotations ? { annotations } : {}),
+      });
+      const platforms = [await child(amd64, { architecture: 'amd64', os: 'linux' }), await child(arm64, { architecture: 'arm64', os: 'linux' })];
+      const index = await pushManifest('scan/multi', 'multi', [], { manifests: platforms }, 'application/vnd.oci.image.index.v1+json');
+      const attested = await pushManifest('scan/multi', 'attested', [], {
+        manifests: [...platforms, await child(attestation, { architecture: 'unknown', os: 'unknown' }, { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd64 })],
+      }, 'application/vnd.oci.image.index.v1+json');
+      await server.jobs.drain();
+      assert.equal((await report(`scan/multi@${amd64}`)).status, '1 Issue');
+      assert.equal((await report(`scan/multi@${arm64}`)).status, 'No Issues');
+      const rows = await listed('scan/multi');
+      assert.equal(rows.find((i) => i.tag === 'multi')?.digest, index);
+      assert.equal(rows.find((i) => i.tag === 'multi')?.securityStatus, '1 Issue', 'not "No Issues" while its amd64 image has an issue');
+      const r = await report('scan/multi:multi');
+      assert.equal(r.status, '1 Issue');
+      assert.equal(r.issueCount, 1);
+      assert.equal((await report(`scan/multi@${attestation}`)).status, 'Not scannable');
+      assert.equal(rows.find((i) => i.tag === 'attested')?.digest, attested);
+      assert.equal(rows.find((i) => i.tag === 'attested')?.securityStatus, '1 Issue', 'the attestation is no failed scan');
+    });
+
+    it('recognises signatures, SBOMs, Helm charts and ORAS files as artifacts: not scanned, no alarm, no findings', async () => {
+      const subject = await pushImage('scan/signed', 'v1', gzipSync(await tarOf([{ name: 'data/x', content: Buffer.from('x') }])), { User: '1' });
+      // cosign sign: an image config media type, but the layer is the simple-signing payload.
+      const payload = Buffer.from(JSON.stringify({ critical: { identity: { 'docker-reference': 'localhost/scan/signed' }, image: { 'docker-manifest-digest': subject }, type: 'cosign container image signature' }, optional: null }));
+      const cosignConfig = Buffer.from(JSON.stringify({ architecture: '', config: {}, created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: [sha(payload)] } }));
+      const signature = await pushManifest('scan/signed', `${subject.replace(':', '-')}.sig`, [cosignConfig, payload], {
+        config: desc('application/vnd.oci.image.config.v1+json', cosignConfig),
+        layers: [desc('application/vnd.dev.cosign.simplesigning.v1+json', payload, { annotations: { 'dev.cosignproject.cosign/signature': randomBytes(64).toString('base64') } })],
+      });
+      // helm push: the chart's own config, and the chart as a tar+gzip layer of its own media type.
+      const chart = gzipSync(await tarOf([{ name: 'mychart/Chart.yaml', content: Buffer.from('apiVersion: v2\nname: mychart\nversion: 0.1.0\n') }]));
+      const chartConfig = Buffer.from(JSON.stringify({ apiVersion: 'v2', name: 'mychart', version: '0.1.0' }));
+      const helm = await pushManifest('scan/charts', '0.1.0', [chartConfig, chart], {
+        config: desc('application/vnd.cncf.helm.config.v1+json', chartConfig),
+        layers: [desc('application/vnd.cncf.helm.chart.content.v1.tar+gzip', chart)],
+      });
+      // oras push: artifactType, the empty config, and a plain file under the tar layer media type.
+      const empty = Buffer.from('{}');
+      const file = Buffer.from('not a tar archive, just a file\n');
+      const oras = await pushManifest('scan/files', 'v1', [empty, file], {
+        artifactType: 'application/vnd.unknown.artifact.v1',
+        config: desc('application/vnd.oci.empty.v1+json', empty),
+        layers: [desc('application/vnd.oci.image.layer.v1.tar', file, { annotations: { 'org.opencontainers.image.title': 'notes.txt' } })],
+      });
+      // An SBOM attached to the image (referrers API).
+      const sbom = Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [] }));
+      const referrer = await pushManifest('scan/signed', undefined, [empty, sbom], {
+        artifactType: 'application/vnd.cyclonedx+json',
+        config: desc('application/vnd.oci.empty.v1+json', empty),
+        layers: [desc('application/vnd.cyclonedx+json', sbom)],
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subject, size: Number((await send(server.url, { method: 'HEAD', path: `/v2/scan/signed/manifests/${subject}` }, admin)).headers.get('content-length')) },
+      });
+      const artifacts = [['scan/signed', signature], ['scan/charts', helm], ['scan/files', oras], ['scan/signed', referrer]] as const;
+      const queued = await server.metadata.db.selectFrom('jobs').select('dedupe_key').where('dedupe_key', 'in', artifacts.map(([, d]) => `scan:${d}`)).execute();
+      assert.deepEqual(queued, [], 'no scan job for an artifact');
+      await server.jobs.drain();
+      for (const [name, digest] of artifacts) {
+        const r = await report(`${name}@${digest}`);
+        assert.equal(r.status, 'Not scannable', `${name}@${digest}`);
+        assert.equal(r.error, null, 'no "Scan failed … re-push the image"');
+        assert.deepEqual([r.vulnerabilities, r.configurationIssues], [[], []], 'no "runs as root" for a chart');
+      }
+      const sbomOfChart = await api(server.url, 'GET', `/images/${enc('scan/charts:0.1.0')}/sbom`, admin);
+      assert.equal(sbomOfChart.status, 409);
+      assert.match((await sbomOfChart.json() as { detail: string }).detail, /is an artifact .* not a container image/, 'not "wait until its security status is known"');
+      assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Not scannable');
+      assert.equal((await listed('scan/files'))[0]!.securityStatus, 'Not scannable');
+      // A chart scanned before artifacts were told apart was left "Scan failed"; the next rescan corrects it.
+      await server.metadata.db.updateTable('scan_results').set({ state: 'failed', error: 'layer sha256:… ends early (truncated upload? re-push the image)' }).where('digest', '=', helm).execute();
+      assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Scan failed');
+      await server.scanner.rescanAll();
+      await server.jobs.drain();
+      assert.equal((await listed('scan/charts'))[0]!.securityStatus, 'Not scannable');
+      assert.equal((await report('scan/charts:0.1.0')).error, null);
+      const signed = await listed('scan/signed');
+      assert.equal(signed.find((i) => i.digest === signature)?.securityStatus, 'Not scannable');
+      assert.equal(signed.find((i) => i.digest === subject)?.securityStatus, 'Unsupported OS', 'the signed image itself is scanned');
     });
 
     it('serves an SBOM of what it found (CycloneDX)', async () => {

@@ -69,15 +69,22 @@ export interface CommandResult {
  * Runs a command without blocking the event loop (the in-process server must keep answering
  * while a client such as skopeo talks to it). Never rejects on a non-zero exit: callers assert.
  */
-export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CommandResult> {
+export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; processGroup?: boolean } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // processGroup: the command runs in a group of its own, and a timeout kills the whole group.
+    // A script such as debootstrap leaves its children (dpkg in a chroot) running otherwise, and
+    // they keep its output pipes open, so the command would never be seen to end.
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: options.processGroup === true });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      if (options.processGroup && child.pid !== undefined) {
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+      } else {
+        child.kill('SIGKILL');
+      }
       stderr += `\n[killed after ${options.timeoutMs ?? 120_000} ms]`;
     }, options.timeoutMs ?? 120_000);
     child.on('error', (err) => { clearTimeout(timer); reject(err); });

@@ -137,4 +137,23 @@ describe('history checks', () => {
     const pinned = input({ config: { history: [{ comment: 'FROM debian:12.5' }, { comment: 'FROM localhost:5000/base@sha256:abc' }, { comment: 'FROM scratch' }, { created_by: 'FROM $BASE' }] } });
     assert.deepEqual(latest.run(pinned), []);
   });
+  it('only a FROM instruction names a base: the word "from" inside CMD, RUN or free text does not', () => {
+    const words = input({ config: { history: [
+      { created_by: 'CMD ["echo","hello from x"]' },
+      { created_by: '/bin/sh -c #(nop)  CMD ["echo" "hello from x"]' },
+      { created_by: 'RUN /bin/sh -c echo "copy FROM y" > /etc/motd # buildkit' },
+      { created_by: '/bin/sh -c apt-get install -y --no-install-recommends curl && curl -o /a https://e.test/a FROM z' },
+      { created_by: 'LABEL description=built from alpine' },
+      { comment: 'imported from a tarball' },
+    ] } });
+    assert.deepEqual(latest.run(words), []);
+    const flagged = input({ config: { history: [{ comment: 'FROM --platform=linux/amd64 golang AS build' }, { created_by: 'x', comment: 'FROM debian:12 AS run' }] } });
+    assert.deepEqual(latest.run(flagged), ['FROM golang']);
+  });
+  it('ADD from a URL is read from the instruction, not from a URL mentioned in another one', () => {
+    assert.deepEqual(add.run(hist('RUN /bin/sh -c echo "ADD https://e.test/x /x" # buildkit', 'CMD ["ADD","https://e.test/y","/y"]')), []);
+    assert.deepEqual(add.run(hist('ADD ["https://e.test/a.tgz","/opt/"] # buildkit', 'ADD https://e.test/one https://e.test/two /dir/ # buildkit')), [
+      'ADD https://e.test/a.tgz', 'ADD https://e.test/one', 'ADD https://e.test/two',
+    ]);
+  });
 });
