@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
+import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -58,6 +59,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerIamCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
+  registerGcCommands(program, ctx);
   hintHelp(program, 'wharf');
 
   try {

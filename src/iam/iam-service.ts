@@ -77,14 +77,20 @@ export class IamService {
 
   // Accounts
 
-  /** A new tenant and its owner. Only the owner of the default (bootstrap) account, the registry operator, may. */
-  async createAccount(caller: Caller, input: { name: string; ownerUsername: string; ownerPassword: string }) {
+  /** The owner of the default (bootstrap) account: the registry operator, who runs registry-wide tasks. */
+  async requireOperator(caller: Caller, action: string, resource: string, what: string): Promise<AuthenticatedPrincipal> {
     const principal = this.requireAuthenticated(caller);
     const account = await findAccount(this.db, principal.accountId);
     if (principal.kind !== 'user' || !principal.owner || account?.name !== this.options.defaultAccount) {
-      this.audit.record({ accountId: principal.accountId, actor: principal, action: 'account.create', resource: `account ${input.name.slice(0, 100)}`, outcome: 'deny', source: caller.source, detail: { reason: 'owner of the default account required' } });
-      throw new ProblemError('forbidden', 'creating accounts needs the owner of the default account (the registry operator)');
+      this.audit.record({ accountId: principal.accountId, actor: principal, action, resource, outcome: 'deny', source: caller.source, detail: { reason: 'owner of the default account required' } });
+      throw new ProblemError('forbidden', `${what} needs the owner of the default account (the registry operator)`);
     }
+    return principal;
+  }
+
+  /** A new tenant and its owner. Only the registry operator may. */
+  async createAccount(caller: Caller, input: { name: string; ownerUsername: string; ownerPassword: string }) {
+    const principal = await this.requireOperator(caller, 'account.create', `account ${input.name.slice(0, 100)}`, 'creating accounts');
     const created = await createAccount(this.db, input, this.now());
     this.changed(caller, principal, 'account.create', `account ${input.name}`, { owner: input.ownerUsername });
     this.audit.record({ accountId: created.accountId, actor: principal, action: 'account.create', resource: `account ${input.name}`, outcome: 'success', source: caller.source, detail: { owner: input.ownerUsername } });

@@ -33,6 +33,9 @@ export interface Database {
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
   exemptions: ExemptionTable;
+  trash_references: TrashReferenceTable;
+  leases: LeaseTable;
+  gc_runs: GcRunTable;
 }
 
 export interface RepositoryTable {
@@ -321,4 +324,32 @@ export interface ExemptionTable {
   reason: string;
   created_by: string;
   created_at: number;
+}
+
+/** A named lease: one replica at a time does the work it guards, until the lease expires. */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+/** One garbage collection: when, how it was started, and what it freed. */
+export interface GcRunTable {
+  id: Generated<number>;
+  /** `schedule` or the principal that asked for it. */
+  trigger: string;
+  dry_run: number;
+  started_at: number;
+  finished_at: number | null;
+  links_removed: number;
+  blobs_removed: number;
+  bytes_freed: number;
+  orphans_removed: number;
+  error: string | null;
+}
+
+/** A blob a trashed image needs: kept, with its link in the image's repository, while the image is restorable. */
+export interface TrashReferenceTable {
+  trash_id: number;
+  digest: string;
 }

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { RegistryError } from '../oci/errors.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
 import type { ImageReference } from '../oci/reference.js';
-import { findLinkedBlob, linkBlob } from '../metadata/blobs.js';
+import { findLinkedBlob } from '../metadata/blobs.js';
 import * as images from '../metadata/images.js';
 import { listReferrers } from '../metadata/manifests.js';
 import { ensureRepository } from '../metadata/repositories.js';
@@ -10,6 +10,7 @@ import * as trash from '../metadata/trash.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
+import type { BlobService } from './blobs.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
 
 /** Image config blobs are small JSON; anything bigger is not read for inspect. */
@@ -33,7 +34,7 @@ function iso(ms: number | null): string | null {
 
 /** The management view of images: list, inspect, tag, remove (to the trash) and restore. */
 export class ImageService {
-  constructor(private readonly ctx: RegistryContext, private readonly manifests: ManifestService) {}
+  constructor(private readonly ctx: RegistryContext, private readonly manifests: ManifestService, private readonly blobs: BlobService) {}
 
   async list(filter: images.ImageFilter, limit: number, offset: number): Promise<ImageListItem[]> {
     const rows = await images.listImages(this.ctx.db, filter, limit, offset);
@@ -95,13 +96,8 @@ export class ImageService {
   /** Links the manifest's blobs into `to` and stores its platform manifests there (not the manifest itself). */
   private async copyInto(from: string, to: string, manifest: ManifestContent): Promise<void> {
     const parsed = parseManifest(manifest.content, manifest.mediaType);
-    const now = this.ctx.now();
-    const repositoryId = await ensureRepository(this.ctx.db, to, now);
-    for (const blob of parsed.blobs) {
-      if (!(await findLinkedBlob(this.ctx.db, from, blob.digest))) continue;
-      await this.ctx.hooks.beforeBlobStored?.(to, blob.digest, blob.size);
-      await linkBlob(this.ctx.db, repositoryId, blob.digest, now);
-    }
+    await ensureRepository(this.ctx.db, to, this.ctx.now());
+    for (const blob of parsed.blobs) await this.blobs.mount(to, blob.digest, from);
     for (const child of parsed.manifests) {
       const childManifest = await this.manifests.get(from, child.digest);
       await this.copyInto(from, to, childManifest);
