@@ -14,6 +14,8 @@ import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { ScanService } from './scanner/scan-service.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
+import { blobLocks } from './metadata/blob-locks.js';
+import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -22,6 +24,7 @@ function printGeneratedPassword(username: string, password: string): void {
 export interface WharfServer {
   app: FastifyInstance;
   registry: Registry;
+  gc: GarbageCollector;
   iam: Iam;
   quotas: QuotaService;
   retention: RetentionService;
@@ -57,9 +60,11 @@ export async function startServer(
   const vulndb = new VulnDb(metadata.db, now);
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
+  const locks = blobLocks(metadata.engine);
   const registry = new Registry({
     db: metadata.db,
     store,
+    locks,
     log: logger,
     now,
     settings: {
@@ -78,6 +83,7 @@ export async function startServer(
       },
     },
   });
+  const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
@@ -85,7 +91,7 @@ export async function startServer(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, gc, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -130,6 +136,21 @@ export async function startServer(
   };
   const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
   maintenanceTimer.unref();
+  // Garbage collection on its schedule: one replica at a time (the lease), never two runs here at once.
+  let collecting = false;
+  const collect = async (): Promise<void> => {
+    if (collecting) return;
+    collecting = true;
+    try {
+      await gc.run({ trigger: 'schedule' });
+    } catch (err) {
+      if (!(err instanceof GcBusyError)) logger.error({ err }, 'garbage collection failed');
+    } finally {
+      collecting = false;
+    }
+  };
+  const gcTimer = config.storage.gcInterval > 0 ? setInterval(collect, config.storage.gcInterval * 1000) : undefined;
+  gcTimer?.unref();
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
 
@@ -137,6 +158,7 @@ export async function startServer(
   return {
     app,
     registry,
+    gc,
     iam,
     quotas,
     retention,
@@ -150,6 +172,7 @@ export async function startServer(
       closing ??= (async () => {
         clearInterval(purgeTimer);
         clearInterval(maintenanceTimer);
+        clearInterval(gcTimer);
         await app.close();
         await jobs.stop();
         await pullStats.stop();

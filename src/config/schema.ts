@@ -61,6 +61,10 @@ export const configSections = {
     driver: z.enum(['filesystem']).default('filesystem'),
     /** Directory for blobs, upload staging and (by default) the SQLite database. */
     dataDir: z.string().min(1).default('./wharf-data'),
+    /** How often garbage collection runs (one replica at a time); 0 runs it only on demand. */
+    gcInterval: duration.prefault('6h'),
+    /** How long a blob link or a stored file is left alone after it was made, whatever references it. */
+    gcGracePeriod: duration.prefault('1h'),
   }),
   database: z.strictObject({
     engine: z.enum(['sqlite', 'postgres']).default('sqlite'),

@@ -76,7 +76,7 @@ export class IamService {
   // Accounts
 
   /** The owner of the default (bootstrap) account is the registry operator: the only one who sees and creates accounts. */
-  private async requireOperator(caller: Caller, action: string, resource: string, doing: string): Promise<AuthenticatedPrincipal> {
+  async requireOperator(caller: Caller, action: string, resource: string, doing: string): Promise<AuthenticatedPrincipal> {
     const principal = this.requireAuthenticated(caller);
     const account = await findAccount(this.db, principal.accountId);
     if (principal.kind !== 'user' || !principal.owner || account?.name !== this.options.defaultAccount) {

@@ -34,6 +34,9 @@ export interface Database {
   scan_results: ScanResultTable;
   exemptions: ExemptionTable;
   login_throttle: LoginThrottleTable;
+  trash_references: TrashReferenceTable;
+  leases: LeaseTable;
+  gc_runs: GcRunTable;
 }
 
 export interface RepositoryTable {
@@ -338,4 +341,32 @@ export interface LoginThrottleTable {
   /** Until when this source may not try this subject again (epoch ms; 0 when not blocked). */
   blocked_until: number;
   last_failure_at: number;
+}
+
+/** A named lease: one replica at a time does the work it guards, until the lease expires. */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
+/** One garbage collection: when, how it was started, and what it freed. */
+export interface GcRunTable {
+  id: Generated<number>;
+  /** `schedule` or the principal that asked for it. */
+  trigger: string;
+  dry_run: number;
+  started_at: number;
+  finished_at: number | null;
+  links_removed: number;
+  blobs_removed: number;
+  bytes_freed: number;
+  orphans_removed: number;
+  error: string | null;
+}
+
+/** A blob a trashed image needs: kept, with its link in the image's repository, while the image is restorable. */
+export interface TrashReferenceTable {
+  trash_id: number;
+  digest: string;
 }

@@ -8,7 +8,8 @@ export type TrashRow = Selectable<TrashTable>;
 
 /**
  * Moves a manifest and its tags into the trash in one transaction (the caller's). The blob links stay,
- * so a restore finds every layer where it was; garbage collection counts trashed images as live.
+ * so a restore finds every layer where it was; the blobs it needs are written down as trash
+ * references, which the garbage collector counts as live.
  * The platform manifests of an index go with it, unless another manifest of the repository still uses them.
  */
 export async function moveManifestToTrash(db: Db, repositoryId: number, repositoryName: string, digest: string, by: string, now: number, expiresAt: number): Promise<boolean> {
@@ -18,13 +19,17 @@ export async function moveManifestToTrash(db: Db, repositoryId: number, reposito
   const namespace = repositoryName.split('/')[0]!;
   const owner = await db.selectFrom('namespaces').select('account_id').where('name', '=', namespace).executeTakeFirst();
   const tags = await db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).orderBy('name').execute();
-  const children = await db.selectFrom('manifest_references').select('digest').where('manifest_id', '=', manifest.id).where('kind', '=', 'manifest').execute();
-  await db.insertInto('trash').values({
+  const references = await db.selectFrom('manifest_references').select(['digest', 'kind']).where('manifest_id', '=', manifest.id).execute();
+  const children = references.filter((r) => r.kind === 'manifest');
+  const blobs = references.filter((r) => r.kind === 'blob');
+  const trashed = await db.insertInto('trash').values({
     account_id: owner?.account_id ?? null,
     repository_name: repositoryName, digest, media_type: manifest.media_type, content: manifest.content,
     tags: JSON.stringify(tags.map((t) => t.name)), image_size: Number(manifest.image_size), created_at: manifest.created_at,
     deleted_at: now, deleted_by: by.slice(0, 200), expires_at: expiresAt,
-  }).execute();
+  }).returning('id').executeTakeFirstOrThrow();
+  // In the same transaction as the manifest's own references go: the collector sees one or the other.
+  if (blobs.length > 0) await db.insertInto('trash_references').values(blobs.map((b) => ({ trash_id: trashed.id, digest: b.digest }))).execute();
   await db.deleteFrom('tags').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
   await db.deleteFrom('manifests').where('id', '=', manifest.id).execute();
   for (const child of children) {

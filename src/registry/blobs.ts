@@ -64,8 +64,13 @@ export class BlobService {
     if (!blob) return undefined;
     await this.ctx.hooks.beforeBlobStored?.(name, digest, blob.size);
     const now = this.ctx.now();
-    const repositoryId = await ensureRepository(this.ctx.db, name, now);
-    await linkBlob(this.ctx.db, repositoryId, digest, now);
-    return blob;
+    // Checked again under the blob's lock: the collector may have removed it since.
+    return this.ctx.db.transaction().execute(async (trx) => {
+      await this.ctx.locks.shared(trx, [digest]);
+      if (!(await findLinkedBlob(trx, from, digest))) return undefined;
+      const repositoryId = await ensureRepository(trx, name, now);
+      await linkBlob(trx, repositoryId, digest, now);
+      return blob;
+    });
   }
 }

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
+import type { BlobLocks } from '../metadata/blob-locks.js';
 import type { BlobStore } from '../storage/ports.js';
 
 /** What every registry service works with. */
 export interface RegistryContext {
   db: Kysely<Database>;
   store: BlobStore;
+  /** Taken by whatever makes a blob live, so the garbage collector never removes it meanwhile. */
+  locks: BlobLocks;
   log: Logger;
   now(): number;
   settings: RegistrySettings;

@@ -10,6 +10,7 @@ import * as trash from '../metadata/trash.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
+import type { BlobService } from './blobs.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
 
 /** Image config blobs are small JSON; anything bigger is not read for inspect. */
@@ -33,7 +34,7 @@ function iso(ms: number | null): string | null {
 
 /** The management view of images: list, inspect, tag, remove (to the trash) and restore. */
 export class ImageService {
-  constructor(private readonly ctx: RegistryContext, private readonly manifests: ManifestService) {}
+  constructor(private readonly ctx: RegistryContext, private readonly manifests: ManifestService, private readonly blobs: BlobService) {}
 
   async list(filter: images.ImageFilter, limit: number, offset: number): Promise<ImageListItem[]> {
     const rows = await images.listImages(this.ctx.db, filter, limit, offset);
@@ -95,13 +96,8 @@ export class ImageService {
   /** Links the manifest's blobs into `to` and stores its platform manifests there (not the manifest itself). */
   private async copyInto(from: string, to: string, manifest: ManifestContent): Promise<void> {
     const parsed = parseManifest(manifest.content, manifest.mediaType);
-    const now = this.ctx.now();
-    const repositoryId = await ensureRepository(this.ctx.db, to, now);
-    for (const blob of parsed.blobs) {
-      if (!(await findLinkedBlob(this.ctx.db, from, blob.digest))) continue;
-      await this.ctx.hooks.beforeBlobStored?.(to, blob.digest, blob.size);
-      await linkBlob(this.ctx.db, repositoryId, blob.digest, now);
-    }
+    await ensureRepository(this.ctx.db, to, this.ctx.now());
+    for (const blob of parsed.blobs) await this.blobs.mount(to, blob.digest, from);
     for (const child of parsed.manifests) {
       const childManifest = await this.manifests.get(from, child.digest);
       await this.copyInto(from, to, childManifest);
@@ -123,10 +119,6 @@ export class ImageService {
     }));
   }
 
-  /**
-   * Puts a trashed image of the account back with the tags it had (an index with its platforms);
-   * a tag taken meanwhile by another image is left there.
-   */
   /** The account's trashed image, or MANIFEST_UNKNOWN. */
   async trashed(accountId: number, name: string, digest: string): Promise<trash.TrashRow> {
     const row = await trash.findTrashed(this.ctx.db, accountId, name, digest, this.ctx.now());
@@ -134,6 +126,11 @@ export class ImageService {
     return row;
   }
 
+  /**
+   * Puts a trashed image of the account back with the tags it had (an index with its platforms);
+   * a tag taken meanwhile by another image is left there. The trash row goes last: until then its
+   * trash references keep the blobs and their links from the garbage collector.
+   */
   async restore(accountId: number, name: string, digest: string): Promise<{ name: string; digest: string; tags: string[]; skippedTags: string[] }> {
     const row = await this.trashed(accountId, name, digest);
     const parsed = parseManifest(row.content, row.media_type);

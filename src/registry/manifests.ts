@@ -74,7 +74,7 @@ export class ManifestService {
     const now = this.ctx.now();
     await this.ctx.db.transaction().execute(async (trx) => {
       const repositoryId = await ensureRepository(trx, name, now);
-      await assertReferencesExist(trx, repositoryId, parsed);
+      await assertReferencesExist(this.ctx, trx, repositoryId, parsed);
       const imageSize = parsed.isIndex
         ? await manifests.sumImageSizes(trx, repositoryId, [...new Set(parsed.manifests.map((m) => m.digest))])
         : parsed.blobs.reduce((sum, b) => sum + b.size, 0) + layerBytesOutsideRegistry(parsed);
@@ -118,8 +118,11 @@ function layerBytesOutsideRegistry(parsed: ParsedManifest): number {
   return parsed.layers.filter((l) => !parsed.blobs.includes(l)).reduce((sum, l) => sum + l.size, 0);
 }
 
-async function assertReferencesExist(db: RegistryContext['db'], repositoryId: number, parsed: ParsedManifest): Promise<void> {
+async function assertReferencesExist(ctx: RegistryContext, db: RegistryContext['db'], repositoryId: number, parsed: ParsedManifest): Promise<void> {
   const blobDigests = [...new Set(parsed.blobs.map((b) => b.digest))];
+  // Under the blobs' locks, so the garbage collector does not remove a link checked here before
+  // this manifest's references commit.
+  await ctx.locks.shared(db, blobDigests);
   const presentBlobs = await linkedDigests(db, repositoryId, blobDigests);
   const missingBlob = blobDigests.find((d) => !presentBlobs.has(d));
   if (missingBlob) {

@@ -18,6 +18,6 @@ export class Registry {
     this.uploads = new UploadService(ctx);
     this.manifests = new ManifestService(ctx);
     this.discovery = new DiscoveryService(ctx);
-    this.images = new ImageService(ctx, this.manifests);
+    this.images = new ImageService(ctx, this.manifests, this.blobs);
   }
 }

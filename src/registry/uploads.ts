@@ -183,11 +183,15 @@ export class UploadService {
       await this.discard(session.id);
       throw err;
     }
-    await this.ctx.store.commitUpload(session.id, size, digest);
+    // The bytes are durable before any row makes them visible. Sealing (the long fsync) happens
+    // outside the transaction; the rename into place happens under the blob's lock, so the garbage
+    // collector cannot delete the file between the rename and the rows that make it live.
+    await this.ctx.store.sealUpload(session.id, size);
     const now = this.ctx.now();
-    // The bytes are durable before any row makes them visible.
     await this.ctx.db.transaction().execute(async (trx) => {
+      await this.ctx.locks.shared(trx, [digest.value]);
       await insertBlob(trx, digest.value, size, now);
+      await this.ctx.store.commitUpload(session.id, size, digest);
       await linkBlob(trx, session.repositoryId, digest.value, now);
       await uploads.deleteUpload(trx, session.id);
     });

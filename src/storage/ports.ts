@@ -33,6 +33,11 @@ export interface BlobStore {
   /** Digest of the first `size` staged bytes, read back from the staging area. */
   digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string>;
   /**
+   * Cuts the staged upload to `size` bytes and makes them durable, the slow part of a commit, so that
+   * the commitUpload that follows (under a database transaction) is quick. Optional before commitUpload.
+   */
+  sealUpload(uploadId: string, size: number): Promise<void>;
+  /**
    * Makes the first `size` staged bytes the blob `digest`, durably and atomically: a reader sees the
    * whole blob or nothing. The caller has verified the digest. The staged upload is removed.
    */
@@ -40,6 +45,8 @@ export interface BlobStore {
   deleteUpload(uploadId: string): Promise<void>;
   /** Staged uploads, to find the ones metadata no longer knows (after a crash). */
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
+  /** Every committed blob, to find the ones metadata no longer knows (garbage collection, fsck). */
+  listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
 }
 
 /**

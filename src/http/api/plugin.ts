@@ -6,6 +6,7 @@ import type { Caller } from '../../iam/iam-service.js';
 import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { readCredentials } from '../auth/credentials.js';
 import swagger from '@fastify/swagger';
+import { gcRoutes } from './gc-routes.js';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
@@ -15,6 +16,7 @@ import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
 import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
+import type { GarbageCollector } from '../../registry/garbage-collector.js';
 import type { QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
 
@@ -28,6 +30,7 @@ declare module 'fastify' {
 export interface ApiOptions {
   iam: Iam;
   registry: Registry;
+  gc: GarbageCollector;
   quotas: QuotaService;
   retention: RetentionService;
   scanner: ScanService;
@@ -90,6 +93,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),
   });
   await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
+  await app.register(gcRoutes, { iam, gc: options.gc });
   await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
 }
 

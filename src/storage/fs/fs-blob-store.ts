@@ -105,16 +105,24 @@ export class FsBlobStore implements BlobStore {
     return `${algorithm}:${hash.digest('hex')}`;
   }
 
-  async commitUpload(uploadId: string, size: number, digest: Digest): Promise<void> {
-    const staged = this.uploadPath(uploadId);
-    const target = this.blobPath(digest.value);
-    const handle = await open(staged, 'r+');
+  async sealUpload(uploadId: string, size: number): Promise<void> {
+    const handle = await open(this.uploadPath(uploadId), 'r+');
     try {
       await handle.truncate(size);
+      // The blob's age starts now, not at its last chunk: the collector leaves young files alone.
+      const now = new Date();
+      await handle.utimes(now, now);
       await handle.sync();
     } finally {
       await handle.close();
     }
+  }
+
+  async commitUpload(uploadId: string, size: number, digest: Digest): Promise<void> {
+    const staged = this.uploadPath(uploadId);
+    const target = this.blobPath(digest.value);
+    // Nothing left to flush when sealUpload ran first.
+    await this.sealUpload(uploadId, size);
     const dir = path.dirname(target);
     await mkdir(dir, { recursive: true });
     await rename(staged, target);
@@ -123,6 +131,10 @@ export class FsBlobStore implements BlobStore {
 
   async deleteUpload(uploadId: string): Promise<void> {
     await rm(this.uploadPath(uploadId), { force: true });
+  }
+
+  listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
+    return blobFiles(this.blobsDir);
   }
 
   async *listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }> {
@@ -135,6 +147,32 @@ export class FsBlobStore implements BlobStore {
         // Removed meanwhile.
       }
     }
+  }
+}
+
+async function* blobFiles(blobsDir: string): AsyncIterable<{ digest: string; size: number; modifiedAt: number }> {
+  for (const algorithm of await readdirOrEmpty(blobsDir)) {
+    for (const prefix of await readdirOrEmpty(path.join(blobsDir, algorithm))) {
+      for (const hex of await readdirOrEmpty(path.join(blobsDir, algorithm, prefix))) {
+        const digest = tryParseDigest(`${algorithm}:${hex}`);
+        if (!digest || !hex.startsWith(prefix)) continue;
+        try {
+          const s = await stat(path.join(blobsDir, algorithm, prefix, hex));
+          if (s.isFile()) yield { digest: digest.value, size: s.size, modifiedAt: s.mtimeMs };
+        } catch {
+          // Removed meanwhile.
+        }
+      }
+    }
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
   }
 }
 

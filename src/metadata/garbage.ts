@@ -1,0 +1,122 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database>;
+
+/**
+ * The garbage collector's queries. A link (repository, digest) is live while a manifest of that
+ * repository or a trashed image of it references the digest, or while it is younger than the grace
+ * period (a push links its blobs before its manifest arrives). A blob is live while any link, any
+ * manifest or any trashed image references it. The candidate lists are read without locks; each
+ * removal re-checks its condition in one statement after taking the blob's lock (blob-locks.ts).
+ */
+
+export interface LinkKey {
+  repositoryId: number;
+  digest: string;
+}
+
+function linkUnreferenced(eb: ExpressionBuilder<Database, 'repository_blobs'>) {
+  return eb.and([
+    eb.not(eb.exists(eb.selectFrom('manifest_references as mr').innerJoin('manifests as m', 'm.id', 'mr.manifest_id')
+      .select('mr.manifest_id')
+      .whereRef('mr.digest', '=', 'repository_blobs.digest').where('mr.kind', '=', 'blob')
+      .whereRef('m.repository_id', '=', 'repository_blobs.repository_id'))),
+    eb.not(eb.exists(eb.selectFrom('trash_references as tr').innerJoin('trash as t', 't.id', 'tr.trash_id')
+      .innerJoin('repositories as r', 'r.name', 't.repository_name')
+      .select('tr.trash_id')
+      .whereRef('tr.digest', '=', 'repository_blobs.digest')
+      .whereRef('r.id', '=', 'repository_blobs.repository_id'))),
+  ]);
+}
+
+/** Links older than `before` that nothing in their repository references, after `after` in key order. */
+export async function staleLinks(db: Db, before: number, limit: number, after?: LinkKey): Promise<LinkKey[]> {
+  const rows = await db.selectFrom('repository_blobs')
+    .select(['repository_blobs.repository_id', 'repository_blobs.digest'])
+    .where('repository_blobs.created_at', '<', before)
+    .where((eb) => linkUnreferenced(eb))
+    .$if(after !== undefined, (q) => q.where((eb) => eb.or([
+      eb('repository_blobs.repository_id', '>', after!.repositoryId),
+      eb.and([eb('repository_blobs.repository_id', '=', after!.repositoryId), eb('repository_blobs.digest', '>', after!.digest)]),
+    ])))
+    .orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ repositoryId: r.repository_id, digest: r.digest }));
+}
+
+/** Removes the link if it is still stale; true when it did. Run after the blob's exclusive lock. */
+export async function removeStaleLink(db: Db, link: LinkKey, before: number): Promise<boolean> {
+  const result = await db.deleteFrom('repository_blobs')
+    .where('repository_blobs.repository_id', '=', link.repositoryId).where('repository_blobs.digest', '=', link.digest)
+    .where('repository_blobs.created_at', '<', before)
+    .where((eb) => linkUnreferenced(eb))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+function blobUnreferenced(eb: ExpressionBuilder<Database, 'blobs'>) {
+  return eb.and([
+    eb.not(eb.exists(eb.selectFrom('repository_blobs as rb').select('rb.digest').whereRef('rb.digest', '=', 'blobs.digest'))),
+    eb.not(eb.exists(eb.selectFrom('manifest_references as mr').select('mr.digest').whereRef('mr.digest', '=', 'blobs.digest').where('mr.kind', '=', 'blob'))),
+    eb.not(eb.exists(eb.selectFrom('trash_references as tr').select('tr.digest').whereRef('tr.digest', '=', 'blobs.digest'))),
+  ]);
+}
+
+export interface BlobKey {
+  digest: string;
+  size: number;
+}
+
+/** Blobs older than `before` that nothing links or references, after `after` in digest order. */
+export async function unreferencedBlobs(db: Db, before: number, limit: number, after?: string): Promise<BlobKey[]> {
+  const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
+    .where('blobs.created_at', '<', before)
+    .where((eb) => blobUnreferenced(eb))
+    .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
+    .orderBy('blobs.digest')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+}
+
+/** Removes the blob's row if it is still unreferenced; its size when it did. Run after its exclusive lock. */
+export async function removeUnreferencedBlob(db: Db, digest: string): Promise<number | undefined> {
+  const row = await db.deleteFrom('blobs').where('blobs.digest', '=', digest)
+    .where((eb) => blobUnreferenced(eb))
+    .returning('blobs.size')
+    .executeTakeFirst();
+  return row === undefined ? undefined : Number(row.size);
+}
+
+/** Which of `digests` have a blob row. */
+export async function knownBlobs(db: Db, digests: string[]): Promise<Set<string>> {
+  if (digests.length === 0) return new Set();
+  const rows = await db.selectFrom('blobs').select('digest').where('digest', 'in', digests).execute();
+  return new Set(rows.map((r) => r.digest));
+}
+
+/** Blobs older than `before` that no manifest and no trashed image references (links aside): a dry run's view. */
+export async function blobsWithoutImages(db: Db, before: number, limit: number, after?: string): Promise<BlobKey[]> {
+  const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
+    .where('blobs.created_at', '<', before)
+    .where((eb) => eb.and([
+      eb.not(eb.exists(eb.selectFrom('manifest_references as mr').select('mr.digest').whereRef('mr.digest', '=', 'blobs.digest').where('mr.kind', '=', 'blob'))),
+      eb.not(eb.exists(eb.selectFrom('trash_references as tr').select('tr.digest').whereRef('tr.digest', '=', 'blobs.digest'))),
+    ]))
+    .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
+    .orderBy('blobs.digest')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+}
+
+/** The repositories each of `digests` is linked in. */
+export async function linksOf(db: Db, digests: string[]): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  if (digests.length === 0) return out;
+  const rows = await db.selectFrom('repository_blobs').select(['digest', 'repository_id']).where('digest', 'in', digests).execute();
+  for (const row of rows) out.set(row.digest, [...(out.get(row.digest) ?? []), row.repository_id]);
+  return out;
+}

@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { BlobLocks } from '../metadata/blob-locks.js';
+import * as garbage from '../metadata/garbage.js';
+import * as gcRuns from '../metadata/gc-runs.js';
+import { acquireLease, releaseLease } from '../metadata/leases.js';
+import type { Database } from '../metadata/schema.js';
+import type { BlobStore } from '../storage/ports.js';
+
+export interface GcReport {
+  id: number;
+  dryRun: boolean;
+  trigger: string;
+  started: string;
+  durationMs: number;
+  /** Repository links of blobs no image of the repository uses any more. */
+  linksRemoved: number;
+  blobsRemoved: number;
+  bytesFreed: number;
+  /** Files in the blob store that no blob row knew (a crash between the rename and the commit). */
+  orphansRemoved: number;
+  orphanBytesFreed: number;
+}
+
+export interface GcSettings {
+  /** Seconds a link or a stored file must have existed before the collector may remove it. */
+  gracePeriod: number;
+}
+
+/** Another replica (or this one) is collecting now. */
+export class GcBusyError extends Error {
+  constructor() {
+    super('garbage collection is already running on this registry: wait for it to finish');
+    this.name = 'GcBusyError';
+  }
+}
+
+const LEASE = 'garbage-collection';
+const LEASE_MS = 5 * 60_000;
+const BATCH = 500;
+
+/**
+ * Online mark and sweep over the metadata store, while pushes, pulls and deletes go on.
+ *
+ * Protocol: whatever makes a blob live (an upload's commit, a mount, a manifest referencing it, an
+ * image moved to the trash) does so in a transaction holding the blob's shared lock; the collector
+ * removes a link or a blob only in a transaction holding its exclusive lock, re-checking in one
+ * statement that nothing references it, and deletes the bytes before that transaction commits. So a
+ * push that committed first is seen by the re-check, and a push that comes after finds the blob gone
+ * (an upload stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes
+ * the blob again). Young links and files are left alone (the grace period), so a push between its
+ * blob uploads and its manifest is not disturbed at all. One collector runs at a time across replicas
+ * (a lease in the database).
+ */
+export class GarbageCollector {
+  private readonly holder = randomUUID();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly store: BlobStore,
+    private readonly locks: BlobLocks,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly settings: GcSettings,
+  ) {}
+
+  async run(options: { dryRun?: boolean; trigger?: string } = {}): Promise<GcReport> {
+    const dryRun = options.dryRun ?? false;
+    const trigger = (options.trigger ?? 'schedule').slice(0, 200);
+    if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) throw new GcBusyError();
+    const startedAt = this.now();
+    const id = await gcRuns.startRun(this.db, trigger, dryRun, startedAt);
+    const report: GcReport = {
+      id, dryRun, trigger, started: new Date(startedAt).toISOString(), durationMs: 0,
+      linksRemoved: 0, blobsRemoved: 0, bytesFreed: 0, orphansRemoved: 0, orphanBytesFreed: 0,
+    };
+    const before = startedAt - this.settings.gracePeriod * 1000;
+    try {
+      const staleLinks = await this.sweepLinks(before, dryRun, report);
+      await this.sweepBlobs(before, dryRun, staleLinks, report);
+      await this.sweepOrphans(before, dryRun, report);
+      report.durationMs = this.now() - startedAt;
+      await gcRuns.finishRun(this.db, id, this.now(), report, null);
+      this.log.info({ gc: report }, dryRun ? 'garbage collection dry run finished' : 'garbage collection finished');
+      return report;
+    } catch (err) {
+      report.durationMs = this.now() - startedAt;
+      await gcRuns.finishRun(this.db, id, this.now(), report, (err as Error).message ?? String(err)).catch(() => undefined);
+      throw err;
+    } finally {
+      await releaseLease(this.db, LEASE, this.holder).catch(() => undefined);
+    }
+  }
+
+  /** Keeps the lease while a long run goes on; stops the run if another replica took it over. */
+  private async renewLease(): Promise<void> {
+    if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) {
+      throw new Error('garbage collection lost its lease to another replica (a pause longer than 5 minutes?): stopped; the next run continues');
+    }
+  }
+
+  /** Links nothing uses any more. In a dry run, the set of links that would go (the blob sweep needs it). */
+  private async sweepLinks(before: number, dryRun: boolean, report: GcReport): Promise<Set<string>> {
+    const wouldGo = new Set<string>();
+    let after: garbage.LinkKey | undefined;
+    for (;;) {
+      const page = await garbage.staleLinks(this.db, before, BATCH, after);
+      if (page.length === 0) break;
+      for (const link of page) {
+        if (dryRun) {
+          wouldGo.add(linkId(link));
+          report.linksRemoved++;
+          continue;
+        }
+        const removed = await this.db.transaction().execute(async (trx) => {
+          await this.locks.exclusive(trx, link.digest);
+          return garbage.removeStaleLink(trx, link, before);
+        });
+        if (removed) report.linksRemoved++;
+      }
+      after = page[page.length - 1];
+      await this.renewLease();
+    }
+    return wouldGo;
+  }
+
+  private async sweepBlobs(before: number, dryRun: boolean, staleLinks: Set<string>, report: GcReport): Promise<void> {
+    if (dryRun) return this.countBlobsThatWouldGo(before, staleLinks, report);
+    let after: string | undefined;
+    for (;;) {
+      const page = await garbage.unreferencedBlobs(this.db, before, BATCH, after);
+      if (page.length === 0) break;
+      for (const blob of page) {
+        const freed = await this.db.transaction().execute(async (trx) => {
+          await this.locks.exclusive(trx, blob.digest);
+          const size = await garbage.removeUnreferencedBlob(trx, blob.digest);
+          // The bytes go before the row's removal commits: should the commit fail, the row stays
+          // (unreferenced, for the next run) and a later upload of the blob puts the bytes back.
+          if (size !== undefined) await this.store.delete(blob.digest);
+          return size;
+        });
+        if (freed !== undefined) {
+          report.blobsRemoved++;
+          report.bytesFreed += freed;
+        }
+      }
+      after = page[page.length - 1]!.digest;
+      await this.renewLease();
+    }
+  }
+
+  private async countBlobsThatWouldGo(before: number, staleLinks: Set<string>, report: GcReport): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await garbage.blobsWithoutImages(this.db, before, BATCH, after);
+      if (page.length === 0) break;
+      const links = await garbage.linksOf(this.db, page.map((b) => b.digest));
+      for (const blob of page) {
+        if ((links.get(blob.digest) ?? []).every((repositoryId) => staleLinks.has(linkId({ repositoryId, digest: blob.digest })))) {
+          report.blobsRemoved++;
+          report.bytesFreed += blob.size;
+        }
+      }
+      after = page[page.length - 1]!.digest;
+    }
+  }
+
+  private async sweepOrphans(before: number, dryRun: boolean, report: GcReport): Promise<void> {
+    let batch: Array<{ digest: string; size: number; modifiedAt: number }> = [];
+    const flush = async () => {
+      const known = await garbage.knownBlobs(this.db, batch.map((f) => f.digest));
+      for (const file of batch) {
+        if (known.has(file.digest) || file.modifiedAt >= before) continue;
+        if (dryRun) {
+          report.orphansRemoved++;
+          report.orphanBytesFreed += file.size;
+          continue;
+        }
+        const removed = await this.db.transaction().execute(async (trx) => {
+          await this.locks.exclusive(trx, file.digest);
+          if ((await garbage.knownBlobs(trx, [file.digest])).size > 0) return false;
+          await this.store.delete(file.digest);
+          return true;
+        });
+        if (removed) {
+          report.orphansRemoved++;
+          report.orphanBytesFreed += file.size;
+        }
+      }
+      batch = [];
+      await this.renewLease();
+    };
+    for await (const file of this.store.listBlobs()) {
+      batch.push(file);
+      if (batch.length >= BATCH) await flush();
+    }
+    if (batch.length > 0) await flush();
+  }
+}
+
+function linkId(link: garbage.LinkKey): string {
+  return `${link.repositoryId}\u0000${link.digest}`;
+}
