@@ -72,6 +72,7 @@ export async function startServer(
       uploadExpiry: config.registry.uploadExpiry,
       maxPageSize: config.registry.maxPageSize,
       trashRetention: config.registry.trashRetention,
+      gcGracePeriod: config.storage.gcGracePeriod,
     },
     hooks: {
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),

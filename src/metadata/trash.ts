@@ -63,7 +63,25 @@ export async function deleteTrashed(db: Db, id: number): Promise<void> {
   await db.deleteFrom('trash').where('id', '=', id).execute();
 }
 
-export async function purgeExpiredTrash(db: Db, now: number): Promise<number> {
-  const result = await db.deleteFrom('trash').where('expires_at', '<=', now).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** Up to `limit` trashed images whose time is up. */
+export async function expiredTrash(db: Db, now: number, limit: number): Promise<Array<{ id: number; repository_name: string }>> {
+  return db.selectFrom('trash').select(['id', 'repository_name']).where('expires_at', '<=', now).orderBy('id').limit(limit).execute();
+}
+
+/**
+ * Deletes trash rows; returns the blobs each repository's removed images needed, for their links to
+ * be released (trash references go with their rows).
+ */
+export async function deleteTrashedRows(db: Db, rows: Array<{ id: number; repository_name: string }>): Promise<Map<string, string[]>> {
+  const released = new Map<string, string[]>();
+  if (rows.length === 0) return released;
+  const ids = rows.map((r) => r.id);
+  const references = await db.selectFrom('trash_references').select(['trash_id', 'digest']).where('trash_id', 'in', ids).execute();
+  await db.deleteFrom('trash').where('id', 'in', ids).execute();
+  const nameOf = new Map(rows.map((r) => [r.id, r.repository_name]));
+  for (const ref of references) {
+    const name = nameOf.get(ref.trash_id)!;
+    released.set(name, [...(released.get(name) ?? []), ref.digest]);
+  }
+  return released;
 }

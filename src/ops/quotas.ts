@@ -80,7 +80,7 @@ export class QuotaService {
     const used = await quotas.storageUsed(this.db, accountId);
     if (used + size > quota.storage_bytes) {
       throw new RegistryError('DENIED',
-        `storage quota exceeded: the account uses ${formatBytes(used)} of its ${formatBytes(quota.storage_bytes)} storage quota and this layer needs ${formatBytes(size)} more; remove images (they go to the trash) or ask an account Manager to raise the quota`,
+        `storage quota exceeded: the account uses ${formatBytes(used)} of its ${formatBytes(quota.storage_bytes)} storage quota and this layer needs ${formatBytes(size)} more; free space by removing images you no longer need and then removing them from the trash (wharf image rm, then wharf trash rm: trashed images still count), or ask an account Manager to raise the quota`,
         { quota: 'storage', used, limit: quota.storage_bytes, requested: size });
     }
   }

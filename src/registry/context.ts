@@ -46,4 +46,6 @@ export interface RegistrySettings {
   maxPageSize: number;
   /** Seconds a deleted image stays restorable in the trash. */
   trashRetention: number;
+  /** Seconds a blob link is left alone after it was made (storage.gcGracePeriod). */
+  gcGracePeriod: number;
 }

@@ -7,6 +7,7 @@ import * as gcRuns from '../metadata/gc-runs.js';
 import { acquireLease, releaseLease } from '../metadata/leases.js';
 import type { Database } from '../metadata/schema.js';
 import type { BlobStore } from '../storage/ports.js';
+import { removeLinkIfStale } from './link-release.js';
 
 export interface GcReport {
   id: number;
@@ -113,11 +114,7 @@ export class GarbageCollector {
           report.linksRemoved++;
           continue;
         }
-        const removed = await this.db.transaction().execute(async (trx) => {
-          await this.locks.exclusive(trx, link.digest);
-          return garbage.removeStaleLink(trx, link, before);
-        });
-        if (removed) report.linksRemoved++;
+        if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
       }
       after = page[page.length - 1];
       await this.renewLease();

@@ -10,6 +10,7 @@ import * as trash from '../metadata/trash.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
+import { releaseUnusedLinks } from './link-release.js';
 import type { BlobService } from './blobs.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
 
@@ -171,7 +172,31 @@ export class ImageService {
     }
   }
 
+  /** Images whose time in the trash is up leave it, and the links only they used go with them. */
   async purgeExpiredTrash(): Promise<number> {
-    return trash.purgeExpiredTrash(this.ctx.db, this.ctx.now());
+    let purged = 0;
+    for (;;) {
+      const rows = await trash.expiredTrash(this.ctx.db, this.ctx.now(), 200);
+      if (rows.length === 0) return purged;
+      const released = await this.ctx.db.transaction().execute((trx) => trash.deleteTrashedRows(trx, rows));
+      await releaseUnusedLinks(this.ctx, released);
+      purged += rows.length;
+    }
+  }
+
+  /**
+   * Removes a trashed image for good (an index with its trashed platforms), and releases the links
+   * only it used: the account's storage usage goes down now, the bytes at the next garbage collection.
+   */
+  async removeFromTrash(accountId: number, name: string, digest: string): Promise<{ name: string; digest: string; removed: number }> {
+    const row = await this.trashed(accountId, name, digest);
+    const rows = [row];
+    for (const child of parseManifest(row.content, row.media_type).manifests) {
+      const trashedChild = await trash.findTrashed(this.ctx.db, accountId, name, child.digest, this.ctx.now());
+      if (trashedChild) rows.push(trashedChild);
+    }
+    const released = await this.ctx.db.transaction().execute((trx) => trash.deleteTrashedRows(trx, rows));
+    await releaseUnusedLinks(this.ctx, released);
+    return { name, digest, removed: rows.length };
   }
 }

@@ -168,7 +168,8 @@ for (const engine of engines()) {
       await expireTrash(server);
       const dry = await server.gc.run({ dryRun: true });
       assert.equal(dry.dryRun, true);
-      assert.ok(dry.blobsRemoved >= 2 && dry.linksRemoved >= 2, JSON.stringify(dry));
+      // The links went when the image left the trash; the blobs wait for a collection.
+      assert.ok(dry.blobsRemoved >= 2, JSON.stringify(dry));
       assert.ok(existsSync(blobFile(server, image.layers[0]!)), 'nothing removed by the dry run');
       const real = await server.gc.run();
       assert.equal(real.blobsRemoved, dry.blobsRemoved);
@@ -235,7 +236,7 @@ for (const engine of engines()) {
       }
     });
 
-    it('storage quota usage goes down when a deleted image leaves the trash and the collector runs; POST /api/v1/gc is the operator\'s', async () => {
+    it('storage quota usage goes down when a deleted image is removed from the trash, the bytes when the collector runs; POST /api/v1/gc is the operator\'s', async () => {
       const authed = await startTestServer(engine, { auth: { enabled: true }, storage: { gcGracePeriod: 0, gcInterval: 0 } });
       try {
         const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
@@ -253,12 +254,14 @@ for (const engine of engines()) {
         assert.equal(pulled.status, 200, 'restored after a collection ran');
         const again = await fetch(`${authed.url}/v2/gcquota/app/manifests/${image.digest}`, { method: 'DELETE', headers: { Authorization: admin } });
         assert.equal(again.status, 202);
-        await expireTrash(authed);
+        const removed = await api(authed.url, 'POST', '/trash/remove', admin, { image: `gcquota/app@${image.digest}` });
+        assert.equal(removed.status, 200, await removed.clone().text());
+        assert.equal(await used(), 0, 'removing it from the trash gives the space back to the account at once');
         const res = await api(authed.url, 'POST', '/gc', admin);
         assert.equal(res.status, 200, await res.clone().text());
         const report = await res.json() as GcReport;
         assert.ok(report.bytesFreed >= before, JSON.stringify(report));
-        assert.equal(await used(), 0, 'the space is given back to the account');
+        assert.ok(!existsSync(blobFile(authed, image.layer)), 'and the collection frees the bytes');
 
         const created = await api(authed.url, 'POST', '/accounts', admin, { name: 'gcother', owner: { username: 'gcowner', password: 'a-long-password-123' } });
         assert.equal(created.status, 201, await created.text());

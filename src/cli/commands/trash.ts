@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ApiClient } from '../api-client.js';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
-import { writeJson, writeLine, type CliContext } from '../context.js';
+import { UsageError, writeJson, writeLine, type CliContext } from '../context.js';
+import { confirm } from '../prompt.js';
 import { humanSize, relativeTime, shortDigest, table } from '../format.js';
 
 interface TrashItem {
@@ -20,10 +21,26 @@ const DAY = 24 * 3600 * 1000;
 /** `wharf trash list`. */
 export function registerTrashCommands(program: Command, ctx: CliContext): void {
   const group = examples(program.command('trash')
-    .summary('list removed images that can still be restored')
+    .summary('list removed images that can still be restored, or remove them for good')
     .description('images removed by digest, by retention or with their namespace; restorable until they expire'),
   'wharf trash list',
-  'wharf image restore team-a/app@sha256:4c3f...');
+  'wharf image restore team-a/app@sha256:4c3f...',
+  'wharf trash rm team-a/app@sha256:4c3f... --force');
+
+  examples(group.command('rm')
+    .alias('remove')
+    .description('remove an image from the trash for good: your storage usage goes down now, the space itself at the next garbage collection')
+    .argument('<image>', 'namespace/repository@digest, as wharf trash list --no-trunc shows it')
+    .option('-f, --force', 'do not ask for confirmation'),
+  'wharf trash rm team-a/app@sha256:4c3f... --force')
+    .action(async (image: string, opts: { force?: boolean }) => {
+      if (!image.includes('@')) throw new UsageError('name the image by digest: <namespace>/<repository>@sha256:… (see wharf trash list --no-trunc)');
+      if (!opts.force && !(await confirm(ctx, `Remove ${image} from the trash for good? It cannot be restored afterwards.`, '--force'))) {
+        return writeLine(ctx.stdout, 'Nothing removed.');
+      }
+      const removed = await ApiClient.fromStoredLogin(ctx).post<{ removed: number }>('/trash/remove', { image });
+      writeLine(ctx.stdout, `Removed ${image} from the trash${removed.removed > 1 ? ` with ${removed.removed - 1} platform image(s)` : ''}. Its storage is freed at the next garbage collection.`);
+    });
 
   examples(group.command('list')
     .alias('ls')

@@ -151,6 +151,24 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     return { items };
   });
 
+  app.post<{ Body: { image: string } }>('/trash/remove', {
+    schema: {
+      description: 'Removes a trashed image of your account for good (an index with its platforms): your storage usage goes down now, '
+        + 'the bytes at the next garbage collection. Needs the delete right on the repository (account Managers, for a removed namespace).',
+      body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } },
+    },
+  }, async (request) => {
+    const ref = parseImageReference(request.body.image);
+    if (!ref.digest) throw new ProblemError('bad-request', 'removing from the trash needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
+    const principal = iam.service.requireAuthenticated(request.caller);
+    const view = await trashNamespace(iam, principal, namespaceOf(ref.name).namespace);
+    if (view.state === 'active') await requireRepository(iam, request.caller, ref.name, 'delete');
+    else if (!view.visible(ref.name)) throw new ProblemError('not-found', `no image repository ${ref.name} in your account`);
+    const removed = await images.removeFromTrash(principal.accountId, ref.name, ref.digest);
+    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'trash.remove', resource: `image ${ref.name}@${ref.digest}`, outcome: 'success', source: request.caller.source });
+    return removed;
+  });
+
   app.post<{ Body: { image: string } }>('/trash/restore', {
     schema: {
       description: 'Restores a trashed image of your account with its tags. When its namespace was removed, an account Manager\'s restore re-creates it '
