@@ -40,6 +40,16 @@ export interface BlobStore {
   deleteUpload(uploadId: string): Promise<void>;
   /** Staged uploads, to find the ones metadata no longer knows (after a crash). */
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
+  /** Where the bytes are kept and the room left there, for drivers on a disk (for the log when it is full). */
+  space?(): Promise<StorageSpace>;
+}
+
+export interface StorageSpace {
+  /** The directory (or bucket) the driver writes to. */
+  location: string;
+  /** Bytes an unprivileged writer may still use there. */
+  freeBytes: number;
+  totalBytes: number;
 }
 
 /**
