@@ -14,6 +14,8 @@ import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { ScanService } from './scanner/scan-service.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
+import { reservePort, type PortReservation } from './http/port-reservation.js';
+import { dataDirError, listenError, sqlitePathError } from './errors/startup.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -35,20 +37,43 @@ export interface WharfServer {
   close(): Promise<void>;
 }
 
-/** Wires configuration to drivers, services and the HTTP layer, and starts listening. */
+/**
+ * Wires configuration to drivers, services and the HTTP layer, and starts listening. A start
+ * that cannot work (port taken, data directory not writable) throws a StartupError naming the
+ * setting to change, before it creates anything.
+ */
 export async function startServer(
   config: WharfConfig,
   logger: Logger = pino({ level: config.log.level }),
   onGeneratedPassword: (username: string, password: string) => void = printGeneratedPassword,
 ): Promise<WharfServer> {
+  const { host, port } = config.http;
+  const reservation = await reservePort(host, port).catch((err: unknown) => { throw listenError(host, port, err, ''); });
+  try {
+    return await start(config, logger, onGeneratedPassword, reservation);
+  } finally {
+    await reservation.release();
+  }
+}
+
+async function start(
+  config: WharfConfig,
+  logger: Logger,
+  onGeneratedPassword: (username: string, password: string) => void,
+  reservation: PortReservation,
+): Promise<WharfServer> {
   const store = new FsBlobStore(config.storage.dataDir);
-  await store.init();
+  await store.init().catch((err: unknown) => { throw dataDirError(config.storage.dataDir, err); });
   const metadata = await connectMetadata({
     engine: config.database.engine,
     sqlitePath: config.database.sqlitePath,
     url: config.database.url,
     poolSize: config.database.poolSize,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
+  }).catch((err: unknown) => {
+    // A migration that fails is not a file problem: only the opening of the file is reworded.
+    if (config.database.engine === 'sqlite' && isOpenFailure(err)) throw sqlitePathError(config.database.sqlitePath, err);
+    throw err;
   });
   const now = () => Date.now();
   const quotas = new QuotaService(metadata.db, now);
@@ -94,10 +119,14 @@ export async function startServer(
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {
+    await reservation.release();
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await metadata.close();
-    throw err;
+    // Only another program grabbing the port in the instant between release and listen gets here.
+    throw listenError(config.http.host, config.http.port, err, bootstrap.generatedPassword
+      ? `The administrator "${bootstrap.username}" was created by this start with the password printed above; it is not shown again, so keep it before starting again.`
+      : '');
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -155,4 +184,10 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** SQLite could not open or create its file (as opposed to a failing query). */
+function isOpenFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('E') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM');
 }
