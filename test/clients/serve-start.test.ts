@@ -1,11 +1,12 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describeRun, runCommand, spawnWharf, WHARF_BIN } from '../support/process.js';
+import { mountSmallDisk, smallDiskUnavailable, unmountSmallDisk } from '../support/small-disk.js';
 
 /**
  * `wharf serve` (the real binary) on a start that cannot work: the port is taken, or the data
@@ -80,10 +81,9 @@ describe('wharf serve on a start that cannot work', () => {
   });
 
   it('a data directory on a read-only filesystem stops the start with a message naming storage.dataDir, even when its directories exist', {
-    skip: process.platform !== 'linux' || process.getuid?.() !== 0 ? 'mounting a read-only tmpfs needs root on Linux (and root ignores chmod)' : false,
+    skip: smallDiskUnavailable ? `${smallDiskUnavailable} (and root ignores chmod, so a read-only mount is the real case)` : false,
   }, async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-ro-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dataDir]);
+    const dataDir = mountSmallDisk(1);
     try {
       // The layout of an earlier start is there: creating the directories succeeds, writing does not.
       mkdirSync(path.join(dataDir, 'blobs'));
@@ -96,12 +96,7 @@ describe('wharf serve on a start that cannot work', () => {
       assert.doesNotMatch(result.stderr + result.stdout, GENERATED_PASSWORD);
       assert.deepEqual(readdirSync(dataDir).sort(), ['blobs', 'uploads'], 'nothing was written');
     } finally {
-      try {
-        execFileSync('umount', [dataDir]);
-      } catch {
-        execFileSync('umount', ['-l', dataDir]);
-      }
-      rmdirSync(dataDir);
+      unmountSmallDisk(dataDir);
     }
   });
 });

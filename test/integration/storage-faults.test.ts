@@ -1,71 +1,29 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, statfsSync, writeSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { engines, startTestServer, type TestServer } from '../support/server.js';
+import { fillDisk, mountSmallDisk, smallDiskUnavailable, unmountSmallDisk } from '../support/small-disk.js';
 import { assertErrorShape, digestOf, pushBlob, putManifest, randomBlob, rawRequest, repoName, descriptor, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST } from '../support/http.js';
 
 /**
- * A registry whose data directory fills up: the data directory is an 8 MiB tmpfs, so the disk really
- * is full (ENOSPC from the kernel, SQLITE_FULL from SQLite), and freeing space is deleting a file.
+ * A registry whose data directory fills up: the data directory is an 8 MiB tmpfs (see
+ * test/support/small-disk.ts), so the disk really is full, and freeing space is deleting a file.
  */
 
 const MiB = 1024 * 1024;
-const skip = process.platform !== 'linux' || process.getuid?.() !== 0
-  ? 'mounting a small tmpfs as the data directory needs root on Linux'
-  : false;
-
-function freeBytes(dir: string): number {
-  const s = statfsSync(dir);
-  return s.bavail * s.bsize;
-}
-
-/** Writes `file` until the filesystem has at most `leave` bytes free (0: until it refuses). */
-function fill(file: string, leave: number): void {
-  const fd = openSync(file, 'a');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) {
-      const room = freeBytes(path.dirname(file)) - leave;
-      if (leave > 0 && room <= 0) return;
-      try {
-        writeSync(fd, chunk, 0, leave > 0 ? Math.min(chunk.length, room) : chunk.length);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return;
-        throw err;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function unmount(dir: string): void {
-  try {
-    execFileSync('umount', [dir]);
-  } catch {
-    // Something still holds a file open: detach it now, the kernel frees it when released.
-    execFileSync('umount', ['-l', dir]);
-  }
-  rmdirSync(dir);
-}
 
 for (const engine of engines()) {
-  describe(`storage faults: a full data directory [${engine}]`, { skip }, () => {
-    let dataDir: string;
-    let mounted = false;
+  describe(`storage faults: a full data directory [${engine}]`, { skip: smallDiskUnavailable }, () => {
+    let dataDir: string | undefined;
     let server: TestServer | undefined;
     const logLines: string[] = [];
-    const filler = (): string => path.join(dataDir, 'filler');
-    const staged = (): string[] => readdirSync(path.join(dataDir, 'uploads'));
+    const filler = (): string => path.join(dataDir!, 'filler');
+    const staged = (): string[] => readdirSync(path.join(dataDir!, 'uploads'));
 
     before(async () => {
-      dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-full-'));
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dataDir]);
-      mounted = true;
+      dataDir = mountSmallDisk(8);
       const logger = pino({ level: 'info' }, { write: (line: string) => { logLines.push(line); } });
       server = await startTestServer(engine, { storage: { dataDir } }, logger);
     });
@@ -74,8 +32,7 @@ for (const engine of engines()) {
       try {
         await server?.stop();
       } finally {
-        if (mounted) unmount(dataDir);
-        else rmSync(dataDir, { recursive: true, force: true });
+        if (dataDir) unmountSmallDisk(dataDir);
       }
     });
 
@@ -96,14 +53,14 @@ for (const engine of engines()) {
       assert.ok(line, `a log line says storage is full (cause ${cause}):\n${logLines.join('')}`);
       assert.equal(line.dataDir, dataDir);
       assert.equal(typeof line.freeBytes, 'number');
-      assert.ok(line.msg!.includes(dataDir), line.msg);
+      assert.ok(line.msg!.includes(dataDir!), line.msg);
     }
 
     it('a blob pushed in one request that does not fit: 507 "storage is full", nothing staged, and the same push works once space is freed', async () => {
       const name = repoName('full');
       const blob = randomBlob(2 * MiB);
       const digest = digestOf(blob);
-      fill(filler(), MiB);
+      fillDisk(filler(), MiB);
       try {
         const res = await rawRequest(server!.url, 'POST', `/v2/${name}/blobs/uploads/?digest=${digest}`, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length }, blob);
         assertStorageFull(res);
@@ -126,7 +83,7 @@ for (const engine of engines()) {
       const start = await fetch(`${server!.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
       assert.equal(start.status, 202);
       const location = start.headers.get('location')!;
-      fill(filler(), MiB);
+      fillDisk(filler(), MiB);
       try {
         const res = await rawRequest(server!.url, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length }, blob);
         assertStorageFull(res);
@@ -151,7 +108,7 @@ for (const engine of engines()) {
       assert.equal(start.status, 202);
       const location = start.headers.get('location')!;
       const logged = logLines.length;
-      fill(filler(), 0);
+      fillDisk(filler(), 0);
       try {
         const chunk = randomBlob(256 * 1024);
         const res = await rawRequest(server!.url, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Length': chunk.length }, chunk);
@@ -172,7 +129,7 @@ for (const engine of engines()) {
       await pushBlob(server!.url, name, config);
       await pushBlob(server!.url, name, layer);
       const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor(OCI_CONFIG, config), layers: [descriptor(OCI_LAYER, layer)] });
-      fill(filler(), 0);
+      fillDisk(filler(), 0);
       try {
         const res = await putManifest(server!.url, name, 'v1', manifest);
         assertStorageFull({ status: res.status, body: Buffer.from(await res.arrayBuffer()) });
