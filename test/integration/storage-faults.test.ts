@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
-import { engines, startTestServer, type TestServer } from '../support/server.js';
+import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { fillDisk, mountSmallDisk, smallDiskUnavailable, unmountSmallDisk } from '../support/small-disk.js';
 import { assertErrorShape, digestOf, pushBlob, putManifest, randomBlob, rawRequest, repoName, descriptor, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST } from '../support/http.js';
 
@@ -120,6 +120,26 @@ for (const engine of engines()) {
       } finally {
         rmSync(filler(), { force: true });
       }
+    });
+
+    it('the management API on a full disk answers problem+json 507 storage-full, and works once space is freed', { skip: engine === 'sqlite' ? false : 'the PostgreSQL database is not on the data directory' }, async () => {
+      const headers = { Authorization: `Basic ${Buffer.from(`admin:${TEST_ADMIN_PASSWORD}`).toString('base64')}`, 'Content-Type': 'application/json' };
+      const body = JSON.stringify({ name: `full-${Date.now()}` });
+      fillDisk(filler(), 0);
+      try {
+        const res = await fetch(`${server!.url}/api/v1/namespaces`, { method: 'POST', headers, body });
+        const text = await res.text();
+        assert.equal(res.status, 507, text);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+        const problem = JSON.parse(text) as { type: string; status: number; detail: string };
+        assert.equal(problem.type, '/api/v1/problems/storage-full');
+        assert.equal(problem.status, 507);
+        assert.match(problem.detail, /^storage is full: .*once space has been freed/);
+      } finally {
+        rmSync(filler(), { force: true });
+      }
+      const res = await fetch(`${server!.url}/api/v1/namespaces`, { method: 'POST', headers, body });
+      assert.equal(res.status, 201, await res.text());
     });
 
     it('the SQLite database on a full disk (SQLITE_FULL): a manifest push answers 507 too, and succeeds once space is freed', { skip: engine === 'sqlite' ? false : 'the PostgreSQL database is not on the data directory' }, async () => {
