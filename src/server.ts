@@ -16,6 +16,8 @@ import { ScanService } from './scanner/scan-service.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
+import { reservePort, type PortReservation } from './http/port-reservation.js';
+import { dataDirError, listenError, sqlitePathError } from './errors/startup.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -38,20 +40,43 @@ export interface WharfServer {
   close(): Promise<void>;
 }
 
-/** Wires configuration to drivers, services and the HTTP layer, and starts listening. */
+/**
+ * Wires configuration to drivers, services and the HTTP layer, and starts listening. A start
+ * that cannot work (port taken, data directory not writable) throws a StartupError naming the
+ * setting to change, before it creates anything.
+ */
 export async function startServer(
   config: WharfConfig,
   logger: Logger = pino({ level: config.log.level }),
   onGeneratedPassword: (username: string, password: string) => void = printGeneratedPassword,
 ): Promise<WharfServer> {
+  const { host, port } = config.http;
+  const reservation = await reservePort(host, port).catch((err: unknown) => { throw listenError(host, port, err, ''); });
+  try {
+    return await start(config, logger, onGeneratedPassword, reservation);
+  } finally {
+    await reservation.release();
+  }
+}
+
+async function start(
+  config: WharfConfig,
+  logger: Logger,
+  onGeneratedPassword: (username: string, password: string) => void,
+  reservation: PortReservation,
+): Promise<WharfServer> {
   const store = new FsBlobStore(config.storage.dataDir);
-  await store.init();
+  await store.init().catch((err: unknown) => { throw dataDirError(config.storage.dataDir, err); });
   const metadata = await connectMetadata({
     engine: config.database.engine,
     sqlitePath: config.database.sqlitePath,
     url: config.database.url,
     poolSize: config.database.poolSize,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
+  }).catch((err: unknown) => {
+    // A migration that fails is not a file problem: only the opening of the file is reworded.
+    if (config.database.engine === 'sqlite' && isOpenFailure(err)) throw sqlitePathError(config.database.sqlitePath, err);
+    throw err;
   });
   const now = () => Date.now();
   const quotas = new QuotaService(metadata.db, now);
@@ -104,10 +129,14 @@ export async function startServer(
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {
+    await reservation.release();
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await metadata.close();
-    throw err;
+    // Only another program grabbing the port in the instant between release and listen gets here.
+    throw listenError(config.http.host, config.http.port, err, bootstrap.generatedPassword
+      ? `The administrator "${bootstrap.username}" was created by this start with the password printed above; it is not shown again, so keep it before starting again.`
+      : '');
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -138,17 +167,13 @@ export async function startServer(
   const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
   maintenanceTimer.unref();
   // Garbage collection on its schedule: one replica at a time (the lease), never two runs here at once.
-  let collecting = false;
-  const collect = async (): Promise<void> => {
-    if (collecting) return;
-    collecting = true;
-    try {
-      await gc.run({ trigger: 'schedule' });
-    } catch (err) {
-      if (!(err instanceof GcBusyError)) logger.error({ err }, 'garbage collection failed');
-    } finally {
-      collecting = false;
-    }
+  let collection: Promise<void> | undefined;
+  const collect = (): void => {
+    collection ??= gc.run({ trigger: 'schedule' })
+      .then(() => undefined, (err: unknown) => {
+        if (!(err instanceof GcBusyError) && !gc.stopping) logger.error({ err }, 'garbage collection failed');
+      })
+      .finally(() => { collection = undefined; });
   };
   const gcTimer = config.storage.gcInterval > 0 ? setInterval(collect, config.storage.gcInterval * 1000) : undefined;
   gcTimer?.unref();
@@ -174,6 +199,8 @@ export async function startServer(
         clearInterval(purgeTimer);
         clearInterval(maintenanceTimer);
         clearInterval(gcTimer);
+        gc.stop();
+        await collection;
         await app.close();
         await jobs.stop();
         await pullStats.stop();
@@ -182,4 +209,10 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** SQLite could not open or create its file (as opposed to a failing query). */
+function isOpenFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('E') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM');
 }

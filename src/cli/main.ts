@@ -111,7 +111,17 @@ async function serve(configFile: string | undefined): Promise<number> {
   }
   const logger = pino({ level: config.log.level });
   const { startServer } = await import('../server.js');
-  const server = await startServer(config, logger);
+  const { StartupError } = await import('../errors/startup.js');
+  let server;
+  try {
+    server = await startServer(config, logger);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      console.error(`wharf: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
   logger.info({
     url: server.url,
     listen: `${config.http.host}:${server.app.server.address() && typeof server.app.server.address() === 'object' ? (server.app.server.address() as { port: number }).port : config.http.port}`,

@@ -11,6 +11,7 @@ export const PROBLEM_TYPES = {
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'quota-exceeded': { status: 403, title: 'Quota exceeded' },
   internal: { status: 500, title: 'Internal error' },
+  'storage-full': { status: 507, title: 'Storage full' },
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

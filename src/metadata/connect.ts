@@ -92,9 +92,14 @@ const STATEMENT_CACHE_SIZE = 500;
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
+  let nothing: SQLite.Statement | undefined;
   return {
     close: () => sqlite.close(),
     prepare(sqlText: string) {
+      // SQLite rolls a transaction back by itself when a statement fails with SQLITE_FULL (also
+      // IOERR, NOMEM, BUSY). Kysely then sends its own rollback, which would fail ("no transaction
+      // is active") and replace the error that says what happened, so it becomes a no-op.
+      if (sqlText === 'rollback' && !sqlite.inTransaction) return (nothing ??= sqlite.prepare('select 1 where 0'));
       const cached = cache.get(sqlText);
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(sqlText);

@@ -34,8 +34,9 @@ export class RegistryError extends Error {
   /** Extra response headers the error must carry (Range on 416, WWW-Authenticate on 401, ...). */
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message?: string, detail?: unknown, options?: { status?: number; headers?: Record<string, string> }) {
-    super(message ?? ERROR_CODES[code].message);
+  /** `cause`: the failure behind this answer (a disk error, say), kept for the log. */
+  constructor(code: ErrorCode, message?: string, detail?: unknown, options?: { status?: number; headers?: Record<string, string>; cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RegistryError';
     this.code = code;
     this.status = options?.status ?? ERROR_CODES[code].status;

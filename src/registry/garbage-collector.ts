@@ -56,6 +56,8 @@ const BATCH = 500;
  */
 export class GarbageCollector {
   private readonly holder = randomUUID();
+  /** Set when the process shuts down: a run stops at its next batch. */
+  stopping = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -94,8 +96,13 @@ export class GarbageCollector {
     }
   }
 
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** Keeps the lease while a long run goes on; stops the run if another replica took it over. */
   private async renewLease(): Promise<void> {
+    if (this.stopping) throw new Error('garbage collection stopped: the server is shutting down; the next run continues');
     if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) {
       throw new Error('garbage collection lost its lease to another replica (a pause longer than 5 minutes?): stopped; the next run continues');
     }

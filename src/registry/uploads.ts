@@ -11,6 +11,7 @@ import type { RegistryContext } from './context.js';
 import type { BlobInfo } from './blobs.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { UploadTooLargeError } from '../storage/ports.js';
+import { isStorageFull, storageFullError } from '../storage/full.js';
 
 export type { UploadSession };
 
@@ -47,7 +48,12 @@ export class UploadService {
     const repositoryId = await ensureRepository(this.ctx.db, name, now);
     const id = randomUUID();
     await this.ctx.store.createUpload(id);
-    await uploads.insertUpload(this.ctx.db, { id, repository_id: repositoryId, size: 0, created_at: now, updated_at: now });
+    try {
+      await uploads.insertUpload(this.ctx.db, { id, repository_id: repositoryId, size: 0, created_at: now, updated_at: now });
+    } catch (err) {
+      await this.abandon(id, err);
+      throw isStorageFull(err) ? storageFullError(err) : err;
+    }
     this.hashes.set(id, { hash: createDigester('sha256'), size: 0 });
     this.trimHashes();
     return { id, repositoryId, repositoryName: name, size: 0, createdAt: now, updatedAt: now };
@@ -107,7 +113,7 @@ export class UploadService {
         const size = await this.write(session, body, contentLength);
         return await this.commit(session, size, digest);
       } catch (err) {
-        await this.discard(session.id);
+        await this.abandon(session.id, err);
         throw err;
       }
     });
@@ -151,20 +157,32 @@ export class UploadService {
     let size: number;
     try {
       size = await this.ctx.store.appendUpload(session.id, session.size, body, hash, limit);
+      if (expected === undefined || size - session.size === expected) {
+        if (!(await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now()))) {
+          throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by another request at the same time: check its status and resume', { uuid: session.id });
+        }
+      }
     } catch (err) {
       if (err instanceof UploadTooLargeError) {
         throw new RegistryError('SIZE_INVALID', `the request body is longer than the ${expected} bytes declared`, { declared: expected });
       }
+      if (isStorageFull(err)) throw await this.outOfSpace(session.id, err);
       throw err;
     }
     if (expected !== undefined && size - session.size !== expected) {
       throw new RegistryError('SIZE_INVALID', `received ${size - session.size} bytes but ${expected} were declared: the chunk was not stored, resume from byte ${session.size}`, { received: size - session.size, declared: expected });
     }
-    if (!(await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now()))) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by another request at the same time: check its status and resume', { uuid: session.id });
-    }
     if (hash) this.hashes.set(session.id, { hash, size });
     return size;
+  }
+
+  /**
+   * A full disk ends the upload at once: its staged bytes would only hold space until the upload
+   * expires, and the client (told to push again) starts a new one anyway.
+   */
+  private async outOfSpace(id: string, err: unknown): Promise<RegistryError> {
+    await this.abandon(id, err);
+    return storageFullError(err, 'storage is full: the registry ran out of space while storing this upload, which was discarded; push the blob again once space has been freed');
   }
 
   private async commit(session: UploadSession, size: number, digest: Digest): Promise<BlobInfo> {
@@ -174,27 +192,34 @@ export class UploadService {
       ? `sha256:${cached.hash.digest('hex')}`
       : await this.ctx.store.digestUpload(session.id, size, digest.algorithm);
     if (actual !== digest.value) {
-      await this.discard(session.id);
+      await this.abandon(session.id, 'digest mismatch');
       throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual}, not ${digest.value}: the upload was discarded, push the blob again`, { expected: digest.value, actual });
     }
     try {
       await this.ctx.hooks.beforeBlobStored?.(session.repositoryName, digest.value, size);
     } catch (err) {
-      await this.discard(session.id);
+      await this.abandon(session.id, err);
       throw err;
     }
-    // The bytes are durable before any row makes them visible. Sealing (the long fsync) happens
-    // outside the transaction; the rename into place happens under the blob's lock, so the garbage
-    // collector cannot delete the file between the rename and the rows that make it live.
-    await this.ctx.store.sealUpload(session.id, size);
-    const now = this.ctx.now();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await this.ctx.locks.shared(trx, [digest.value]);
-      await insertBlob(trx, digest.value, size, now);
-      await this.ctx.store.commitUpload(session.id, size, digest);
-      await linkBlob(trx, session.repositoryId, digest.value, now);
-      await uploads.deleteUpload(trx, session.id);
-    });
+    try {
+      // The bytes are durable before any row makes them visible. Sealing (the long fsync) happens
+      // outside the transaction; the rename into place happens under the blob's lock, so the garbage
+      // collector cannot delete the file between the rename and the rows that make it live.
+      await this.ctx.store.sealUpload(session.id, size);
+      const now = this.ctx.now();
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await this.ctx.locks.shared(trx, [digest.value]);
+        await insertBlob(trx, digest.value, size, now);
+        await this.ctx.store.commitUpload(session.id, size, digest);
+        await linkBlob(trx, session.repositoryId, digest.value, now);
+        await uploads.deleteUpload(trx, session.id);
+      });
+    } catch (err) {
+      // A blob committed to the store without its rows is invisible; it may be another
+      // repository's too, so it stays (the garbage collector sweeps files no row knows).
+      if (isStorageFull(err)) throw await this.outOfSpace(session.id, err);
+      throw err;
+    }
     return { digest: digest.value, size };
   }
 
@@ -202,6 +227,22 @@ export class UploadService {
     this.hashes.delete(id);
     await uploads.deleteUpload(this.ctx.db, id);
     await this.ctx.store.deleteUpload(id);
+  }
+
+  /**
+   * Removes a session after a failure without ever replacing that failure: the client must hear
+   * what went wrong, not that the cleanup failed too. The staged bytes go first, because on a full
+   * disk removing them is what gives the database room to delete the row. Whatever is left
+   * behind, the purge of abandoned uploads removes.
+   */
+  private async abandon(id: string, failure: unknown): Promise<void> {
+    this.hashes.delete(id);
+    const leftovers: string[] = [];
+    await this.ctx.store.deleteUpload(id).catch((err: unknown) => { leftovers.push(`staged file: ${(err as Error).message}`); });
+    await uploads.deleteUpload(this.ctx.db, id).catch((err: unknown) => { leftovers.push(`session row: ${(err as Error).message}`); });
+    if (leftovers.length > 0) {
+      this.ctx.log.warn({ uploadId: id, failure: failure instanceof Error ? failure.message : String(failure), leftovers }, 'could not remove a failed upload at once; the purge of abandoned uploads will');
+    }
   }
 
   private trimHashes(): void {

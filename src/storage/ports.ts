@@ -47,6 +47,16 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
   /** Every committed blob, to find the ones metadata no longer knows (garbage collection, fsck). */
   listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
+  /** Where the bytes are kept and the room left there, for drivers on a disk (for the log when it is full). */
+  space?(): Promise<StorageSpace>;
+}
+
+export interface StorageSpace {
+  /** The directory (or bucket) the driver writes to. */
+  location: string;
+  /** Bytes an unprivileged writer may still use there. */
+  freeBytes: number;
+  totalBytes: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { WharfConfig } from '../../src/config/schema.js';
 import { startServer, type WharfServer } from '../../src/server.js';
@@ -52,9 +52,10 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 /**
  * Starts Wharf in-process on a free loopback port with a fresh data directory (and database).
  * Authentication is off unless `overrides.auth` says otherwise: the registry-core suites test the
- * protocol; the IAM suites turn it on and log in like real clients.
+ * protocol; the IAM suites turn it on and log in like real clients. A suite that checks what the
+ * server logs passes its own `logger`.
  */
-export async function startTestServer(engine: EngineName = 'sqlite', overrides: Record<string, Record<string, unknown>> = {}): Promise<TestServer> {
+export async function startTestServer(engine: EngineName = 'sqlite', overrides: Record<string, Record<string, unknown>> = {}, logger?: Logger): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-test-'));
   const database = engine === 'postgres' ? await createTestDatabase() : undefined;
   const config = loadConfig({
@@ -68,7 +69,7 @@ export async function startTestServer(engine: EngineName = 'sqlite', overrides: 
       auth: { enabled: false, adminPassword: TEST_ADMIN_PASSWORD, ...overrides.auth },
     },
   });
-  const server = await startServer(config, pino({ level: config.log.level }));
+  const server = await startServer(config, logger ?? pino({ level: config.log.level }));
   return {
     ...server,
     dataDir,

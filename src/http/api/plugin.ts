@@ -15,6 +15,8 @@ import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
 import { RegistryError } from '../../oci/errors.js';
+import { isStorageFull } from '../../storage/full.js';
+import { reportStorageFull } from '../storage-full.js';
 import type { Registry } from '../../registry/registry.js';
 import type { GarbageCollector } from '../../registry/garbage-collector.js';
 import type { QuotaService } from '../../ops/quotas.js';
@@ -53,7 +55,8 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
     let problem: ProblemError;
-    if (error instanceof ProblemError) problem = error;
+    if (isStorageFull(error)) problem = problemFromRegistry(await reportStorageFull(error, request.log, options.registry.ctx.store));
+    else if (error instanceof ProblemError) problem = error;
     else if (error instanceof RegistryError) problem = problemFromRegistry(error);
     else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
@@ -131,6 +134,7 @@ function problemFromRegistry(error: RegistryError): ProblemError {
   if (error.status === 403) return new ProblemError('forbidden', error.message, extra);
   if (error.status === 401) return new ProblemError('unauthorized', error.message, extra);
   if (error.status === 429) return new ProblemError('too-many-requests', error.message, extra);
+  if (error.status === 507) return new ProblemError('storage-full', error.message, extra);
   if (error.status >= 500) return new ProblemError('internal', error.message, extra);
   return new ProblemError('bad-request', error.message, extra);
 }

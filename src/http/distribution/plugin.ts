@@ -13,6 +13,8 @@ import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
 import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
+import { isStorageFull } from '../../storage/full.js';
+import { reportStorageFull } from '../storage-full.js';
 
 const base: Handler<{ family: 'base' }> = byMethod({
   GET: async ({ reply }) => { await reply.code(200).type('application/json').send('{}'); },
@@ -45,7 +47,8 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   });
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
-    await sendRegistryError(toRegistryError(error, request), request, reply);
+    const answer = isStorageFull(error) ? await reportStorageFull(error, request.log, registry.ctx.store) : toRegistryError(error, request);
+    await sendRegistryError(answer, request, reply);
   });
 
   app.setNotFoundHandler(async (request, reply) => {

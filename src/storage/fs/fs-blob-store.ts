@@ -1,12 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash, type Hash } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
 import { tryParseDigest } from '../../oci/digest.js';
-import { UploadTooLargeError, type BlobStore, type BlobStream, type ByteRange } from '../ports.js';
+import { UploadTooLargeError, type BlobStore, type BlobStream, type ByteRange, type StorageSpace } from '../ports.js';
 import { copyFileRange } from './file-copy.js';
 
 const UPLOAD_ID = /^[a-zA-Z0-9-]{1,64}$/;
@@ -21,14 +21,28 @@ export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
 
-  constructor(root: string) {
+  constructor(private readonly root: string) {
     this.blobsDir = path.join(root, 'blobs');
     this.uploadsDir = path.join(root, 'uploads');
   }
 
+  /**
+   * Creates the directories and proves files can be created in them: existing directories on a
+   * read-only filesystem pass mkdir, and would otherwise fail only at the first push. The probe
+   * is empty, so a full disk still starts (and serves pulls).
+   */
   async init(): Promise<void> {
     await mkdir(this.blobsDir, { recursive: true });
     await mkdir(this.uploadsDir, { recursive: true });
+    // Not an upload id (the dot), so listUploads never sees it.
+    const probe = path.join(this.uploadsDir, '.write-check');
+    await (await open(probe, 'w')).close();
+    await rm(probe, { force: true });
+  }
+
+  async space(): Promise<StorageSpace> {
+    const s = await statfs(this.root);
+    return { location: this.root, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
   }
 
   private blobPath(digest: string): string {
