@@ -79,6 +79,26 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.equal(await store.stat(sha(data)), null);
     });
 
+    it('seals then commits an upload, and lists committed blobs with their size and age', async () => {
+      const data = Buffer.from('sealed before its commit');
+      await store.createUpload('u-seal');
+      const size = await store.appendUpload('u-seal', 0, Readable.from([data, Buffer.from('left over past the size')]));
+      await store.sealUpload('u-seal', data.length);
+      const before = Date.now();
+      await store.commitUpload('u-seal', data.length, parseDigest(sha(data)));
+      assert.ok(size > data.length);
+      assert.equal(await text(await store.read(sha(data))), data.toString());
+      const listed = [];
+      for await (const blob of store.listBlobs()) listed.push(blob);
+      const found = listed.find((b) => b.digest === sha(data));
+      assert.ok(found, 'the committed blob is listed');
+      assert.equal(found.size, data.length);
+      // Its age starts at the commit, not at its last written chunk (the collector's grace period).
+      assert.ok(found.modifiedAt >= before - 1000, `modified ${found.modifiedAt}, committed after ${before}`);
+      await store.delete(sha(data));
+      for await (const blob of store.listBlobs()) assert.notEqual(blob.digest, sha(data));
+    });
+
     /** Commits `data` as a blob through the staging area; returns its digest. */
     async function commit(id: string, data: Buffer): Promise<string> {
       await store.createUpload(id);
