@@ -434,10 +434,15 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.match(pushed.stderr, /quota/i, pushed.stderr);
     assert.match(pushed.stderr, /denied/i, pushed.stderr);
 
-    await fails(['quota', 'set'], 2, /say what to set: --storage <size>, --traffic <size>, or both/);
-    const unlimited = JSON.parse((await ok(['quota', 'set', '--storage', 'unlimited', '--traffic', '10GiB', '--format', 'json'])).stdout) as { storage: { limit: number | null }; pullTraffic: { limit: number | null } };
+    await fails(['quota', 'set'], 2, /say what to set: --storage <size>, --traffic <size>, --public-traffic <size>, or several/);
+    const unlimited = JSON.parse((await ok(['quota', 'set', '--storage', 'unlimited', '--traffic', '10GiB', '--public-traffic', '5GB', '--format', 'json'])).stdout) as { storage: { limit: number | null }; pullTraffic: { limit: number | null }; publicPullTraffic: { limit: number | null } };
     assert.equal(unlimited.storage.limit, null);
     assert.equal(unlimited.pullTraffic.limit, 10 * 2 ** 30);
+    assert.equal(unlimited.publicPullTraffic.limit, 5_000_000_000);
+    const rows = tableLines((await ok(['quota', 'get'])).stdout);
+    assert.deepEqual(cells(rows[3]!).slice(1, 2), ['5 GB'], 'the public pull limit is its own row');
+    assert.match(cells(rows[3]!)[0]!, /^Public pull traffic \(\d{4}-\d{2}\)$/);
+    assertAligned(rows);
   });
 
   it('sets a retention policy, lists what a dry run would remove, and runs it', async () => {
@@ -589,6 +594,21 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.equal(restored[1], `Its namespace ${NS} had been removed: it is back, without the policies it had (wharf iam policy create).`);
     assert.ok((await listJson()).some((i) => i.name === images[0]!.name && i.digest === images[0]!.digest));
     assert.equal((await ok(['namespace', 'rm', NS, '--force'])).stdout, `Removed namespace ${NS}.\n`);
+  });
+
+  it('removes an image from the trash for good, and the operator runs garbage collection', async () => {
+    // The images of the namespace the previous test removed are in the trash.
+    const before = JSON.parse((await ok(['trash', 'list', '--format', 'json'])).stdout) as Array<{ name: string; digest: string }>;
+    assert.ok(before.length > 0);
+    const ref = `${before[0]!.name}@${before[0]!.digest}`;
+    await fails(['trash', 'rm', ref], 2, /no terminal to confirm on: add --force/);
+    assert.match((await ok(['trash', 'rm', ref, '--force'])).stdout, new RegExp(`^Removed ${ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} from the trash.*\\. Its storage is freed at the next garbage collection\\.\\n$`));
+    const after = JSON.parse((await ok(['trash', 'list', '--format', 'json'])).stdout) as Array<{ name: string; digest: string }>;
+    assert.ok(!after.some((i) => `${i.name}@${i.digest}` === ref), 'gone from the trash');
+    await fails(['image', 'restore', ref], 1, /in the trash/);
+    assert.match((await ok(['gc', '--dry-run'])).stdout, /^Would remove \d+ blob\(s\), [\d.]+ [KMG]?B; \d+ repository link\(s\); \d+ orphaned file\(s\), [\d.]+ [KMG]?B\. Took [\d.]+ s\.\n$/);
+    const report = JSON.parse((await ok(['gc', '--format', 'json'])).stdout) as { dryRun: boolean; blobsRemoved: number };
+    assert.equal(report.dryRun, false);
   });
 
   it('logs out by removing the stored login and nothing else', async () => {

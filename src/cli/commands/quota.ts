@@ -7,6 +7,8 @@ import { humanSize, parseSize, sizeLimit, table } from '../format.js';
 interface Quota {
   storage: { limit: number | null; used: number };
   pullTraffic: { limit: number | null; used: number; month: string };
+  /** Pulls of the account's public namespaces by anyone outside it. */
+  publicPullTraffic?: { limit: number | null; used: number; month: string };
 }
 
 function sizeArg(value: string): number | null {
@@ -22,6 +24,9 @@ function printQuota(ctx: CliContext, quota: Quota, format: OutputFormat): void {
   ctx.stdout.write(table(['Quota', 'Limit', 'Used'], [
     ['Storage', sizeLimit(quota.storage.limit), humanSize(quota.storage.used)],
     [`Pull traffic (${quota.pullTraffic.month})`, sizeLimit(quota.pullTraffic.limit), humanSize(quota.pullTraffic.used)],
+    ...(quota.publicPullTraffic
+      ? [[`Public pull traffic (${quota.publicPullTraffic.month})`, sizeLimit(quota.publicPullTraffic.limit), humanSize(quota.publicPullTraffic.used)]]
+      : []),
   ]));
 }
 
@@ -46,15 +51,20 @@ export function registerQuotaCommands(program: Command, ctx: CliContext): void {
     .description('set the quotas (a push that would exceed the storage quota, or a pull over the traffic quota, is refused)')
     .option('--storage <size>', 'storage limit: e.g. 500MB, 2GiB, or unlimited', sizeArg)
     .option('--traffic <size>', 'pull traffic limit per calendar month: e.g. 10GB, or unlimited', sizeArg)
+    .option('--public-traffic <size>', 'monthly limit of pulls from your public namespaces by anyone outside the account (never counted in --traffic)', sizeArg)
     .addOption(formatOption()),
   'wharf quota set --storage 2GB',
   'wharf quota set --traffic 10GiB',
-  'wharf quota set --storage unlimited --traffic unlimited')
-    .action(async (opts: { storage?: number | null; traffic?: number | null; format: OutputFormat }) => {
-      if (opts.storage === undefined && opts.traffic === undefined) throw new UsageError('say what to set: --storage <size>, --traffic <size>, or both');
+  'wharf quota set --storage unlimited --traffic unlimited',
+  'wharf quota set --public-traffic 50GB')
+    .action(async (opts: { storage?: number | null; traffic?: number | null; publicTraffic?: number | null; format: OutputFormat }) => {
+      if (opts.storage === undefined && opts.traffic === undefined && opts.publicTraffic === undefined) {
+        throw new UsageError('say what to set: --storage <size>, --traffic <size>, --public-traffic <size>, or several');
+      }
       const body: Record<string, number | null> = {};
       if (opts.storage !== undefined) body.storageBytes = opts.storage;
       if (opts.traffic !== undefined) body.pullBytesPerMonth = opts.traffic;
+      if (opts.publicTraffic !== undefined) body.publicPullBytesPerMonth = opts.publicTraffic;
       printQuota(ctx, await ApiClient.fromStoredLogin(ctx).put<Quota>('/quota', body), opts.format);
     });
 }
