@@ -48,6 +48,7 @@ export async function startServer(
     sqlitePath: config.database.sqlitePath,
     url: config.database.url,
     poolSize: config.database.poolSize,
+    connectTimeout: config.database.connectTimeout,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
   });
   const now = () => Date.now();

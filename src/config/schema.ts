@@ -36,6 +36,11 @@ export const configSections = {
     /** PostgreSQL connection string, e.g. postgres://user:pass@host:5432/wharf. */
     url: z.string().default(''),
     poolSize: z.coerce.number().int().min(1).max(200).default(10),
+    /**
+     * Seconds a request waits for a PostgreSQL connection (a new one, or a free one from the pool)
+     * before it is answered 503: an unreachable server must not hold requests for the TCP timeout.
+     */
+    connectTimeout: duration.prefault(10),
   }),
   registry: z.strictObject({
     /** When false, DELETE of manifests, tags and blobs answers 405 UNSUPPORTED. */

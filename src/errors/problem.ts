@@ -10,7 +10,9 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'Conflict with the current state' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'quota-exceeded': { status: 403, title: 'Quota exceeded' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
   internal: { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'Service unavailable' },
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -5,6 +5,7 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
   now: () => number;
@@ -32,6 +33,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
+  });
+
+  // Routes without an error format of their own (the token endpoint) answer a database that is down
+  // for a moment in the registry's format too; anything else gets Fastify's default handling.
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    if (!failedOnDatabase(error, request)) throw error;
+    await reply.code(503).header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+      .send({ errors: [{ code: 'UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE, detail: null }] });
   });
 
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });

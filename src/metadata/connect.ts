@@ -10,6 +10,8 @@ export interface MetadataOptions {
   sqlitePath: string;
   url: string;
   poolSize: number;
+  /** Seconds to wait for a PostgreSQL connection, new or pooled (0: forever). */
+  connectTimeout?: number;
   /** Told when PostgreSQL ends an idle pooled connection (the pool replaces it). */
   onConnectionError?: (err: Error) => void;
 }
@@ -41,7 +43,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     const { default: pg } = await import('pg');
     // bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: Math.round((options.connectTimeout ?? 0) * 1000) });
     // An idle connection that PostgreSQL ends (restart, failover, pg_terminate_backend, idle timeouts)
     // is an 'error' event on the pool; unheard, it would kill the process. The pool drops that
     // connection and the next query opens a new one, so it is only worth a log line.

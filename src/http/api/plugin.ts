@@ -17,6 +17,7 @@ import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,6 +54,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
     if (error instanceof ProblemError) problem = error;
     else if (error instanceof RegistryError) problem = problemFromRegistry(error);
     else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
+    else if (failedOnDatabase(error, request)) problem = new ProblemError('unavailable', DATABASE_UNAVAILABLE_MESSAGE, { retryAfter: DATABASE_RETRY_AFTER_SECONDS });
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
       problem = new ProblemError((error as { statusCode: number }).statusCode === 404 ? 'not-found' : 'bad-request', (error as Error).message);
     } else {
@@ -127,6 +129,7 @@ function problemFromRegistry(error: RegistryError): ProblemError {
   if (error.status === 403) return new ProblemError('forbidden', error.message, extra);
   if (error.status === 401) return new ProblemError('unauthorized', error.message, extra);
   if (error.status === 429) return new ProblemError('too-many-requests', error.message, extra);
+  if (error.status === 503) return new ProblemError('unavailable', error.message, { ...extra, ...(error.headers['Retry-After'] ? { retryAfter: Number(error.headers['Retry-After']) } : {}) });
   if (error.status >= 500) return new ProblemError('internal', error.message, extra);
   return new ProblemError('bad-request', error.message, extra);
 }

@@ -12,6 +12,7 @@ import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
 import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
 
 const base: Handler<{ family: 'base' }> = byMethod({
   GET: async ({ reply }) => { await reply.code(200).type('application/json').send('{}'); },
@@ -91,6 +92,9 @@ function visibilityFor(iam: Iam, principal: Principal): Visibility {
 
 function toRegistryError(error: unknown, request: FastifyRequest): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (failedOnDatabase(error, request)) {
+    return new RegistryError('UNAVAILABLE', DATABASE_UNAVAILABLE_MESSAGE, null, { headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } });
+  }
   const err = error as NodeJS.ErrnoException & { statusCode?: number };
   if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.message === 'aborted') {
     request.log.info({ err: { code: err.code, message: err.message } }, 'client went away during the request');
