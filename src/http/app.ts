@@ -5,6 +5,7 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
+import { API_BODY_LIMIT, finishUnreadBody, refuseOversizedBeforeContinue } from './plugins/unread-body.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
@@ -20,6 +21,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new RequestLogController(),
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } },
     keepAliveTimeout: options.keepAliveTimeout * 1000,
+    bodyLimit: API_BODY_LIMIT,
     // Uploads of big layers over slow links must not be cut by a request timeout.
     requestTimeout: 0,
     return503OnClosing: true,
@@ -34,6 +36,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
   });
+
+  refuseOversizedBeforeContinue(app.server, options.logger);
+  app.addHook('onSend', finishUnreadBody);
 
   // Routes without an error format of their own (the token endpoint) answer a database that is down
   // for a moment in the registry's format too; anything else gets Fastify's default handling.

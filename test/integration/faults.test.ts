@@ -1,9 +1,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import http from 'node:http';
 import { sql } from 'kysely';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { assertErrorShape, eventually, pushImage, putManifest, repoName, type ErrorBody } from '../support/http.js';
+import { assertErrorShape, eventually, OCI_MANIFEST, pushImage, putManifest, randomBlob, repoName, type ErrorBody } from '../support/http.js';
 
 /** Faults answered as what they are: durability, an unavailable database, oversized bodies, slow clients. */
 
@@ -104,5 +105,111 @@ describe('SQLite locked by another process [sqlite]', () => {
       other.close();
     }
     assert.equal((await putManifest(server.url, name, 'v2', image.bytes)).status, 201);
+  });
+});
+
+interface Exchange {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Whether the server sent `100 Continue`. */
+  continued: boolean;
+  /** The client-side error (EPIPE, ECONNRESET), if the exchange met one. */
+  clientError?: string;
+}
+
+/**
+ * A request as a Node client sends it: the whole body written (after `100 Continue` when asked for),
+ * and any error on the way remembered rather than tolerated, since a reset is exactly what a client
+ * must not get instead of the answer.
+ */
+function exchange(base: string, method: string, path: string, headers: Record<string, string | number>, body: Buffer, expectContinue = false): Promise<Exchange> {
+  const url = new URL(base);
+  return new Promise((resolve) => {
+    let continued = false;
+    let clientError: string | undefined;
+    let answer: Omit<Exchange, 'continued' | 'clientError'> | undefined;
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      resolve({ ...(answer ?? { status: 0, headers: {}, body: '' }), continued, clientError });
+    };
+    const req = http.request({
+      host: url.hostname, port: url.port, method, path, agent: false,
+      headers: { ...headers, ...(expectContinue ? { Expect: '100-continue' } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() };
+        // A write still in flight may yet fail with a reset: give it a moment to show.
+        setTimeout(finish, 100);
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => { clientError ??= err.code ?? err.message; finish(); });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      clientError ??= err.code ?? err.message;
+      if (!answer) finish();
+    });
+    if (expectContinue) req.on('continue', () => { continued = true; req.end(body); });
+    else req.end(body);
+  });
+}
+
+function oversizedManifest(): Buffer {
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, annotations: { pad: 'x'.repeat(5 * 1024 * 1024) } }));
+}
+
+describe('bodies refused before they are read', () => {
+  let server: TestServer;
+  before(async () => { server = await startTestServer('sqlite'); });
+  after(async () => { await server.stop(); });
+
+  it('refuses a manifest over 4 MiB before 100 Continue: the client never sends it and reads the 413', async () => {
+    const huge = oversizedManifest();
+    const res = await exchange(server.url, 'PUT', `/v2/${repoName('faults')}/manifests/huge`, { 'Content-Type': OCI_MANIFEST, 'Content-Length': huge.length }, huge, true);
+    assert.equal(res.status, 413, res.body);
+    assert.equal(res.continued, false);
+    assert.equal(res.clientError, undefined);
+    const body = JSON.parse(res.body) as ErrorBody;
+    assertErrorShape(body);
+    assert.equal(body.errors[0]!.code, 'MANIFEST_INVALID');
+  });
+
+  it('lets a client that sends an oversized manifest without asking read the 413, not a reset', async () => {
+    const huge = oversizedManifest();
+    const framings: Array<Record<string, string | number>> = [{ 'Content-Length': huge.length }, { 'Transfer-Encoding': 'chunked' }];
+    for (const framing of framings) {
+      const res = await exchange(server.url, 'PUT', `/v2/${repoName('faults')}/manifests/huge`, { 'Content-Type': OCI_MANIFEST, ...framing }, huge);
+      assert.equal(res.status, 413, `${JSON.stringify(framing)}: ${res.body}`);
+      assert.equal(res.clientError, undefined, JSON.stringify(framing));
+      assertErrorShape(JSON.parse(res.body));
+    }
+  });
+
+  it('refuses an API body over 1 MiB with 413 problem+json, before 100 Continue or after reading it', async () => {
+    const admin = `Basic ${Buffer.from(`admin:${TEST_ADMIN_PASSWORD}`).toString('base64')}`;
+    const big = Buffer.from(JSON.stringify({ name: 'n'.repeat(2 * 1024 * 1024) }));
+    for (const expectContinue of [true, false]) {
+      const res = await exchange(server.url, 'POST', '/api/v1/namespaces', { 'Content-Type': 'application/json', 'Content-Length': big.length, Authorization: admin }, big, expectContinue);
+      assert.equal(res.status, 413, res.body);
+      assert.equal(res.continued, false);
+      assert.equal(res.clientError, undefined);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      assert.equal((JSON.parse(res.body) as { type: string }).type, '/api/v1/problems/payload-too-large');
+    }
+  });
+
+  it('lets a client read the 416 of an out-of-order chunk it is still sending, and keeps the connection usable', async () => {
+    const name = repoName('faults');
+    const started = await fetch(`${server.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location')!;
+    const chunk = randomBlob(2 * 1024 * 1024);
+    const res = await exchange(server.url, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Length': chunk.length, 'Content-Range': `100-${100 + chunk.length - 1}` }, chunk);
+    assert.equal(res.status, 416, res.body);
+    assert.equal(res.clientError, undefined);
+    assert.notEqual(res.headers.connection, 'close');
   });
 });

@@ -17,6 +17,7 @@ import { RegistryError } from '../../oci/errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
+import { API_BODY_LIMIT } from '../plugins/unread-body.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
 
 declare module 'fastify' {
@@ -56,7 +57,10 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
     else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
     else if (failedOnDatabase(error, request)) problem = new ProblemError('unavailable', DATABASE_UNAVAILABLE_MESSAGE, { retryAfter: DATABASE_RETRY_AFTER_SECONDS });
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
-      problem = new ProblemError((error as { statusCode: number }).statusCode === 404 ? 'not-found' : 'bad-request', (error as Error).message);
+      const status = (error as { statusCode: number }).statusCode;
+      problem = status === 413
+        ? new ProblemError('payload-too-large', `the request body is larger than the ${API_BODY_LIMIT} bytes the API takes`, { limit: API_BODY_LIMIT })
+        : new ProblemError(status === 404 ? 'not-found' : 'bad-request', (error as Error).message);
     } else {
       request.log.error({ err: error }, 'API request failed');
       problem = new ProblemError('internal', 'the request could not be completed; the error is in the server log');

@@ -110,8 +110,7 @@ function toRegistryError(error: unknown, request: FastifyRequest): RegistryError
 async function sendRegistryError(error: RegistryError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (reply.sent || reply.raw.headersSent) return;
   const body = JSON.stringify(error.toBody());
+  // A body left unread (a refused upload) is drained or the connection closed by finishUnreadBody.
   reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').header('Content-Length', Buffer.byteLength(body));
-  // Stop reading an upload we refuse; closing the connection beats draining gigabytes.
-  if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') reply.header('Connection', 'close');
   await reply.send(request.method === 'HEAD' ? undefined : body);
 }
