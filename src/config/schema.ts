@@ -23,6 +23,13 @@ export const configSections = {
     keepAliveTimeout: duration.prefault(72),
     /** Seconds SIGTERM waits for in-flight requests before closing them. */
     shutdownTimeout: duration.prefault(30),
+    /** Seconds a client has to send a request's headers before it gets 408 (0: no limit). */
+    headersTimeout: duration.prefault(60),
+    /**
+     * Seconds a request body may send nothing before the connection is closed (0: no limit). There
+     * is deliberately no total request timeout: it would cut multi-GiB uploads on slow links.
+     */
+    requestIdleTimeout: duration.prefault(60),
   }),
   storage: z.strictObject({
     driver: z.enum(['filesystem']).default('filesystem'),

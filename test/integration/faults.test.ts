@@ -2,9 +2,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import http from 'node:http';
+import net from 'node:net';
 import { sql } from 'kysely';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { assertErrorShape, eventually, OCI_MANIFEST, pushImage, putManifest, randomBlob, repoName, type ErrorBody } from '../support/http.js';
+import { assertErrorShape, digestOf, eventually, OCI_MANIFEST, pushImage, putManifest, randomBlob, repoName, type ErrorBody } from '../support/http.js';
 
 /** Faults answered as what they are: durability, an unavailable database, oversized bodies, slow clients. */
 
@@ -211,5 +212,86 @@ describe('bodies refused before they are read', () => {
     assert.equal(res.status, 416, res.body);
     assert.equal(res.clientError, undefined);
     assert.notEqual(res.headers.connection, 'close');
+  });
+});
+
+/** A raw connection that writes what the test says when it says; resolves what came back once the server closes it. */
+function rawConnection(base: string): { socket: net.Socket; closed: Promise<string> } {
+  const url = new URL(base);
+  const socket = net.connect(Number(url.port), url.hostname);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+  return { socket, closed };
+}
+
+/** Rejects when `promise` has not settled within `ms`: a generous bound on what should take about a second. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms); });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+describe('slow clients', () => {
+  let server: TestServer;
+  before(async () => { server = await startTestServer('sqlite', { http: { headersTimeout: 1, requestIdleTimeout: 1 } }); });
+  after(async () => { await server.stop(); });
+
+  it('answers 408 and closes a connection whose headers trickle in longer than http.headersTimeout', async () => {
+    const { socket, closed } = rawConnection(server.url);
+    const header = Buffer.from(`GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(1000)}`);
+    let sent = 0;
+    // One byte every 50 ms: never idle, never done.
+    const trickle = setInterval(() => { if (sent < header.length && socket.writable) socket.write(header.subarray(sent, ++sent)); }, 50);
+    try {
+      const reply = await within(closed, 20_000, 'the server closes the trickling connection');
+      assert.match(reply, /^HTTP\/1\.1 408 /);
+      assert.match(reply, /http\.headersTimeout/);
+      assert.ok(sent < header.length, 'closed before the headers were complete');
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+  });
+
+  it('closes an upload whose body stops arriving for http.requestIdleTimeout; the upload resumes from its Range', async () => {
+    const name = repoName('faults');
+    const data = randomBlob(1000);
+    const started = await fetch(`${server.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+    const location = started.headers.get('location')!;
+    const { socket, closed } = rawConnection(server.url);
+    try {
+      socket.write(`PATCH ${location} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${data.length}\r\n\r\n`);
+      socket.write(data.subarray(0, 100));
+      await within(closed, 20_000, 'the server closes the stalled upload');
+    } finally {
+      socket.destroy();
+    }
+    const status = await fetch(`${server.url}${location}`);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), '0-0');
+    const patched = await fetch(`${server.url}${location}`, { method: 'PATCH', headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${data.length - 1}` }, body: data });
+    assert.equal(patched.status, 202, await patched.text());
+    const done = await fetch(`${server.url}${location}?digest=${digestOf(data)}`, { method: 'PUT' });
+    assert.equal(done.status, 201, await done.text());
+  });
+
+  it('never cuts a body that is slow but keeps coming, however long it takes in total', async () => {
+    const name = repoName('faults');
+    const data = randomBlob(12);
+    const head = `POST /v2/${name}/blobs/uploads/?digest=${digestOf(data)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${data.length}\r\nConnection: close\r\n\r\n`;
+    const { socket, closed } = rawConnection(server.url);
+    socket.write(head);
+    // 12 bytes, one every 400 ms: about 5 s in all, five times the idle timeout, never 1 s silent.
+    let sent = 0;
+    const trickle = setInterval(() => { if (sent < data.length) socket.write(data.subarray(sent, ++sent)); }, 400);
+    try {
+      const reply = await within(closed, 30_000, 'the slow upload is answered');
+      assert.match(reply, /^HTTP\/1\.1 201 /);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
   });
 });
