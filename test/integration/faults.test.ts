@@ -76,6 +76,7 @@ describe('PostgreSQL restarting [postgres]', () => {
       await expectUnavailable(await fetch(`${server.url}/v2/${name}/tags/list`, { method: 'GET' }));
       const admin = `Basic ${Buffer.from(`admin:${TEST_ADMIN_PASSWORD}`).toString('base64')}`;
       await expectUnavailableProblem(await fetch(`${server.url}/api/v1/images`, { headers: { authorization: admin } }));
+      await expectUnavailable(await fetch(`${server.url}/auth/token?service=wharf&scope=repository:${name}:pull`, { headers: { authorization: admin } }));
     } finally {
       cluster.resume();
     }
