@@ -102,7 +102,11 @@ function carriesBody(req: IncomingMessage): boolean {
  * keeps discarding input for a moment, as web servers' lingering close does.
  */
 function lingerOnClose(socket: Socket, req: IncomingMessage, maxBytes: number): void {
+  let lingering = false;
+  // A kept-alive connection goes back to Node's own close once this body is drained.
+  req.once('end', () => { if (!lingering) Reflect.deleteProperty(socket, 'destroySoon'); });
   socket.destroySoon = function lingeringClose(this: Socket) {
+    lingering = true;
     this.end();
     // Destroyed only once the answer is written out (destroy() would drop what is still queued).
     const close = (): void => {
