@@ -14,7 +14,8 @@ export const DATABASE_UNAVAILABLE_MESSAGE = `the metadata database is unavailabl
  * database could not serve it. A reset of the client's own connection is not the database's fault.
  */
 export function failedOnDatabase(error: unknown, request: FastifyRequest): boolean {
-  if (!isDatabaseUnavailable(error) || request.raw.socket?.destroyed) return false;
+  // ECONNRESET "aborted" is the request's own stream: the client cut its body short.
+  if (!isDatabaseUnavailable(error) || request.raw.socket?.destroyed || (error as Error).message === 'aborted') return false;
   request.log.warn({ err: { code: (error as NodeJS.ErrnoException).code, message: (error as Error).message } }, 'metadata database unavailable; answered 503');
   return true;
 }
