@@ -71,10 +71,15 @@ export function refuseOversizedBeforeContinue(server: Server, log: Logger): void
 /**
  * Fastify onSend hook: an answer sent while the request body is still arriving. A body of known,
  * small size is drained and the connection kept; anything else closes the connection gracefully.
+ * In callback form: it runs on every response, and an async hook would cost each one a promise.
  */
-export async function finishUnreadBody(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function finishUnreadBody(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
   const req = request.raw;
-  if (req.complete || req.destroyed || !carriesBody(req)) return;
+  if (!req.complete && !req.destroyed && carriesBody(req)) keepAnswerReadable(req, reply);
+  done(null, payload);
+}
+
+function keepAnswerReadable(req: IncomingMessage, reply: FastifyReply): void {
   const size = declaredLength(req);
   // Stop whatever read the body (a refused upload, a manifest past its limit) from holding it paused.
   req.removeAllListeners('data');
