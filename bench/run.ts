@@ -21,6 +21,7 @@ import { catalogPaged, catalogWhole, tagsPaged, tagsWhole } from './workloads/li
 import { blobPull, blobPushChunked, blobPushPostPut, blobPushSinglePost } from './workloads/large-blob.js';
 import { rollout } from './workloads/rollout.js';
 import { smallBlobs } from './workloads/small-blobs.js';
+import { manifestPush } from './workloads/manifest-push.js';
 import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
 import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
@@ -30,7 +31,7 @@ const ALL_ITEMS: WorkloadItem[] = [
   manifestGet, manifestHead,
   tagsWhole, tagsPaged, catalogWhole, catalogPaged,
   blobPushSinglePost, blobPushPostPut, blobPushChunked, blobPull,
-  rollout, smallBlobs,
+  rollout, smallBlobs, manifestPush,
   skopeoPush, skopeoPull,
   scanGzip, scanZstd,
 ];

@@ -72,6 +72,7 @@ async function start(
     sqlitePath: config.database.sqlitePath,
     url: config.database.url,
     poolSize: config.database.poolSize,
+    connectTimeout: config.database.connectTimeout,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
   }).catch((err: unknown) => {
     // A migration that fails is not a file problem: only the opening of the file is reworded.
@@ -117,7 +118,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, gc, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');

@@ -56,6 +56,13 @@ export const configSections = {
     keepAliveTimeout: duration.prefault(72),
     /** Seconds SIGTERM waits for in-flight requests before closing them. */
     shutdownTimeout: duration.prefault(30),
+    /** Seconds a client has to send a request's headers before it gets 408 (0: no limit). */
+    headersTimeout: duration.prefault(60),
+    /**
+     * Seconds a request body may send nothing before the connection is closed (0: no limit). There
+     * is deliberately no total request timeout: it would cut multi-GiB uploads on slow links.
+     */
+    requestIdleTimeout: duration.prefault(60),
   }),
   storage: z.strictObject({
     driver: z.enum(['filesystem']).default('filesystem'),
@@ -73,6 +80,11 @@ export const configSections = {
     /** PostgreSQL connection string, e.g. postgres://user:pass@host:5432/wharf. */
     url: z.string().default(''),
     poolSize: z.coerce.number().int().min(1).max(200).default(10),
+    /**
+     * Seconds a request waits for a PostgreSQL connection (a new one, or a free one from the pool)
+     * before it is answered 503: an unreachable server must not hold requests for the TCP timeout.
+     */
+    connectTimeout: duration.prefault(10),
   }),
   registry: z.strictObject({
     /** When false, DELETE of manifests, tags and blobs answers 405 UNSUPPORTED. */

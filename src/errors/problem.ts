@@ -10,8 +10,10 @@ export const PROBLEM_TYPES = {
   conflict: { status: 409, title: 'Conflict with the current state' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'quota-exceeded': { status: 403, title: 'Quota exceeded' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
   internal: { status: 500, title: 'Internal error' },
   'storage-full': { status: 507, title: 'Storage full' },
+  unavailable: { status: 503, title: 'Service unavailable' },
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;

@@ -5,6 +5,9 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
+import { abortIdleBodies } from './plugins/idle-body.js';
+import { API_BODY_LIMIT, finishUnreadBody, refuseOversizedBeforeContinue } from './plugins/unread-body.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
   now: () => number;
@@ -12,6 +15,10 @@ export interface AppOptions extends ApiOptions {
   keepAliveTimeout: number;
   /** http.trustProxy: which peers' X-Forwarded-For/-Proto/-Host are believed (request.ip, protocol, host). */
   trustProxy: boolean | string[];
+  /** Seconds a client has to send a request's headers (0: no limit). */
+  headersTimeout: number;
+  /** Seconds a request body may send nothing before the connection is closed (0: no limit). */
+  requestIdleTimeout: number;
 }
 
 /** The HTTP layer: plugins for each API surface, one structured log line per request. */
@@ -22,8 +29,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } },
     keepAliveTimeout: options.keepAliveTimeout * 1000,
     trustProxy: options.trustProxy,
-    // Uploads of big layers over slow links must not be cut by a request timeout.
+    bodyLimit: API_BODY_LIMIT,
+    // Uploads of big layers over slow links must not be cut by a request timeout: slow clients are
+    // bounded by the headers timeout and the body idle timeout (abortIdleBodies) instead.
     requestTimeout: 0,
+    http: {
+      requestTimeout: 0,
+      headersTimeout: options.headersTimeout * 1000,
+      // Node checks the headers timeout on this period; the default (30 s) would stretch a short one.
+      connectionsCheckingInterval: options.headersTimeout > 0 ? Math.min(Math.max(options.headersTimeout * 250, 100), 30_000) : 30_000,
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
@@ -31,10 +46,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // the registry's error format rather than a bare HTML-less 400.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;
-      const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message: `malformed HTTP request: ${(err as NodeJS.ErrnoException).code ?? err.message}`, detail: null }] });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const timedOut = (err as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const message = timedOut
+        ? `the request headers did not arrive within ${options.headersTimeout} seconds (http.headersTimeout): send them at once`
+        : `malformed HTTP request: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+      const body = JSON.stringify({ errors: [{ code: 'UNSUPPORTED', message, detail: null }] });
+      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
+  });
+
+  refuseOversizedBeforeContinue(app.server, options.logger);
+  abortIdleBodies(app.server, options.requestIdleTimeout * 1000, options.logger);
+  app.addHook('onSend', finishUnreadBody);
+
+  // Routes without an error format of their own (the token endpoint) answer a database that is down
+  // for a moment in the registry's format too; anything else gets Fastify's default handling.
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    if (!failedOnDatabase(error, request)) throw error;
+    await reply.code(503).header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+      .send({ errors: [{ code: 'UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE, detail: null }] });
   });
 
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });

@@ -10,6 +10,8 @@ export interface MetadataOptions {
   sqlitePath: string;
   url: string;
   poolSize: number;
+  /** Seconds to wait for a PostgreSQL connection, new or pooled (0: forever). */
+  connectTimeout?: number;
   /** Told when PostgreSQL ends an idle pooled connection (the pool replaces it). */
   onConnectionError?: (err: Error) => void;
 }
@@ -28,10 +30,12 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     const { default: SQLite } = await import('better-sqlite3');
     mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
     const sqlite = new SQLite(options.sqlitePath);
-    // WAL + synchronous=NORMAL: readers never block the writer, and a committed transaction
-    // survives a process crash (only an OS crash can lose the last commits, never corrupt).
+    // WAL: readers never block the writer. synchronous=FULL: the WAL is fsynced at every commit, so
+    // a push the registry has acknowledged survives a power loss or an OS crash too; NORMAL would
+    // only sync at checkpoints and could lose the last acknowledged manifests and tags (see the
+    // manifest-put item of the benchmark for the cost).
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
@@ -39,7 +43,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     const { default: pg } = await import('pg');
     // bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: Math.round((options.connectTimeout ?? 0) * 1000) });
     // An idle connection that PostgreSQL ends (restart, failover, pg_terminate_backend, idle timeouts)
     // is an 'error' event on the pool; unheard, it would kill the process. The pool drops that
     // connection and the next query opens a new one, so it is only worth a log line.

@@ -8,7 +8,9 @@ export const ERROR_CODES = {
   BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
   BLOB_UPLOAD_UNKNOWN: { status: 404, message: 'blob upload unknown to registry' },
   DIGEST_INVALID: { status: 400, message: 'provided digest did not match uploaded content' },
-  MANIFEST_BLOB_UNKNOWN: { status: 404, message: 'manifest references a manifest or blob unknown to registry' },
+  // The spec names the code but not its status (end-7 lists 404/413 for other failures); 400 is
+  // what Distribution answers and what clients (containers/image, containerd) are written against.
+  MANIFEST_BLOB_UNKNOWN: { status: 400, message: 'manifest references a manifest or blob unknown to registry' },
   MANIFEST_INVALID: { status: 400, message: 'manifest invalid' },
   MANIFEST_UNKNOWN: { status: 404, message: 'manifest unknown to registry' },
   NAME_INVALID: { status: 400, message: 'invalid repository name' },
@@ -22,6 +24,8 @@ export const ERROR_CODES = {
   TAG_INVALID: { status: 400, message: 'manifest tag did not match URI' },
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   RANGE_INVALID: { status: 416, message: 'invalid content range' },
+  // Distribution's code for 503: a dependency (here the metadata database) is down for a moment.
+  UNAVAILABLE: { status: 503, message: 'service unavailable' },
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

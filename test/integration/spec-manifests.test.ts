@@ -190,13 +190,13 @@ for (const engine of engines()) {
       await expectError(await fetch(`${server.url}/v2/${name}/manifests/${digestOf(bytes)}`), 404, 'MANIFEST_UNKNOWN');
     });
 
-    it('a manifest whose blobs are not in the repository is 404 MANIFEST_BLOB_UNKNOWN', async () => {
+    it('a manifest whose blobs are not in the repository is 400 MANIFEST_BLOB_UNKNOWN (as Distribution answers)', async () => {
       const name = repoName();
       const config = Buffer.from('{}');
       await pushBlob(server.url, name, config);
       const missingLayer = descriptor(OCI_LAYER, randomBlob(10));
       const body = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor(OCI_CONFIG, config), layers: [missingLayer] };
-      const err = await expectError(await putManifest(server.url, name, 'x', body), 404, 'MANIFEST_BLOB_UNKNOWN');
+      const err = await expectError(await putManifest(server.url, name, 'x', body), 400, 'MANIFEST_BLOB_UNKNOWN');
       assert.equal((err.errors[0]!.detail as { digest: string }).digest, missingLayer.digest);
 
       // A blob present only in another repository does not count.
@@ -204,7 +204,7 @@ for (const engine of engines()) {
       const layer = randomBlob(10);
       await pushBlob(server.url, other, layer);
       const body2 = { ...body, layers: [descriptor(OCI_LAYER, layer)] };
-      await expectError(await putManifest(server.url, name, 'x', body2), 404, 'MANIFEST_BLOB_UNKNOWN');
+      await expectError(await putManifest(server.url, name, 'x', body2), 400, 'MANIFEST_BLOB_UNKNOWN');
       await expectError(await fetch(`${server.url}/v2/${name}/manifests/x`), 404, 'MANIFEST_UNKNOWN');
     });
 
@@ -217,7 +217,7 @@ for (const engine of engines()) {
       assert.equal((await putManifest(server.url, name, 'win', body, DOCKER_MANIFEST)).status, 201);
     });
 
-    it('an index whose child manifest is not in the repository is 404 MANIFEST_BLOB_UNKNOWN', async () => {
+    it('an index whose child manifest is not in the repository is 400 MANIFEST_BLOB_UNKNOWN (as Distribution answers)', async () => {
       const name = repoName();
       const present = await pushImage(server.url, name);
       const absent = digestOf('no such manifest');
@@ -225,7 +225,7 @@ for (const engine of engines()) {
         schemaVersion: 2, mediaType: OCI_INDEX,
         manifests: [{ mediaType: OCI_MANIFEST, digest: present.digest, size: present.bytes.length }, { mediaType: OCI_MANIFEST, digest: absent, size: 100 }],
       };
-      const err = await expectError(await putManifest(server.url, name, 'idx', index, OCI_INDEX), 404, 'MANIFEST_BLOB_UNKNOWN');
+      const err = await expectError(await putManifest(server.url, name, 'idx', index, OCI_INDEX), 400, 'MANIFEST_BLOB_UNKNOWN');
       assert.equal((err.errors[0]!.detail as { digest: string }).digest, absent);
     });
 

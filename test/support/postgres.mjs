@@ -54,7 +54,8 @@ export async function startPostgres() {
   }
   chmodSync(dir, 0o700);
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`, 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`, 'start']);
+  start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let stopped = false;
   const stop = () => {
@@ -63,5 +64,9 @@ export async function startPostgres() {
     try { run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already gone */ }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url, stop };
+  // A restart in two halves, for tests of what clients see meanwhile: `halt` ends every session
+  // (57P01 admin_shutdown) and stops the server; `resume` starts it again on the same port and data.
+  const halt = () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+  const resume = () => start();
+  return { url, stop, halt, resume };
 }

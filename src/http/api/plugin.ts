@@ -21,6 +21,8 @@ import type { Registry } from '../../registry/registry.js';
 import type { GarbageCollector } from '../../registry/garbage-collector.js';
 import type { QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
+import { API_BODY_LIMIT } from '../plugins/unread-body.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,8 +61,12 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
     else if (error instanceof ProblemError) problem = error;
     else if (error instanceof RegistryError) problem = problemFromRegistry(error);
     else if ((error as { validation?: unknown }).validation) problem = new ProblemError('bad-request', (error as Error).message);
+    else if (failedOnDatabase(error, request)) problem = new ProblemError('unavailable', DATABASE_UNAVAILABLE_MESSAGE, { retryAfter: DATABASE_RETRY_AFTER_SECONDS });
     else if ((error as { statusCode?: number }).statusCode && (error as { statusCode: number }).statusCode < 500) {
-      problem = new ProblemError((error as { statusCode: number }).statusCode === 404 ? 'not-found' : 'bad-request', (error as Error).message);
+      const status = (error as { statusCode: number }).statusCode;
+      problem = status === 413
+        ? new ProblemError('payload-too-large', `the request body is larger than the ${API_BODY_LIMIT} bytes the API takes`, { limit: API_BODY_LIMIT })
+        : new ProblemError(status === 404 ? 'not-found' : 'bad-request', (error as Error).message);
     } else {
       request.log.error({ err: error }, 'API request failed');
       problem = new ProblemError('internal', 'the request could not be completed; the error is in the server log');
@@ -135,6 +141,7 @@ function problemFromRegistry(error: RegistryError): ProblemError {
   if (error.status === 401) return new ProblemError('unauthorized', error.message, extra);
   if (error.status === 429) return new ProblemError('too-many-requests', error.message, extra);
   if (error.status === 507) return new ProblemError('storage-full', error.message, extra);
+  if (error.status === 503) return new ProblemError('unavailable', error.message, { ...extra, ...(error.headers['Retry-After'] ? { retryAfter: Number(error.headers['Retry-After']) } : {}) });
   if (error.status >= 500) return new ProblemError('internal', error.message, extra);
   return new ProblemError('bad-request', error.message, extra);
 }

@@ -4,6 +4,7 @@ import type { Iam } from '../../iam/iam.js';
 import { ANONYMOUS, principalRef, type AuthenticatedPrincipal, type Principal } from '../../iam/principal.js';
 import { grantScopes, parseScopes } from '../../iam/scopes.js';
 import { readCredentials } from './credentials.js';
+import { TOKEN_FORM_LIMIT } from '../plugins/unread-body.js';
 
 function queryValues(request: FastifyRequest, name: string): string[] {
   const url = new URL(request.url, 'http://localhost');
@@ -17,7 +18,7 @@ function queryValues(request: FastifyRequest, name: string): string[] {
 export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
   const { iam } = options;
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: TOKEN_FORM_LIMIT }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 

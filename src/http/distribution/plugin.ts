@@ -15,6 +15,7 @@ import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
 import { isStorageFull } from '../../storage/full.js';
 import { reportStorageFull } from '../storage-full.js';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
 
 const base: Handler<{ family: 'base' }> = byMethod({
   GET: async ({ reply }) => { await reply.code(200).type('application/json').send('{}'); },
@@ -96,6 +97,9 @@ function visibilityFor(iam: Iam, principal: Principal): Visibility {
 
 function toRegistryError(error: unknown, request: FastifyRequest): RegistryError {
   if (error instanceof RegistryError) return error;
+  if (failedOnDatabase(error, request)) {
+    return new RegistryError('UNAVAILABLE', DATABASE_UNAVAILABLE_MESSAGE, null, { headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } });
+  }
   const err = error as NodeJS.ErrnoException & { statusCode?: number };
   if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.message === 'aborted') {
     request.log.info({ err: { code: err.code, message: err.message } }, 'client went away during the request');
@@ -111,8 +115,7 @@ function toRegistryError(error: unknown, request: FastifyRequest): RegistryError
 async function sendRegistryError(error: RegistryError, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (reply.sent || reply.raw.headersSent) return;
   const body = JSON.stringify(error.toBody());
+  // A body left unread (a refused upload) is drained or the connection closed by finishUnreadBody.
   reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').header('Content-Length', Buffer.byteLength(body));
-  // Stop reading an upload we refuse; closing the connection beats draining gigabytes.
-  if (!request.raw.readableEnded && request.method !== 'GET' && request.method !== 'HEAD') reply.header('Connection', 'close');
   await reply.send(request.method === 'HEAD' ? undefined : body);
 }
