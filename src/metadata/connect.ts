@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type MigrationProvider, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
+import { WalSync } from './wal-sync.js';
 import type { Database } from './schema.js';
 import { WharfMigrations, type Engine } from './migrations/index.js';
 
@@ -19,26 +20,31 @@ export interface MetadataOptions {
 export interface MetadataDb {
   readonly engine: Engine;
   readonly db: Kysely<Database>;
+  /** SQLite only: the group commit every write waits for. */
+  readonly walSync?: WalSync;
   close(): Promise<void>;
 }
 
 export async function connectMetadata(options: MetadataOptions): Promise<MetadataDb> {
   let db: Kysely<Database>;
+  let walSync: WalSync | undefined;
   // Each driver is loaded only for its engine: the other one costs start-up time for nothing
   // (pg alone loads undici through its runtime detection).
   if (options.engine === 'sqlite') {
     const { default: SQLite } = await import('better-sqlite3');
     mkdirSync(path.dirname(options.sqlitePath), { recursive: true });
     const sqlite = new SQLite(options.sqlitePath);
-    // WAL: readers never block the writer. synchronous=FULL: the WAL is fsynced at every commit, so
-    // a push the registry has acknowledged survives a power loss or an OS crash too; NORMAL would
-    // only sync at checkpoints and could lose the last acknowledged manifests and tags (see the
-    // manifest-put item of the benchmark for the cost).
+    // WAL: readers never block the writer. Every write is durable before it is acknowledged, so a
+    // push survives a power loss or an OS crash too: NORMAL writes the WAL at commit and WalSync
+    // fsyncs it off the event loop, one sync for all the commits of the moment (group commit; FULL
+    // would fsync each commit on the event loop: see the manifest-put item of the benchmark).
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    walSync = new WalSync(`${options.sqlitePath}-wal`);
+    const statements = withStatementCache(sqlite);
+    db = new Kysely<Database>({ dialect: new DurableSqliteDialect({ database: statements.database }, statements, walSync) });
   } else {
     const { default: pg } = await import('pg');
     // bigint columns (sizes, times) fit in a double for any realistic registry; read them as numbers.
@@ -63,7 +69,15 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
       throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
     }
   }
-  return { engine: options.engine, db, close: () => db.destroy() };
+  return {
+    engine: options.engine,
+    db,
+    walSync,
+    async close() {
+      await db.destroy();
+      await walSync?.close();
+    },
+  };
 }
 
 /**
@@ -86,6 +100,38 @@ async function atLatestMigration(db: Kysely<Database>, engine: Engine, provider:
   }
 }
 
+/**
+ * Kysely's SQLite driver, and a writer waits for its commit to be on disk (WalSync) after giving the
+ * one connection back, so other requests go on meanwhile and share the next sync.
+ */
+class DurableSqliteDriver extends SqliteDriver {
+  constructor(config: SqliteDialectConfig, private readonly statements: StatementCache, private readonly walSync: WalSync) {
+    super(config);
+  }
+
+  override async releaseConnection(connection?: DatabaseConnection): Promise<void> {
+    const wrote = this.statements.takeWrites();
+    await (super.releaseConnection as (c?: DatabaseConnection) => Promise<void>)(connection);
+    if (wrote) await this.walSync.sync();
+  }
+}
+
+class DurableSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig, private readonly statements: StatementCache, private readonly walSync: WalSync) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new DurableSqliteDriver(this.config, this.statements, this.walSync);
+  }
+}
+
+interface StatementCache {
+  database: SqliteDatabase;
+  /** Whether a statement that writes ran since the last call. */
+  takeWrites(): boolean;
+}
+
 /** Prepared statements kept at most; the registry issues a few dozen distinct SQL texts. */
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -94,10 +140,11 @@ const STATEMENT_CACHE_SIZE = 500;
  * are reused by SQL text (parameters are bound per call). A statement still being iterated by a
  * streaming query is busy, so that caller gets a fresh one.
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+function withStatementCache(sqlite: SQLite.Database): StatementCache {
+  const cache = new Map<string, { statement: SQLite.Statement; writes: boolean }>();
   let nothing: SQLite.Statement | undefined;
-  return {
+  let wrote = false;
+  const database: SqliteDatabase = {
     close: () => sqlite.close(),
     prepare(sqlText: string) {
       // SQLite rolls a transaction back by itself when a statement fails with SQLITE_FULL (also
@@ -105,13 +152,28 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
       // is active") and replace the error that says what happened, so it becomes a no-op.
       if (sqlText === 'rollback' && !sqlite.inTransaction) return (nothing ??= sqlite.prepare('select 1 where 0'));
       const cached = cache.get(sqlText);
-      if (cached && !cached.busy) return cached;
+      if (cached && !cached.statement.busy) {
+        wrote ||= cached.writes;
+        return cached.statement;
+      }
       const statement = sqlite.prepare(sqlText);
+      // Statements that return no rows change something (transaction control and pragmas aside);
+      // a RETURNING statement returns rows and writes, so it counts by its verb.
+      const writes = (!statement.reader || /^\s*(insert|update|delete|replace)\b/i.test(sqlText)) && !/^\s*(begin|commit|end|rollback|savepoint|release|pragma)\b/i.test(sqlText);
+      wrote ||= writes;
       if (!cached) {
-        cache.set(sqlText, statement);
+        cache.set(sqlText, { statement, writes });
         if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       return statement;
+    },
+  };
+  return {
+    database,
+    takeWrites() {
+      const result = wrote;
+      wrote = false;
+      return result;
     },
   };
 }
