@@ -7,6 +7,7 @@ import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
+import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
@@ -111,9 +112,9 @@ export async function startServer(
       logger.error({ err }, 'purging abandoned uploads failed');
     }
   };
-  const purgeTimer = setInterval(purge, Math.max(config.registry.uploadPurgeInterval, 1) * 1000);
-  purgeTimer.unref();
-  void purge();
+  // Periodic tasks never overlap themselves (a slow purge or retention run is not joined by the next).
+  const purgeTask = new PeriodicTask(Math.max(config.registry.uploadPurgeInterval, 1) * 1000, purge);
+  purgeTask.start(true);
 
   // Expired trash goes, and retention policies whose daily run is due run (one replica each).
   const maintain = async (): Promise<void> => {
@@ -125,8 +126,8 @@ export async function startServer(
       logger.error({ err }, 'maintenance failed');
     }
   };
-  const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
-  maintenanceTimer.unref();
+  const maintenanceTask = new PeriodicTask(Math.max(config.registry.maintenanceInterval, 1) * 1000, maintain);
+  maintenanceTask.start();
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
 
@@ -145,9 +146,10 @@ export async function startServer(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {
       closing ??= (async () => {
-        clearInterval(purgeTimer);
-        clearInterval(maintenanceTimer);
+        // No new periodic run starts; one in progress ends before the database closes.
+        const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop()]);
         await app.close();
+        await tasksStopped;
         await jobs.stop();
         await pullStats.stop();
         await metadata.close();
