@@ -4,6 +4,7 @@ import { migration as registryCore } from './0001_registry_core.js';
 import { migration as iam } from './0002_iam.js';
 import { migration as management } from './0003_management.js';
 import { migration as scanner } from './0004_scanner.js';
+import { migration as scaleIndexes } from './0007_scale_indexes.js';
 
 export type { Engine } from './column-types.js';
 
@@ -13,6 +14,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0002_iam': iam,
   '0003_management': management,
   '0004_scanner': scanner,
+  '0007_scale_indexes': scaleIndexes,
 };
 
 export class WharfMigrations implements MigrationProvider {

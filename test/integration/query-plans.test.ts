@@ -1,0 +1,152 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import pg from 'pg';
+import { connectMetadata } from '../../src/metadata/connect.js';
+import type { Database } from '../../src/metadata/schema.js';
+import { findManifestByDigest, findManifestByTag, listReferrers } from '../../src/metadata/manifests.js';
+import { findLinkedBlob } from '../../src/metadata/blobs.js';
+import { listTagNamesByRepository } from '../../src/metadata/tags.js';
+import { listRepositoryNames } from '../../src/metadata/repositories.js';
+import { createTestDatabase, engines } from '../support/server.js';
+
+/**
+ * The hot read queries against a skewed registry: many one-image repositories and one with thousands
+ * of tags. PostgreSQL plans a join from the average repository (about one manifest), so a query
+ * that lets it start from "all manifests of the repository" reads every one of them in the big one.
+ * Each query must read about as many rows as it returns, whatever the repository's size (rows read
+ * are counted from EXPLAIN ANALYZE, so the test checks the plan the server would run).
+ */
+const SMALL_REPOSITORIES = 20_000;
+const BIG_TAGS = 10_000;
+const BIG = 'big/app';
+const PAGE = 100;
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows each table gave the plan (returned or filtered away), over all loops, init plans and sub plans. */
+function rowsRead(node: PlanNode, into = new Map<string, number>()): Map<string, number> {
+  const relation = node['Relation Name'];
+  if (relation) {
+    const loops = node['Actual Loops'] ?? 1;
+    const rows = ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * loops + (node['Rows Removed by Index Recheck'] ?? 0);
+    into.set(relation, (into.get(relation) ?? 0) + rows);
+  }
+  for (const child of node.Plans ?? []) rowsRead(child, into);
+  return into;
+}
+
+const hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+if (engines().includes('postgres')) {
+  describe('hot read queries on a skewed registry [postgres]', () => {
+    let database: Awaited<ReturnType<typeof createTestDatabase>>;
+    let db: Kysely<Database>;
+    let pool: pg.Pool;
+    const captured: CompiledQuery[] = [];
+
+    before(async () => {
+      database = await createTestDatabase();
+      const metadata = await connectMetadata({ engine: 'postgres', sqlitePath: '', url: database.url, poolSize: 2 });
+      await metadata.close();
+      pool = new pg.Pool({ connectionString: database.url, max: 2 });
+      // Seeded in bulk with SQL: small/r<i> (one image, tag latest), big/app (BIG_TAGS images, tags v<i>);
+      // every repository links the same two blobs, as a shared base layer is.
+      await pool.query(`
+        insert into repositories (name, created_at) select 'small/r' || i, 0 from generate_series(1, ${SMALL_REPOSITORIES}) i;
+        insert into repositories (name, created_at) values ('${BIG}', 0);
+        insert into blobs (digest, size, created_at) values ('sha256:${hex('config')}', 10, 0), ('sha256:${hex('layer')}', 10, 0);
+        insert into repository_blobs (repository_id, digest, created_at) select r.id, b.digest, 0 from repositories r cross join blobs b;
+        insert into blobs (digest, size, created_at) select 'sha256:' || encode(sha256(convert_to('unlinked' || i, 'UTF8')), 'hex'), 10, 0 from generate_series(1, ${SMALL_REPOSITORIES}) i;
+        insert into manifests (repository_id, digest, media_type, size, content, created_at, image_size)
+          select r.id, 'sha256:' || encode(sha256(convert_to(r.name, 'UTF8')), 'hex'), 'application/vnd.oci.image.manifest.v1+json', 2, '\\x7b7d', 0, 20
+          from repositories r where r.name like 'small/%';
+        insert into tags (repository_id, name, manifest_digest, updated_at) select m.repository_id, 'latest', m.digest, 0 from manifests m;
+        insert into manifests (repository_id, digest, media_type, size, content, created_at, image_size)
+          select r.id, 'sha256:' || encode(sha256(convert_to('big' || i, 'UTF8')), 'hex'), 'application/vnd.oci.image.manifest.v1+json', 2, '\\x7b7d', i, 20
+          from repositories r cross join generate_series(1, ${BIG_TAGS}) i where r.name = '${BIG}';
+        insert into tags (repository_id, name, manifest_digest, updated_at)
+          select r.id, 'v' || i, 'sha256:' || encode(sha256(convert_to('big' || i, 'UTF8')), 'hex'), 0
+          from repositories r cross join generate_series(1, ${BIG_TAGS}) i where r.name = '${BIG}';
+        insert into manifests (repository_id, digest, media_type, size, content, subject_digest, created_at, image_size)
+          select r.id, 'sha256:' || encode(sha256(convert_to('signature' || i, 'UTF8')), 'hex'), 'application/vnd.oci.image.manifest.v1+json', 2, '\\x7b7d',
+            'sha256:' || encode(sha256(convert_to('big' || (i % 1000 + 1), 'UTF8')), 'hex'), 0, 20
+          from repositories r cross join generate_series(1, 3000) i where r.name = '${BIG}';
+        analyze;
+      `);
+      db = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }) }),
+        log: (event) => { if (event.level === 'query') captured.push(event.query); },
+      });
+    });
+    after(async () => {
+      await db?.destroy();
+      await pool?.end();
+      await database?.drop();
+    });
+
+    /** Runs `query` (through the project's own function) and returns the rows each table gave its plan. */
+    async function measure<T>(query: () => Promise<T>): Promise<{ result: T; read: Map<string, number> }> {
+      captured.length = 0;
+      const result = await query();
+      assert.equal(captured.length, 1, 'one statement');
+      const { sql, parameters } = captured[0]!;
+      const explained = await pool.query(`explain (analyze, format json) ${sql}`, parameters as unknown[]);
+      const plan = (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]!.Plan;
+      return { result, read: rowsRead(plan) };
+    }
+
+    function assertReads(read: Map<string, number>, most: Record<string, number>): void {
+      for (const [table, limit] of Object.entries(most)) {
+        assert.ok((read.get(table) ?? 0) <= limit, `reads ${read.get(table)} rows of ${table}, at most ${limit} expected (${JSON.stringify([...read])})`);
+      }
+    }
+
+    it('a manifest by tag reads one tag and one manifest, in the big repository as in a small one', async () => {
+      for (const [name, tag, key] of [[BIG, 'v5000', 'big5000'], ['small/r7', 'latest', 'small/r7']] as const) {
+        const { result, read } = await measure(() => findManifestByTag(db, name, tag));
+        assert.equal(result?.digest, `sha256:${hex(key)}`);
+        assertReads(read, { manifests: 1, tags: 1, repositories: 2 });
+      }
+    });
+
+    it('a manifest by digest reads one manifest', async () => {
+      const { result, read } = await measure(() => findManifestByDigest(db, BIG, `sha256:${hex('big1234')}`));
+      assert.equal(result?.digest, `sha256:${hex('big1234')}`);
+      assertReads(read, { manifests: 1, repositories: 1 });
+    });
+
+    it('a tags page reads the page, not the repository', async () => {
+      const { result, read } = await measure(() => listTagNamesByRepository(db, BIG, PAGE + 1, 'v5'));
+      assert.equal(result.length, PAGE + 1);
+      assert.equal(result[0], 'v50');
+      assertReads(read, { tags: PAGE + 1, repositories: 1 });
+    });
+
+    it('a blob link check reads one link even when every repository links the blob', async () => {
+      const { result, read } = await measure(() => findLinkedBlob(db, BIG, `sha256:${hex('layer')}`));
+      assert.equal(result?.digest, `sha256:${hex('layer')}`);
+      assertReads(read, { repository_blobs: 1, repositories: 1, blobs: 1 });
+    });
+
+    it('referrers read only the subject\'s referrers', async () => {
+      const { result, read } = await measure(() => listReferrers(db, BIG, `sha256:${hex('big1')}`));
+      assert.equal(result.length, 3);
+      assertReads(read, { manifests: 3, repositories: 1 });
+    });
+
+    it('a catalog page reads about one row per repository listed', async () => {
+      const { result, read } = await measure(() => listRepositoryNames(db, PAGE + 1, 'small/r5'));
+      assert.equal(result.length, PAGE + 1);
+      assertReads(read, { repositories: PAGE + 2, manifests: PAGE + 2, repository_blobs: PAGE + 2 });
+    });
+  });
+}
