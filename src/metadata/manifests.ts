@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { repositoryIdByName } from './repositories.js';
 
@@ -119,17 +119,21 @@ export interface PullCount {
 }
 
 /**
- * Adds counted pulls to their manifests in one statement (one commit) for the whole list: a
- * statement per image, each its own commit, cost about 50 µs per image on SQLite, all of it on the
- * event loop. Increments, not overwrites, so replicas never lose each other's counts. Both engines
- * plan it from the list: repository by name, then the manifest by its (repository, digest) index.
+ * Adds counted pulls to their manifests in one transaction (one commit) for the whole list: a
+ * commit per image cost about 50 µs each on SQLite, all of it on the event loop. One UPDATE per
+ * image through the (repository, digest) unique index: a single UPDATE ... FROM (VALUES ...) had
+ * SQLite scan every manifest once the list held a few hundred rows. Increments, not overwrites, so
+ * replicas never lose each other's counts.
  */
 export async function addPullCounts(db: Db, pulls: PullCount[]): Promise<void> {
   if (pulls.length === 0) return;
-  // PostgreSQL types the parameters of a VALUES list as text unless told.
-  const rows = sql.join(pulls.map((p) => sql`(cast(${p.repository} as text), cast(${p.digest} as text), cast(${p.count} as bigint), cast(${p.lastPulledAt} as bigint))`));
-  await sql`with pulls(repository, digest, n, last) as (values ${rows})
-    update manifests set pull_count = manifests.pull_count + pulls.n, last_pulled_at = pulls.last
-    from pulls join repositories on repositories.name = pulls.repository
-    where manifests.repository_id = repositories.id and manifests.digest = pulls.digest`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    for (const pull of pulls) {
+      await trx.updateTable('manifests')
+        .set((eb) => ({ pull_count: eb('pull_count', '+', pull.count), last_pulled_at: pull.lastPulledAt }))
+        .where('repository_id', '=', repositoryIdByName(trx, pull.repository))
+        .where('digest', '=', pull.digest)
+        .execute();
+    }
+  });
 }

@@ -2,14 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
 import { addPullCounts, type PullCount } from '../metadata/manifests.js';
+import { yieldToRequests } from '../metadata/yield.js';
 import { PeriodicTask } from './periodic-task.js';
 
 /**
- * Images per statement of a flush. On SQLite a statement runs on the event loop (better-sqlite3 is
+ * Images per transaction of a flush. On SQLite statements run on the event loop (better-sqlite3 is
  * synchronous), so this bounds the pause a flush imposes on requests to a few milliseconds; the
- * flush yields to them between statements.
+ * flush yields to them between transactions.
  */
-export const PULL_FLUSH_BATCH = 250;
+export const PULL_FLUSH_BATCH = 100;
 
 /**
  * Counts manifest pulls in memory and adds them to the database in batches, so a pull costs no write
@@ -52,13 +53,12 @@ export class PullStats {
       try {
         await addPullCounts(this.db, batch);
       } catch (err) {
-        // The statement is atomic: none of this batch was counted, so it and the rest wait for the next flush.
+        // The transaction is atomic: none of this batch was counted, so it and the rest wait for the next flush.
         for (const entry of counts.slice(i)) this.restore(entry);
         this.log.warn({ err, images: counts.length - i }, 'could not record pull statistics; will retry at the next flush');
         return;
       }
-      // Requests that arrived during the statement run before the next one.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToRequests();
     }
   }
 
