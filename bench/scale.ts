@@ -4,9 +4,9 @@
  * connections, each sending the next request as soon as the last answered.
  *
  *   node --import tsx bench/scale.ts [--engine sqlite|postgres] [--repos 50000] [--tags 30000]
- *        [--seconds 20] [--phase-seconds 10] [--connections 16] [--label after] [--no-build]
+ *        [--seconds 20] [--phase-seconds 10] [--warmup-seconds 5] [--connections 16] [--label after] [--no-build]
  *
- * Three phases, one after the other on the same server:
+ * After a warm-up of random pulls (not reported), three phases one after the other on the same server:
  *  - random: `scale/r<i>:latest` at random over all repositories: p50/p99 latency, and the longest
  *    event-loop stall inside Wharf (bench/probes/event-loop.mjs), which the pull-statistics flush
  *    of every distinct image pulled in the last 5 s used to cause on SQLite;
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     tags: { type: 'string', default: '30000' },
     seconds: { type: 'string', default: '20' },
     'phase-seconds': { type: 'string', default: '10' },
+    'warmup-seconds': { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
     label: { type: 'string', default: '' },
     'out-dir': { type: 'string', default: path.join(ROOT, 'bench', 'results') },
@@ -181,6 +182,8 @@ try {
     ['big', Number(args['phase-seconds']), () => `/v2/${BIG}/manifests/v${random(tags)}`],
     ['one', Number(args['phase-seconds']), () => `/v2/${ONE}/manifests/latest`],
   ];
+  // Not reported: the JIT, the caches and the connection pools warm up on pulls like the random phase's.
+  await runPhase(server, probeFile, 'warm-up', Number(args['warmup-seconds']), plan[0]![2]);
   for (const [phase, seconds, pathOf] of plan) {
     const result = await runPhase(server, probeFile, phase, seconds, pathOf);
     console.log(`${phase}: ${fmt(result.pullsPerSecond, 0)} pulls/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, longest stall ${fmt(result.maxStallMs, 0)} ms, ${result.errors} errors`);
@@ -192,12 +195,13 @@ try {
   const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).stdout.trim() ? '+changes' : '';
   const meta = {
     date, commit: commit + dirty, engine, label: args.label, repos, tags, connections, seedSeconds: seed.seconds,
-    command: `node --import tsx bench/scale.ts --engine ${engine} --repos ${repos} --tags ${tags} --seconds ${args.seconds} --phase-seconds ${args['phase-seconds']} --connections ${connections}${args.label ? ` --label ${args.label}` : ''}`,
+    command: `node --import tsx bench/scale.ts --engine ${engine} --repos ${repos} --tags ${tags} --seconds ${args.seconds} --phase-seconds ${args['phase-seconds']} --warmup-seconds ${args['warmup-seconds']} --connections ${connections}${args.label ? ` --label ${args.label}` : ''}`,
   };
   const base = path.join(args['out-dir'], `scale-${date}-${engine}${args.label ? `-${args.label}` : ''}`);
   mkdirSync(args['out-dir'], { recursive: true });
   writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, phases }, null, 2)}\n`);
   writeFileSync(`${base}.md`, report(meta, phases));
+  if (process.env.SCALE_KEEP_PROBE) writeFileSync(`${base}.event-loop.jsonl`, readFileSync(probeFile));
   console.log(`\n${report(meta, phases)}\nwritten to ${base}.md and .json`);
 } finally {
   await cleanup();
