@@ -1,7 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { connectMetadata } from '../../src/metadata/connect.js';
 import type { Database } from '../../src/metadata/schema.js';
@@ -150,3 +154,55 @@ if (engines().includes('postgres')) {
     });
   });
 }
+
+// SQLite plans without statistics (Wharf never runs ANALYZE), so its plans do not depend on the
+// data: each hot query must search by an index (never scan a table) and take a page in index order.
+describe('hot read queries [sqlite]', () => {
+  let dir: string;
+  let sqlite: SQLite.Database;
+  let db: Kysely<Database>;
+  const captured: CompiledQuery[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-plans-'));
+    const file = path.join(dir, 'wharf.db');
+    const metadata = await connectMetadata({ engine: 'sqlite', sqlitePath: file, url: '', poolSize: 1 });
+    await metadata.close();
+    sqlite = new SQLite(file);
+    db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: new SQLite(file) }),
+      log: (event) => { if (event.level === 'query') captured.push(event.query); },
+    });
+  });
+  after(async () => {
+    await db?.destroy();
+    sqlite?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function planOf(query: () => Promise<unknown>): Promise<string[]> {
+    captured.length = 0;
+    await query();
+    assert.equal(captured.length, 1, 'one statement');
+    const { sql, parameters } = captured[0]!;
+    return (sqlite.prepare(`explain query plan ${sql}`).all(...(parameters as unknown[])) as Array<{ detail: string }>).map((r) => r.detail);
+  }
+
+  const digest = `sha256:${hex('x')}`;
+  // [what, query, a page (no sort allowed: the page is read in index order)]
+  const cases: Array<[string, () => Promise<unknown>, boolean]> = [
+    ['manifest by tag', () => findManifestByTag(db, BIG, 'v1'), false],
+    ['manifest by digest', () => findManifestByDigest(db, BIG, digest), false],
+    ['tags page', () => listTagNamesByRepository(db, BIG, PAGE + 1, 'v5'), true],
+    ['blob link check', () => findLinkedBlob(db, BIG, digest), false],
+    ['referrers', () => listReferrers(db, BIG, digest), false],
+    ['catalog page', () => listRepositoryNames(db, PAGE + 1, 'small/r5'), true],
+  ];
+  for (const [what, query, paged] of cases) {
+    it(`${what}: searches by index and scans no table${paged ? ', in index order' : ''}`, async () => {
+      const plan = await planOf(query);
+      const bad = plan.filter((step) => /^SCAN (?!CONSTANT)/.test(step) || (paged && step.includes('TEMP B-TREE')));
+      assert.deepEqual(bad, [], plan.join('\n'));
+    });
+  }
+});
