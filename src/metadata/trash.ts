@@ -57,10 +57,7 @@ export async function deleteTrashed(db: Db, id: number): Promise<void> {
   await db.deleteFrom('trash').where('id', '=', id).execute();
 }
 
-/** Deletes up to `limit` expired images (each row holds a manifest): callers loop, so no one statement runs long. */
-export async function purgeExpiredTrash(db: Db, now: number, limit: number): Promise<number> {
-  const result = await db.deleteFrom('trash')
-    .where('id', 'in', (eb) => eb.selectFrom('trash').select('id').where('expires_at', '<=', now).limit(limit))
-    .executeTakeFirst();
+export async function purgeExpiredTrash(db: Db, now: number): Promise<number> {
+  const result = await db.deleteFrom('trash').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -9,12 +9,8 @@ import { ensureRepository } from '../metadata/repositories.js';
 import * as trash from '../metadata/trash.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
-import { yieldToRequests } from '../metadata/yield.js';
 import type { RegistryContext } from './context.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
-
-/** Expired trash rows deleted per statement. */
-const TRASH_PURGE_BATCH = 500;
 
 /** Image config blobs are small JSON; anything bigger is not read for inspect. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -154,15 +150,7 @@ export class ImageService {
     return { name, digest, tags: restored, skippedTags: skipped };
   }
 
-  /** In batches, letting requests run between them (a retention run can expire thousands at once). */
   async purgeExpiredTrash(): Promise<number> {
-    const now = this.ctx.now();
-    let purged = 0;
-    for (;;) {
-      const deleted = await trash.purgeExpiredTrash(this.ctx.db, now, TRASH_PURGE_BATCH);
-      purged += deleted;
-      if (deleted < TRASH_PURGE_BATCH) return purged;
-      await yieldToRequests();
-    }
+    return trash.purgeExpiredTrash(this.ctx.db, this.ctx.now());
   }
 }
