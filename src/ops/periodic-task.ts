@@ -22,6 +22,7 @@ export class PeriodicTask {
     clearTimeout(this.timer);
     this.timer = undefined;
     const previous = this.running ?? Promise.resolve();
+    // Tasks log their own failures; a failed run must not end the schedule.
     const run = previous.then(() => this.task()).catch(() => undefined).finally(() => {
       if (this.running === run) {
         this.running = undefined;

@@ -7,7 +7,8 @@ import type { Engine } from './column-types.js';
  * repository, about one manifest when most repositories hold one image; it then took any index
  * leading with repository_id, the narrowest first, and filtered on the digest: 30,000 manifests
  * read to serve one pull from a repository with 30,000 tags.
- * - manifests_repository_created served no query (the image lists sort after joining tags).
+ * - manifests_repository_created: no query needs it (the image lists sort after joining tags and
+ *   repositories; retention reads whole namespaces).
  * - manifests_subject now holds only referrers (subject_digest set), so only the referrers query,
  *   whose `subject_digest = $2` implies it, can use it.
  */
