@@ -100,8 +100,17 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export async function startWharf(options: { databaseUrl?: string } = {}): Promise<RunningServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
+export interface WharfStartOptions {
+  databaseUrl?: string;
+  /** An existing data directory (seeded beforehand); removed at stop like a fresh one. */
+  dataDir?: string;
+  /** More of Node's options (e.g. --import of a probe) and variables for them. */
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+
+export async function startWharf(options: WharfStartOptions = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   const port = await freePort();
   const env = cleanEnv({
     WHARF_HTTP_HOST: '127.0.0.1',
@@ -114,8 +123,9 @@ export async function startWharf(options: { databaseUrl?: string } = {}): Promis
     // registry items (the scanner has its own items, measured in-process).
     WHARF_SCANNER_ENABLED: 'false',
     ...(options.databaseUrl ? { WHARF_DATABASE_ENGINE: 'postgres', WHARF_DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   });
-  const nodeArgs = (process.env.BENCH_WHARF_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.BENCH_WHARF_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(options.nodeArgs ?? [])];
   const helperPid = options.databaseUrl ? findPostmaster(Number(new URL(options.databaseUrl).port)) : undefined;
   return launch(options.databaseUrl ? 'wharf-pg' : 'wharf', process.execPath, [...nodeArgs, path.join(ROOT, 'bin/wharf.js'), 'serve'], env, port,
     () => rm(dataDir, { recursive: true, force: true }),

@@ -7,6 +7,7 @@ import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
+import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
@@ -151,9 +152,9 @@ async function start(
       logger.error({ err }, 'purging abandoned uploads failed');
     }
   };
-  const purgeTimer = setInterval(purge, Math.max(config.registry.uploadPurgeInterval, 1) * 1000);
-  purgeTimer.unref();
-  void purge();
+  // Periodic tasks never overlap themselves (a slow purge or retention run is not joined by the next).
+  const purgeTask = new PeriodicTask(Math.max(config.registry.uploadPurgeInterval, 1) * 1000, purge);
+  purgeTask.start(true);
 
   // Expired trash goes, and retention policies whose daily run is due run (one replica each).
   const maintain = async (): Promise<void> => {
@@ -165,19 +166,19 @@ async function start(
       logger.error({ err }, 'maintenance failed');
     }
   };
-  const maintenanceTimer = setInterval(maintain, Math.max(config.registry.maintenanceInterval, 1) * 1000);
-  maintenanceTimer.unref();
+  const maintenanceTask = new PeriodicTask(Math.max(config.registry.maintenanceInterval, 1) * 1000, maintain);
+  maintenanceTask.start();
   // Garbage collection on its schedule: one replica at a time (the lease), never two runs here at once.
-  let collection: Promise<void> | undefined;
-  const collect = (): void => {
-    collection ??= gc.run({ trigger: 'schedule' })
-      .then(() => undefined, (err: unknown) => {
+  const gcTask = config.storage.gcInterval > 0
+    ? new PeriodicTask(config.storage.gcInterval * 1000, async () => {
+      try {
+        await gc.run({ trigger: 'schedule' });
+      } catch (err) {
         if (!(err instanceof GcBusyError) && !gc.stopping) logger.error({ err }, 'garbage collection failed');
-      })
-      .finally(() => { collection = undefined; });
-  };
-  const gcTimer = config.storage.gcInterval > 0 ? setInterval(collect, config.storage.gcInterval * 1000) : undefined;
-  gcTimer?.unref();
+      }
+    })
+    : undefined;
+  gcTask?.start();
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
 
@@ -197,12 +198,12 @@ async function start(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close() {
       closing ??= (async () => {
-        clearInterval(purgeTimer);
-        clearInterval(maintenanceTimer);
-        clearInterval(gcTimer);
+        // No new periodic run starts; one in progress ends before the database closes (a collection
+        // stops at its next batch).
         gc.stop();
-        await collection;
+        const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop()]);
         await app.close();
+        await tasksStopped;
         await jobs.stop();
         await pullStats.stop();
         await metadata.close();

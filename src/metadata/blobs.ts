@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { repositoryIdByName } from './repositories.js';
 
 type Db = Kysely<Database>;
 
@@ -8,13 +9,15 @@ export interface LinkedBlob {
   size: number;
 }
 
-/** The blob as the repository sees it: only when linked there. */
+/**
+ * The blob as the repository sees it: only when linked there. One link by its primary key, even for
+ * a base layer linked in every repository (joined by name, the plan could start from all its links).
+ */
 export async function findLinkedBlob(db: Db, repositoryName: string, digest: string): Promise<LinkedBlob | undefined> {
   return db.selectFrom('repository_blobs as rb')
-    .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
     .innerJoin('blobs as b', 'b.digest', 'rb.digest')
     .select(['b.digest', 'b.size'])
-    .where('r.name', '=', repositoryName)
+    .where('rb.repository_id', '=', repositoryIdByName(db, repositoryName))
     .where('rb.digest', '=', digest)
     .executeTakeFirst();
 }

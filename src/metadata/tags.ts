@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { repositoryIdByName } from './repositories.js';
 
 type Db = Kysely<Database>;
 
@@ -17,12 +18,13 @@ export async function deleteTag(db: Db, repositoryId: number, tag: string): Prom
 /**
  * One page of a repository's tags in lexical order, after `last` (an index range scan), found by
  * the repository's name in one round trip: on PostgreSQL a separate lookup of the repository cost
- * as much as reading the page. Empty both for a repository without tags (or past its last) and
- * for one that does not exist: the caller tells them apart.
+ * as much as reading the page. The id is a scalar subquery, not a join: joined, PostgreSQL sorted
+ * every tag of the repository before taking the page. Empty both for a repository without tags
+ * (or past its last) and for one that does not exist: the caller tells them apart.
  */
 export async function listTagNamesByRepository(db: Db, repository: string, limit: number, last?: string): Promise<string[]> {
-  let query = db.selectFrom('tags').innerJoin('repositories', 'repositories.id', 'tags.repository_id')
-    .select('tags.name').where('repositories.name', '=', repository).orderBy('tags.name').limit(limit);
+  let query = db.selectFrom('tags').select('tags.name')
+    .where('tags.repository_id', '=', repositoryIdByName(db, repository)).orderBy('tags.name').limit(limit);
   if (last !== undefined) query = query.where('tags.name', '>', last);
   const rows = await query.execute();
   return rows.map((r) => r.name);

@@ -1,20 +1,31 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
+import { addPullCounts, type PullCount } from '../metadata/manifests.js';
+import { yieldToRequests } from '../metadata/yield.js';
+import { PeriodicTask } from './periodic-task.js';
+
+/**
+ * Images per transaction of a flush. On SQLite statements run on the event loop (better-sqlite3 is
+ * synchronous), so this bounds the pause a flush imposes on requests to a few milliseconds; the
+ * flush yields to them between transactions.
+ */
+export const PULL_FLUSH_BATCH = 100;
 
 /**
  * Counts manifest pulls in memory and adds them to the database in batches, so a pull costs no write
- * on its hot path. Increments (not overwrites) keep replicas from losing each other's counts.
+ * on its hot path. Flushes never overlap: the next starts an interval after the previous ended.
  */
 export class PullStats {
-  private pending = new Map<string, { repository: string; digest: string; count: number; last: number }>();
-  private timer: NodeJS.Timeout | undefined;
+  private pending = new Map<string, PullCount>();
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number, private readonly intervalMs = 5000) {}
+  constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number, intervalMs = 5000, private readonly batchSize = PULL_FLUSH_BATCH) {
+    this.task = new PeriodicTask(intervalMs, () => this.writePending());
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), this.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   record(repository: string, digest: string): void {
@@ -22,31 +33,44 @@ export class PullStats {
     const entry = this.pending.get(key);
     if (entry) {
       entry.count++;
-      entry.last = this.now();
+      entry.lastPulledAt = this.now();
     } else {
-      this.pending.set(key, { repository, digest, count: 1, last: this.now() });
+      this.pending.set(key, { repository, digest, count: 1, lastPulledAt: this.now() });
     }
   }
 
-  async flush(): Promise<void> {
+  /** Writes the counts recorded so far (after a flush in progress, never beside it). */
+  flush(): Promise<void> {
+    return this.task.runNow();
+  }
+
+  private async writePending(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    const counts = [...this.pending.values()];
     this.pending = new Map();
-    try {
-      for (const entry of batch) {
-        await this.db.updateTable('manifests')
-          .set((eb) => ({ pull_count: eb('pull_count', '+', entry.count), last_pulled_at: entry.last }))
-          .where('digest', '=', entry.digest)
-          .where('repository_id', '=', (eb) => eb.selectFrom('repositories').select('id').where('name', '=', entry.repository))
-          .execute();
+    for (let i = 0; i < counts.length; i += this.batchSize) {
+      const batch = counts.slice(i, i + this.batchSize);
+      try {
+        await addPullCounts(this.db, batch);
+      } catch (err) {
+        // The transaction is atomic: none of this batch was counted, so it and the rest wait for the next flush.
+        for (const entry of counts.slice(i)) this.restore(entry);
+        this.log.warn({ err, images: counts.length - i }, 'could not record pull statistics; will retry at the next flush');
+        return;
       }
-    } catch (err) {
-      this.log.warn({ err }, 'could not record pull statistics');
+      await yieldToRequests();
     }
+  }
+
+  private restore(entry: PullCount): void {
+    const key = `${entry.repository}@${entry.digest}`;
+    const newer = this.pending.get(key);
+    if (newer) newer.count += entry.count;
+    else this.pending.set(key, entry);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.flush();
+    await this.task.stop();
+    await this.writePending();
   }
 }

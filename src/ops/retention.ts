@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
 import { imagesByRepository } from '../metadata/images.js';
 import * as retention from '../metadata/retention.js';
+import { yieldToRequests } from '../metadata/yield.js';
 import type { ImageService } from '../registry/images.js';
 
 export interface RetentionPolicy {
@@ -66,7 +67,10 @@ export class RetentionService {
       for (const image of select(list)) removed.push({ name, digest: image.digest, tags: image.tags });
     }
     if (!dryRun) {
-      for (const image of removed) await this.images.remove({ name: image.name, digest: image.digest }, actor);
+      for (const image of removed) {
+        await this.images.remove({ name: image.name, digest: image.digest }, actor);
+        await yieldToRequests();
+      }
     }
     return removed;
   }

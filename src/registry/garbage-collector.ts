@@ -8,6 +8,7 @@ import { acquireLease, releaseLease } from '../metadata/leases.js';
 import type { Database } from '../metadata/schema.js';
 import type { BlobStore } from '../storage/ports.js';
 import { removeLinkIfStale } from './link-release.js';
+import { yieldToRequests } from '../metadata/yield.js';
 
 export interface GcReport {
   id: number;
@@ -52,7 +53,8 @@ const BATCH = 500;
  * (an upload stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes
  * the blob again). Young links and files are left alone (the grace period), so a push between its
  * blob uploads and its manifest is not disturbed at all. One collector runs at a time across replicas
- * (a lease in the database).
+ * (a lease in the database). On SQLite every removal is its own short transaction and the run lets
+ * queued requests in between them, so pulls and pushes are not held up behind a long run.
  */
 export class GarbageCollector {
   private readonly holder = randomUUID();
@@ -122,6 +124,7 @@ export class GarbageCollector {
           continue;
         }
         if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
+        await yieldToRequests();
       }
       after = page[page.length - 1];
       await this.renewLease();
@@ -148,6 +151,7 @@ export class GarbageCollector {
           report.blobsRemoved++;
           report.bytesFreed += freed;
         }
+        await yieldToRequests();
       }
       after = page[page.length - 1]!.digest;
       await this.renewLease();
@@ -191,6 +195,7 @@ export class GarbageCollector {
           report.orphansRemoved++;
           report.orphanBytesFreed += file.size;
         }
+        await yieldToRequests();
       }
       batch = [];
       await this.renewLease();

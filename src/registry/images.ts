@@ -11,6 +11,7 @@ import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
 import { releaseUnusedLinks } from './link-release.js';
+import { yieldToRequests } from '../metadata/yield.js';
 import type { BlobService } from './blobs.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
 
@@ -181,6 +182,7 @@ export class ImageService {
       const released = await this.ctx.db.transaction().execute((trx) => trash.deleteTrashedRows(trx, rows));
       await releaseUnusedLinks(this.ctx, released);
       purged += rows.length;
+      await yieldToRequests();
     }
   }
 

@@ -4,6 +4,7 @@ import { removeStaleLink, type LinkKey } from '../metadata/garbage.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { Database } from '../metadata/schema.js';
 import type { RegistryContext } from './context.js';
+import { yieldToRequests } from '../metadata/yield.js';
 
 /**
  * Removes the link if nothing in its repository uses it and it is older than `before`, under the
@@ -28,6 +29,7 @@ export async function releaseUnusedLinks(ctx: RegistryContext, released: Map<str
     if (repositoryId === undefined) continue;
     for (const digest of new Set(digests)) {
       if (await removeLinkIfStale(ctx.db, ctx.locks, { repositoryId, digest }, before)) removed++;
+      await yieldToRequests();
     }
   }
   return removed;

@@ -5,6 +5,7 @@ import { migration as iam } from './0002_iam.js';
 import { migration as management } from './0003_management.js';
 import { migration as scanner } from './0004_scanner.js';
 import { migration as loginThrottle } from './0006_login_throttle.js';
+import { migration as scaleIndexes } from './0007_scale_indexes.js';
 import { migration as storageLifecycle } from './0008_storage_lifecycle.js';
 
 export type { Engine } from './column-types.js';
@@ -16,6 +17,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0003_management': management,
   '0004_scanner': scanner,
   '0006_login_throttle': loginThrottle,
+  '0007_scale_indexes': scaleIndexes,
   '0008_storage_lifecycle': storageLifecycle,
 };
 
