@@ -151,21 +151,33 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     return { items };
   });
 
+  const trashedImageBody = { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } } as const;
+
+  /**
+   * The trashed image a request names, with the caller's view of its namespace: in an active namespace
+   * the caller needs `action` on the repository; in a removed or taken one, to be an account Manager.
+   */
+  const trashedImageFor = async (caller: Caller, image: string, action: Action, doing: string) => {
+    const ref = parseImageReference(image);
+    if (!ref.digest) throw new ProblemError('bad-request', `${doing} needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)`);
+    const principal = iam.service.requireAuthenticated(caller);
+    const namespace = namespaceOf(ref.name).namespace;
+    const view = await trashNamespace(iam, principal, namespace);
+    if (view.state === 'active') await requireRepository(iam, caller, ref.name, action);
+    else if (!view.visible(ref.name)) throw new ProblemError('not-found', `no image repository ${ref.name} in your account`);
+    return { name: ref.name, digest: ref.digest, namespace, principal, state: view.state };
+  };
+
   app.post<{ Body: { image: string } }>('/trash/remove', {
     schema: {
       description: 'Removes a trashed image of your account for good (an index with its platforms): your storage usage goes down now, '
         + 'the bytes at the next garbage collection. Needs the delete right on the repository (account Managers, for a removed namespace).',
-      body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } },
+      body: trashedImageBody,
     },
   }, async (request) => {
-    const ref = parseImageReference(request.body.image);
-    if (!ref.digest) throw new ProblemError('bad-request', 'removing from the trash needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
-    const principal = iam.service.requireAuthenticated(request.caller);
-    const view = await trashNamespace(iam, principal, namespaceOf(ref.name).namespace);
-    if (view.state === 'active') await requireRepository(iam, request.caller, ref.name, 'delete');
-    else if (!view.visible(ref.name)) throw new ProblemError('not-found', `no image repository ${ref.name} in your account`);
-    const removed = await images.removeFromTrash(principal.accountId, ref.name, ref.digest);
-    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'trash.remove', resource: `image ${ref.name}@${ref.digest}`, outcome: 'success', source: request.caller.source });
+    const { name, digest, principal } = await trashedImageFor(request.caller, request.body.image, 'delete', 'removing from the trash');
+    const removed = await images.removeFromTrash(principal.accountId, name, digest);
+    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'trash.remove', resource: `image ${name}@${digest}`, outcome: 'success', source: request.caller.source });
     return removed;
   });
 
@@ -173,27 +185,21 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     schema: {
       description: 'Restores a trashed image of your account with its tags. When its namespace was removed, an account Manager\'s restore re-creates it '
         + '(409 when another account has taken the name since).',
-      body: { type: 'object', required: ['image'], additionalProperties: false, properties: { image: { type: 'string', maxLength: 512 } } },
+      body: trashedImageBody,
     },
   }, async (request) => {
-    const ref = parseImageReference(request.body.image);
-    if (!ref.digest) throw new ProblemError('bad-request', 'restore needs the digest: <namespace>/<repository>@sha256:… (see wharf trash list)');
-    const principal = iam.service.requireAuthenticated(request.caller);
-    const namespace = namespaceOf(ref.name).namespace;
-    const view = await trashNamespace(iam, principal, namespace);
-    if (view.state === 'active') {
-      await requireRepository(iam, request.caller, ref.name, 'push');
-    } else {
-      if (!view.visible(ref.name)) throw new ProblemError('not-found', `no image repository ${ref.name} in your account`);
-      const trashed = await images.trashed(principal.accountId, ref.name, ref.digest);
-      if (view.state === 'taken') {
-        throw new ProblemError('conflict', `namespace ${namespace} was removed from your account and another account now uses the name, so ${ref.name}@${ref.digest} cannot be restored there; `
-          + `it stays in your trash until ${new Date(trashed.expires_at).toISOString()} (ask the registry operator if the name must come back)`);
-      }
+    const { name, digest, namespace, principal, state } = await trashedImageFor(request.caller, request.body.image, 'push', 'restore');
+    if (state === 'taken') {
+      const trashed = await images.trashed(principal.accountId, name, digest);
+      throw new ProblemError('conflict', `namespace ${namespace} was removed from your account and another account now uses the name, so ${name}@${digest} cannot be restored there; `
+        + `it stays in your trash until ${new Date(trashed.expires_at).toISOString()} (ask the registry operator if the name must come back)`);
+    }
+    if (state === 'removed') {
+      await images.trashed(principal.accountId, name, digest);
       // The trash is the account's: restoring an image of a removed namespace brings the namespace back.
       await iam.service.addNamespace(request.caller, namespace);
-      return { ...await images.restore(principal.accountId, ref.name, ref.digest), namespaceCreated: true };
+      return { ...await images.restore(principal.accountId, name, digest), namespaceCreated: true };
     }
-    return images.restore(principal.accountId, ref.name, ref.digest);
+    return images.restore(principal.accountId, name, digest);
   });
 }
