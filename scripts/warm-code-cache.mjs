@@ -37,7 +37,8 @@ try {
   });
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
-    const ready = await fetch(`${base}/v2/`).then((res) => res.status === 401, () => false);
+    // Bounded: a connection the starting server cuts off (it holds its port while starting) must not leave a fetch pending.
+    const ready = await fetch(`${base}/v2/`, { signal: AbortSignal.timeout(5000) }).then((res) => res.status === 401, () => false);
     if (ready) break;
     if (tries > 3000) throw new Error('the server did not start within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 10));

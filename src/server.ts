@@ -7,6 +7,7 @@ import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
+import { Readiness } from './ops/readiness.js';
 import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
@@ -119,7 +120,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');

@@ -42,6 +42,9 @@ const child = spawn(process.execPath, [
   '--import', 'tsx',
   '--test',
   `--test-concurrency=${process.env.WHARF_TEST_CONCURRENCY ?? 2}`,
+  // A test that hangs fails (after half an hour: debootstrap on a loaded machine is the slowest step)
+  // instead of holding the run until CI's own limit.
+  '--test-timeout=1800000',
   '--test-reporter=spec',
   ...files,
 ], { stdio: 'inherit', env: process.env });

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
+import { healthRoutes } from './health.js';
+import type { Readiness } from '../ops/readiness.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
 import { abortIdleBodies } from './plugins/idle-body.js';
@@ -19,6 +21,7 @@ export interface AppOptions extends ApiOptions {
   headersTimeout: number;
   /** Seconds a request body may send nothing before the connection is closed (0: no limit). */
   requestIdleTimeout: number;
+  readiness: Readiness;
 }
 
 /** The HTTP layer: plugins for each API surface, one structured log line per request. */
@@ -70,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
   await app.register(tokenRoutes, { iam: options.iam });
+  await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
   return app;
 }

@@ -22,6 +22,8 @@ export interface MetadataDb {
   readonly db: Kysely<Database>;
   /** SQLite only: the group commit every write waits for. */
   readonly walSync?: WalSync;
+  /** True when the database has run exactly the migrations this version knows (readiness). */
+  migrationsCurrent(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     engine: options.engine,
     db,
     walSync,
+    migrationsCurrent: () => atLatestMigration(db, options.engine, provider),
     async close() {
       await db.destroy();
       await walSync?.close();

@@ -47,6 +47,8 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
   /** Every committed blob, to find the ones metadata no longer knows (garbage collection, fsck). */
   listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
+  /** Rejects, saying why, when the store cannot be written now (readiness probes). */
+  check(): Promise<void>;
   /** Where the bytes are kept and the room left there, for drivers on a disk (for the log when it is full). */
   space?(): Promise<StorageSpace>;
 }

@@ -46,7 +46,10 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
     const early = await Promise.race([exited.then((e) => e), new Promise((r) => setTimeout(() => r(undefined), 100))]);
     if (early) throw new Error(`wharf exited before it was ready (${JSON.stringify(early)}):\n${out}`);
     try {
-      const res = await fetch(`${url}/v2/`);
+      // Bounded: while the starting server holds its port it cuts connections off, and undici has
+      // been seen to leave a fetch whose connection was reset that way pending forever (no socket, no timer).
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
       if (res.status === 200 || res.status === 401) break;
     } catch {
       // not listening yet

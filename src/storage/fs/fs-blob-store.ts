@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,6 +55,10 @@ export class FsBlobStore implements BlobStore {
   private uploadPath(uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw new Error(`not an upload id: ${uploadId}`);
     return path.join(this.uploadsDir, uploadId);
+  }
+
+  async check(): Promise<void> {
+    for (const dir of [this.blobsDir, this.uploadsDir]) await access(dir, constants.W_OK);
   }
 
   async stat(digest: string): Promise<{ size: number } | null> {
