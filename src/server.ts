@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { WharfConfig } from './config/schema.js';
@@ -8,13 +9,17 @@ import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
 import { Readiness } from './ops/readiness.js';
+import { Metrics } from './metrics/metrics.js';
+import { listenForMetrics } from './http/metrics.js';
+import { blobsStored, uploadsInProgress } from './metadata/figures.js';
+import { countJobs } from './metadata/jobs.js';
 import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
 import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
-import { ScanService } from './scanner/scan-service.js';
+import { SCAN_JOB, ScanService } from './scanner/scan-service.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
@@ -29,6 +34,9 @@ export interface WharfServer {
   app: FastifyInstance;
   registry: Registry;
   gc: GarbageCollector;
+  metrics: Metrics;
+  /** The address metrics.listen bound, when set. */
+  metricsUrl?: string;
   iam: Iam;
   quotas: QuotaService;
   retention: RetentionService;
@@ -82,9 +90,15 @@ async function start(
     throw err;
   });
   const now = () => Date.now();
+  const metrics = new Metrics({
+    uploadsInProgress: () => uploadsInProgress(metadata.db),
+    blobsStored: () => blobsStored(metadata.db),
+    scanQueue: () => countJobs(metadata.db, SCAN_JOB),
+    pool: () => metadata.poolStats(),
+  }, now);
   const quotas = new QuotaService(metadata.db, now);
   const pullStats = new PullStats(metadata.db, logger, now);
-  const jobs = new JobRunner(metadata.db, logger, now, { concurrency: config.scanner.concurrency, leaseMs: 15 * 60_000, pollMs: config.scanner.pollInterval * 1000, maxAttempts: 5 });
+  const jobs = new JobRunner(metadata.db, logger, now, { concurrency: config.scanner.concurrency, leaseMs: 15 * 60_000, pollMs: config.scanner.pollInterval * 1000, maxAttempts: 5, onJobDone: (kind, outcome, seconds) => metrics.job(kind, outcome, seconds) });
   const vulndb = new VulnDb(metadata.db, now);
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
@@ -112,15 +126,16 @@ async function start(
       },
     },
   });
-  const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod });
+  const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
+  iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
   // The administrator's password hash (argon2, on the thread pool) is computed while the HTTP
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -141,6 +156,14 @@ async function start(
       ? `The administrator "${bootstrap.username}" was created by this start with the password printed above; it is not shown again, so keep it before starting again.`
       : '');
   }
+  // metrics.listen: an internal port that serves /metrics without credentials.
+  const metricsServer = config.metrics.listen
+    ? await listenForMetrics(metrics, config.metrics.listen).catch(async (err: unknown) => {
+      await app.close();
+      await metadata.close();
+      throw new Error(`cannot serve metrics on ${config.metrics.listen} (metrics.listen, WHARF_METRICS_LISTEN): ${(err as Error).message}`);
+    })
+    : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
@@ -188,6 +211,8 @@ async function start(
     app,
     registry,
     gc,
+    metrics,
+    ...(metricsServer ? { metricsUrl: boundUrl(metricsServer.address()) } : {}),
     iam,
     quotas,
     retention,
@@ -203,6 +228,7 @@ async function start(
         // stops at its next batch).
         gc.stop();
         const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop()]);
+        metricsServer?.close();
         await app.close();
         await tasksStopped;
         await jobs.stop();
@@ -218,4 +244,11 @@ async function start(
 function isOpenFailure(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('E') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM');
+}
+
+/** The URL a local client reaches a bound server at (a wildcard address becomes the loopback). */
+function boundUrl(address: string | AddressInfo | null): string {
+  if (!address || typeof address === 'string') return '';
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

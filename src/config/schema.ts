@@ -137,6 +137,15 @@ export const configSections = {
     /** How often queued background jobs are looked for. */
     pollInterval: duration.prefault('2s'),
   }),
+  metrics: z.strictObject({
+    /**
+     * Bearer token Prometheus sends to GET /metrics on the registry's port. Empty: /metrics on the
+     * registry's port is refused (deny by default); use `listen` for an internal port instead.
+     */
+    token: z.string().default('').refine((t) => t === '' || t.length >= 16, 'must be at least 16 characters (or empty)'),
+    /** `host:port` of a separate, unauthenticated listener serving only /metrics (e.g. 127.0.0.1:9464); empty for none. */
+    listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -149,6 +158,7 @@ export const configSchema = z.strictObject({
   registry: configSections.registry.prefault({}),
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
+  metrics: configSections.metrics.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.database.engine === 'postgres' && !config.database.url) {

@@ -4,6 +4,8 @@ import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { healthRoutes } from './health.js';
+import { countRequests, metricsRoutes } from './metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
@@ -22,6 +24,9 @@ export interface AppOptions extends ApiOptions {
   /** Seconds a request body may send nothing before the connection is closed (0: no limit). */
   requestIdleTimeout: number;
   readiness: Readiness;
+  metrics: Metrics;
+  /** metrics.token: the bearer token of GET /metrics on this port (empty: refused here). */
+  metricsToken: string;
 }
 
 /** The HTTP layer: plugins for each API surface, one structured log line per request. */
@@ -62,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   refuseOversizedBeforeContinue(app.server, options.logger);
   abortIdleBodies(app.server, options.requestIdleTimeout * 1000, options.logger);
   app.addHook('onSend', finishUnreadBody);
+  countRequests(app, options.metrics);
 
   // Routes without an error format of their own (the token endpoint) answer a database that is down
   // for a moment in the registry's format too; anything else gets Fastify's default handling.
@@ -74,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
   await app.register(tokenRoutes, { iam: options.iam });
   await app.register(healthRoutes, { readiness: options.readiness });
+  await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
   return app;
 }

@@ -16,9 +16,17 @@ export interface AuditEntry {
 
 /** Who did what, when, from where, with what outcome. Writing never fails the request it records. */
 export class AuditLog {
+  private readonly listeners: Array<(entry: AuditEntry) => void> = [];
+
   constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number) {}
 
+  /** Told of every entry as it is recorded (metrics count them). */
+  onRecord(listener: (entry: AuditEntry) => void): void {
+    this.listeners.push(listener);
+  }
+
   record(entry: AuditEntry): void {
+    for (const listener of this.listeners) listener(entry);
     const actor = typeof entry.actor === 'string' ? entry.actor : principalLabel(entry.actor);
     insertAuditEvent(this.db, {
       account_id: entry.accountId,

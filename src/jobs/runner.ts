@@ -13,6 +13,8 @@ export interface RunnerOptions {
   leaseMs: number;
   pollMs: number;
   maxAttempts: number;
+  /** Told how each job run ended and how long it took (metrics). */
+  onJobDone?(kind: string, outcome: 'success' | 'failure', seconds: number): void;
 }
 
 /**
@@ -73,10 +75,13 @@ export class JobRunner {
     }
     if (!job) return;
     const handler = this.handlers.get(job.kind)!;
+    const started = performance.now();
     try {
       await handler(JSON.parse(job.payload) as unknown, job);
+      this.options.onJobDone?.(job.kind, 'success', (performance.now() - started) / 1000);
       await jobs.completeJob(this.db, job.id);
     } catch (err) {
+      this.options.onJobDone?.(job.kind, 'failure', (performance.now() - started) / 1000);
       const message = (err as Error).message ?? String(err);
       const retry = job.attempts < this.options.maxAttempts ? this.now() + Math.min(2 ** job.attempts * 1000, 300_000) : null;
       this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, err: message }, retry ? 'job failed; will retry' : 'job failed for good');

@@ -22,6 +22,8 @@ export interface MetadataDb {
   readonly db: Kysely<Database>;
   /** SQLite only: the group commit every write waits for. */
   readonly walSync?: WalSync;
+  /** PostgreSQL pool use (metrics); undefined on SQLite. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** True when the database has run exactly the migrations this version knows (readiness). */
   migrationsCurrent(): Promise<boolean>;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export interface MetadataDb {
 export async function connectMetadata(options: MetadataOptions): Promise<MetadataDb> {
   let db: Kysely<Database>;
   let walSync: WalSync | undefined;
+  let poolStats: MetadataDb['poolStats'] = () => undefined;
   // Each driver is loaded only for its engine: the other one costs start-up time for nothing
   // (pg alone loads undici through its runtime detection).
   if (options.engine === 'sqlite') {
@@ -61,6 +64,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     // in progress fails on its own and the pool discards the client.
     pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   }
   const provider = new WharfMigrations(options.engine);
   if (!(await atLatestMigration(db, options.engine, provider))) {
@@ -75,6 +79,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     engine: options.engine,
     db,
     walSync,
+    poolStats: () => poolStats(),
     migrationsCurrent: () => atLatestMigration(db, options.engine, provider),
     async close() {
       await db.destroy();

@@ -28,6 +28,8 @@ export interface GcReport {
 export interface GcSettings {
   /** Seconds a link or a stored file must have existed before the collector may remove it. */
   gracePeriod: number;
+  /** Told how each run ended (metrics). */
+  onRun?(outcome: 'success' | 'failure' | 'busy', report?: GcReport): void;
 }
 
 /** Another replica (or this one) is collecting now. */
@@ -73,7 +75,10 @@ export class GarbageCollector {
   async run(options: { dryRun?: boolean; trigger?: string } = {}): Promise<GcReport> {
     const dryRun = options.dryRun ?? false;
     const trigger = (options.trigger ?? 'schedule').slice(0, 200);
-    if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) throw new GcBusyError();
+    if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) {
+      this.settings.onRun?.('busy');
+      throw new GcBusyError();
+    }
     const startedAt = this.now();
     const id = await gcRuns.startRun(this.db, trigger, dryRun, startedAt);
     const report: GcReport = {
@@ -87,11 +92,13 @@ export class GarbageCollector {
       await this.sweepOrphans(before, dryRun, report);
       report.durationMs = this.now() - startedAt;
       await gcRuns.finishRun(this.db, id, this.now(), report, null);
+      this.settings.onRun?.('success', report);
       this.log.info({ gc: report }, dryRun ? 'garbage collection dry run finished' : 'garbage collection finished');
       return report;
     } catch (err) {
       report.durationMs = this.now() - startedAt;
       await gcRuns.finishRun(this.db, id, this.now(), report, (err as Error).message ?? String(err)).catch(() => undefined);
+      this.settings.onRun?.('failure', report);
       throw err;
     } finally {
       await releaseLease(this.db, LEASE, this.holder).catch(() => undefined);
