@@ -57,20 +57,47 @@ export async function referenceRows(db: Db, manifestIds: number[]): Promise<Map<
   return out;
 }
 
+/**
+ * A page of manifests can name many thousand digests (an image of a hundred layers, an index of
+ * many platforms): they are looked up a thousand at a time, well under the engines' parameter limits.
+ */
+const DIGESTS_PER_QUERY = 1000;
+
+function* chunks(digests: string[]): Iterable<string[]> {
+  for (let i = 0; i < digests.length; i += DIGESTS_PER_QUERY) yield digests.slice(i, i + DIGESTS_PER_QUERY);
+}
+
+/** Which of `digests` have a blob row. */
+export async function blobRowsAmong(db: Db, digests: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const some of chunks(digests)) {
+    for (const row of await db.selectFrom('blobs').select('digest').where('digest', 'in', some).execute()) out.add(row.digest);
+  }
+  return out;
+}
+
 /** The (repository, digest) pairs among these that are blob links, as `repositoryId:digest`. */
 export async function linkPairs(db: Db, repositoryIds: number[], digests: string[]): Promise<Set<string>> {
-  if (repositoryIds.length === 0 || digests.length === 0) return new Set();
-  const rows = await db.selectFrom('repository_blobs').select(['repository_id', 'digest'])
-    .where('repository_id', 'in', repositoryIds).where('digest', 'in', digests).execute();
-  return new Set(rows.map((r) => `${r.repository_id}:${r.digest}`));
+  const out = new Set<string>();
+  if (repositoryIds.length === 0) return out;
+  for (const some of chunks(digests)) {
+    const rows = await db.selectFrom('repository_blobs').select(['repository_id', 'digest'])
+      .where('repository_id', 'in', repositoryIds).where('digest', 'in', some).execute();
+    for (const r of rows) out.add(`${r.repository_id}:${r.digest}`);
+  }
+  return out;
 }
 
 /** The image sizes of the manifests among these (repository, digest) pairs, by `repositoryId:digest`. */
 export async function manifestSizes(db: Db, repositoryIds: number[], digests: string[]): Promise<Map<string, number>> {
-  if (repositoryIds.length === 0 || digests.length === 0) return new Map();
-  const rows = await db.selectFrom('manifests').select(['repository_id', 'digest', 'image_size'])
-    .where('repository_id', 'in', repositoryIds).where('digest', 'in', digests).execute();
-  return new Map(rows.map((r) => [`${r.repository_id}:${r.digest}`, Number(r.image_size)]));
+  const out = new Map<string, number>();
+  if (repositoryIds.length === 0) return out;
+  for (const some of chunks(digests)) {
+    const rows = await db.selectFrom('manifests').select(['repository_id', 'digest', 'image_size'])
+      .where('repository_id', 'in', repositoryIds).where('digest', 'in', some).execute();
+    for (const r of rows) out.set(`${r.repository_id}:${r.digest}`, Number(r.image_size));
+  }
+  return out;
 }
 
 export async function manifestExists(db: Db, id: number): Promise<boolean> {

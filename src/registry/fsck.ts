@@ -205,7 +205,7 @@ export class Fsck {
     const [rows, links, blobRows, manifests] = await Promise.all([
       fsck.referenceRows(this.db, [...parsed.keys()]),
       fsck.linkPairs(this.db, repositoryIds, list),
-      knownBlobs(this.db, list),
+      fsck.blobRowsAmong(this.db, list),
       fsck.manifestSizes(this.db, repositoryIds, list),
     ]);
     for (const manifest of page) {
