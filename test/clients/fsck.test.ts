@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -97,12 +97,17 @@ describe('wharf fsck, the real binary', () => {
     assert.match(after.stdout, /^1 error\(s\), 0 repaired, 0 note\(s\)\.$/m, after.what);
   });
 
-  it('exits 2 on bad usage: an unknown option, an invalid setting', async () => {
+  it('exits 2 on bad usage: an unknown option, an invalid setting, a data directory with no registry in it', async () => {
     const option = await fsck(['--fix']);
     assert.equal(option.code, 2, option.what);
     assert.match(option.stderr, /unknown option '--fix'/, option.what);
     const setting = await fsck([], { WHARF_DATABASE_ENGINE: 'oracle' });
     assert.equal(setting.code, 2, setting.what);
     assert.match(setting.stderr, /^wharf: invalid configuration:\n.*database\.engine \(WHARF_DATABASE_ENGINE\)/, setting.what);
+    const elsewhere = path.join(dataDir, 'not-the-data');
+    const wrongDir = await fsck([], { WHARF_STORAGE_DATA_DIR: elsewhere });
+    assert.equal(wrongDir.code, 2, wrongDir.what);
+    assert.match(wrongDir.stderr, /^wharf: no registry database at .*not-the-data\/wharf\.db: point fsck at the registry's data with --config or WHARF_STORAGE_DATA_DIR/m, wrongDir.what);
+    assert.equal(existsSync(elsewhere), false, 'and it created nothing there');
   });
 });

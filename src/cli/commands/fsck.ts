@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, writeJson, type CliContext } from '../context.js';
@@ -63,6 +64,10 @@ async function withRegistryData<T>(configFile: string | undefined, run: (fsck: i
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
+  }
+  // Opening a SQLite file that is not there would create an empty registry, which checks clean.
+  if (config.database.engine === 'sqlite' && !existsSync(config.database.sqlitePath)) {
+    throw new CliError(`no registry database at ${config.database.sqlitePath}: point fsck at the registry's data with --config or WHARF_STORAGE_DATA_DIR, as for wharf serve`, 2);
   }
   const metadata = await connectMetadata(config.database);
   try {
