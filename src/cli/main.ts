@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
 import { registerAccountCommands } from './commands/account.js';
+import { registerFsckCommands } from './commands/fsck.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
@@ -79,6 +80,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
   registerGcCommands(program, ctx);
+  registerFsckCommands(program, ctx);
   program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
   hintHelp(program, 'wharf');
 

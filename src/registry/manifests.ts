@@ -77,7 +77,7 @@ export class ManifestService {
       await assertReferencesExist(this.ctx, trx, repositoryId, parsed);
       const imageSize = parsed.isIndex
         ? await manifests.sumImageSizes(trx, repositoryId, [...new Set(parsed.manifests.map((m) => m.digest))])
-        : parsed.blobs.reduce((sum, b) => sum + b.size, 0) + layerBytesOutsideRegistry(parsed);
+        : ownImageSize(parsed);
       await manifests.insertManifest(trx, {
         repositoryId,
         digest,
@@ -113,9 +113,13 @@ export class ManifestService {
   }
 }
 
-/** Foreign layers are part of the image's size even though their bytes live elsewhere. */
-function layerBytesOutsideRegistry(parsed: ParsedManifest): number {
-  return parsed.layers.filter((l) => !parsed.blobs.includes(l)).reduce((sum, l) => sum + l.size, 0);
+/**
+ * The image size of a manifest that is not an index: its config and layers. Foreign layers count
+ * even though their bytes live elsewhere. (An index's is the sum of its platforms' image sizes.)
+ */
+export function ownImageSize(parsed: ParsedManifest): number {
+  const foreign = parsed.layers.filter((l) => !parsed.blobs.includes(l));
+  return [...parsed.blobs, ...foreign].reduce((sum, d) => sum + d.size, 0);
 }
 
 async function assertReferencesExist(ctx: RegistryContext, db: RegistryContext['db'], repositoryId: number, parsed: ParsedManifest): Promise<void> {

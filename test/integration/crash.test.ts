@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, engines, type EngineName } from '../support/server.js';
 import { ensureBuilt, spawnWharf, type WharfProcess } from '../support/process.js';
+import { assertConsistent, fsckData } from '../support/fsck.js';
 
 /**
  * kill -9 of the real `wharf serve` in the middle of a 256 MiB upload, then a restart on the same
@@ -338,5 +339,14 @@ for (const engine of engines()) {
         await assertCompletedIntact(wharf!.url, done);
       });
     }
+
+    it('leaves a consistent registry behind: fsck of its data directory and database finds no errors', async () => {
+      wharf!.child.kill('SIGTERM');
+      const exit = await wharf!.exited;
+      assert.equal(exit.code, 0, `wharf stopped cleanly:\n${wharf!.output().slice(-2000)}`);
+      const report = await fsckData({ dataDir, engine, databaseUrl: database?.url });
+      assertConsistent(report, 'kill -9 during uploads and the restarts');
+      assert.ok(report.blobs > 0 && report.bytesHashed >= 2 * TOTAL, `the 256 MiB blobs were hashed: ${JSON.stringify(report)}`);
+    });
   });
 }

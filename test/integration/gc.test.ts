@@ -8,6 +8,7 @@ import { descriptor, digestOf, expectError, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST,
 import { api, basic, pushImage as pushImageAs } from '../support/iam.js';
 import { GcBusyError, type GcReport } from '../../src/registry/garbage-collector.js';
 import { acquireLease, releaseLease } from '../../src/metadata/leases.js';
+import { assertConsistent, fsckServer } from '../support/fsck.js';
 
 /** A file in the blob store's layout (blobs/<alg>/<2 hex>/<hex>). */
 function blobFile(server: TestServer, digest: string): string {
@@ -118,6 +119,7 @@ async function raceCollectorAgainstPushes(server: TestServer, engine: string): P
   for (const row of await server.metadata.db.selectFrom('blobs').select(['digest', 'size']).execute()) {
     assert.deepEqual(await server.registry.ctx.store.stat(row.digest), { size: Number(row.size) }, `blob ${row.digest} has its file`);
   }
+  assertConsistent(await fsckServer(server), 'collections raced against pushes');
   console.log(`# ${engine}: ${runs} collections, ${refused} manifest PUTs refused and retried, ${kept.length} images kept`);
 }
 
@@ -273,6 +275,11 @@ for (const engine of engines()) {
       } finally {
         await authed.stop();
       }
+    });
+
+    it('leaves consistent registries behind: fsck finds no errors after every collection above', async () => {
+      assertConsistent(await fsckServer(server), 'the collections of this suite');
+      assertConsistent(await fsckServer(graceful), 'the collections of this suite with a grace period');
     });
   });
 }

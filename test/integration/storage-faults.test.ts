@@ -4,6 +4,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
+import { assertConsistent, fsckServer } from '../support/fsck.js';
 import { fillDisk, mountSmallDisk, smallDiskUnavailable, unmountSmallDisk } from '../support/small-disk.js';
 import { assertErrorShape, digestOf, pushBlob, putManifest, randomBlob, rawRequest, repoName, descriptor, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST } from '../support/http.js';
 
@@ -162,6 +163,10 @@ for (const engine of engines()) {
       const get = await fetch(`${server!.url}/v2/${name}/manifests/v1`, { headers: { Accept: OCI_MANIFEST } });
       assert.equal(get.status, 200);
       assert.equal(await get.text(), manifest);
+    });
+
+    it('leaves a consistent registry behind: fsck finds no errors after the writes the full disk refused', async () => {
+      assertConsistent(await fsckServer(server!), 'a full data directory');
     });
   });
 }
