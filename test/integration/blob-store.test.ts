@@ -9,14 +9,16 @@ import { text } from 'node:stream/consumers';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { UploadTooLargeError, type BlobStore } from '../../src/storage/ports.js';
 import { parseDigest } from '../../src/oci/digest.js';
+import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
+import { emptyPrefix, listKeys, s3TestSettings } from '../support/s3.js';
 
 /** The suite every BlobStore driver must pass. */
-function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; cleanup(): void; stagedFiles(): string[] }>) {
+function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; cleanup(): void | Promise<void>; stagedFiles(): string[] | Promise<string[]> }>) {
   describe(`BlobStore driver: ${name}`, () => {
     let store: BlobStore;
     let env: Awaited<ReturnType<typeof create>>;
     before(async () => { env = await create(); store = env.store; });
-    after(() => env.cleanup());
+    after(async () => { await env.cleanup(); });
 
     const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -37,7 +39,7 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.ok(whole.equals(data));
       const part = Buffer.concat(await (await store.read(digest, { start: 10, end: 19 })).toArray());
       assert.ok(part.equals(data.subarray(10, 20)));
-      assert.ok(!env.stagedFiles().includes('u-commit'), 'staged file removed');
+      assert.ok(!(await env.stagedFiles()).includes('u-commit'), 'staged file removed');
     });
 
     it('discards bytes past the offset left by an interrupted write', async () => {
@@ -61,7 +63,7 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       const failing = new Readable({ read() { this.push(Buffer.alloc(1000)); this.destroy(new Error('client went away')); } });
       await assert.rejects(store.appendUpload('u-fail', 0, failing), /client went away/);
       await store.deleteUpload('u-fail');
-      assert.ok(!env.stagedFiles().includes('u-fail'));
+      assert.ok(!(await env.stagedFiles()).includes('u-fail'));
     });
 
     it('lists staged uploads and deletes blobs', async () => {
@@ -181,4 +183,16 @@ blobStoreSuite('filesystem', async () => {
   const store = new FsBlobStore(root);
   await store.init();
   return { store, cleanup: () => rmSync(root, { recursive: true, force: true }), stagedFiles: () => readdirSync(path.join(root, 'uploads')) };
+});
+
+blobStoreSuite('s3', async () => {
+  const settings = s3TestSettings();
+  const store = new S3BlobStore(settings);
+  await store.init();
+  return {
+    store,
+    async cleanup() { store.close(); await emptyPrefix(settings); },
+    // Every upload id with an object left under uploads/.
+    async stagedFiles() { return [...new Set((await listKeys(settings, 'uploads/')).map((k) => k.split('/')[1]!))]; },
+  };
 });
