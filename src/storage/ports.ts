@@ -47,6 +47,11 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ uploadId: string; modifiedAt: number }>;
   /** Every committed blob, to find the ones metadata no longer knows (garbage collection, fsck). */
   listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
+  /**
+   * A URL the client may fetch the blob from directly instead of through Wharf (Distribution's
+   * redirect), or null when the driver is not set to redirect. Callers check access first.
+   */
+  redirectUrl?(digest: string): Promise<string | null>;
   /** Where the bytes are kept and the room left there, for drivers on a disk (for the log when it is full). */
   space?(): Promise<StorageSpace>;
 }

@@ -54,12 +54,18 @@ export class S3BlobStore implements BlobStore {
   }
 
   async read(digest: string, range?: ByteRange): Promise<BlobStream> {
-    const res = await this.client.send(new GetObjectCommand({
-      Bucket: this.bucket,
-      Key: this.keys.blob(digest),
-      Range: range ? `bytes=${range.start}-${range.end}` : undefined,
-    }));
-    return res.Body as Readable;
+    try {
+      const res = await this.client.send(new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.keys.blob(digest),
+        Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+      }));
+      return res.Body as Readable;
+    } catch (err) {
+      // Said as the filesystem driver says it, so the registry reports a missing blob the same way.
+      if (isNotFound(err)) throw Object.assign(new Error(`blob ${digest} is not in the bucket`), { code: 'ENOENT' });
+      throw err;
+    }
   }
 
   /**
