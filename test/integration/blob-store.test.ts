@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
@@ -235,6 +236,7 @@ blobStoreSuite('s3', async () => {
 });
 
 describe('S3 driver specifics', () => {
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   const settings = s3TestSettings();
   after(async () => { await emptyPrefix(settings); });
 
@@ -262,6 +264,26 @@ describe('S3 driver specifics', () => {
     await first.store.deleteUpload('u-state');
     first.store.close();
     second.store.close();
+  });
+
+  it('a store that accepts connections but never answers fails requests after the timeout, not hangs', { timeout: 120_000 }, async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => { sockets.add(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = new S3BlobStore(s3TestSettings({ endpoint: `http://127.0.0.1:${port}`, requestTimeout: 1 }));
+    try {
+      const started = Date.now();
+      await assert.rejects(store.stat(sha(Buffer.from('anything'))));
+      await assert.rejects(store.init(), /cannot be reached/);
+      // Three attempts of one second each, and the start check's own: far from a TCP timeout.
+      assert.ok(Date.now() - started < 30_000, `gave up after ${Date.now() - started} ms`);
+      assert.ok(sockets.size > 0, 'the requests did reach the silent store');
+    } finally {
+      store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('a small last chunk is rewritten with the next one, so every part but the last reaches 5 MiB', async () => {

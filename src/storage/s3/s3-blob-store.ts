@@ -8,7 +8,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Digest, DigestAlgorithm } from '../../oci/digest.js';
 import type { BlobStore, BlobStream, ByteRange } from '../ports.js';
-import { checkBucket, createS3Client, S3Keys, type S3Settings } from './s3-client.js';
+import { checkBucket, createS3Client, S3Keys, serverSideCopyTimeout, type S3Settings } from './s3-client.js';
 import { cutSegments, S3Staging, stagedSize, type SealedUpload, type StagedUpload } from './s3-staging.js';
 
 /** The largest part of a multipart copy is 5 GiB; segments longer than this are copied in pieces. */
@@ -124,7 +124,7 @@ export class S3BlobStore implements BlobStore {
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: sealed.key, Body: '' }));
     } else {
       // Some stores (Ceph RGW) answer without an ETag: success is the answer itself, not its fields.
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: sealed.key, UploadId: sealed.multipartId, MultipartUpload: { Parts: sealed.parts } }));
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: sealed.key, UploadId: sealed.multipartId, MultipartUpload: { Parts: sealed.parts } }), serverSideCopyTimeout(this.settings));
     }
     // The blob is in place; staged leftovers are removed by the purge of abandoned uploads if this fails.
     await this.staging.remove(uploadId).catch(() => undefined);
@@ -177,7 +177,7 @@ export class S3BlobStore implements BlobStore {
             PartNumber,
             CopySource: `${this.bucket}/${this.staging.segmentKey(uploadId, segment)}`,
             CopySourceRange: `bytes=${from}-${to}`,
-          }));
+          }), serverSideCopyTimeout(this.settings));
           parts.push({ PartNumber, ETag: copied.CopyPartResult!.ETag! });
         }
       }

@@ -52,15 +52,24 @@ export class S3Keys {
   }
 }
 
+/**
+ * The wait of a server-side copy or multipart completion: the store moves up to gigabytes before it
+ * answers, and an answer that takes long is still progress, unlike a silent plain request.
+ */
+export function serverSideCopyTimeout(settings: S3Settings): { requestTimeout: number } {
+  return { requestTimeout: Math.max(settings.requestTimeout, 900) * 1000 };
+}
+
 export function createS3Client(settings: S3Settings): S3Client {
   return new S3Client({
     region: settings.region,
     endpoint: settings.endpoint || undefined,
     forcePathStyle: settings.forcePathStyle,
     credentials: settings.accessKeyId ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
-    // Bounded waits: a store that stops answering fails the request instead of holding it.
-    // requestTimeout is the socket's idle timeout, so a long download that keeps moving is not cut.
-    requestHandler: { connectionTimeout: settings.requestTimeout * 1000, requestTimeout: settings.requestTimeout * 1000 },
+    // Bounded waits: a store that stops answering fails the request instead of holding it (without
+    // throwOnRequestTimeout the SDK only logs a warning and waits on). requestTimeout runs until the
+    // response headers, so a long download that has started is not cut.
+    requestHandler: { connectionTimeout: settings.requestTimeout * 1000, requestTimeout: settings.requestTimeout * 1000, throwOnRequestTimeout: true },
     maxAttempts: 3,
     // Bodies are checksummed by the digest Wharf verifies; the SDK's extra CRC32 on every request
     // is not understood by every S3-compatible store.
