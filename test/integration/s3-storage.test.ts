@@ -8,6 +8,9 @@ import { createTestDatabase, engines, startTestServer, type EngineName, type Tes
 import { digestOf, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, pushBlob, putManifest, randomBlob, repoName } from '../support/http.js';
 import { emptyPrefix, listKeys, s3StorageOverrides, s3TestSettings } from '../support/s3.js';
 import type { S3Settings } from '../../src/storage/s3/s3-client.js';
+import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
+import { parseDigest } from '../../src/oci/digest.js';
+import { Readable } from 'node:stream';
 
 const MiB = 1024 * 1024;
 
@@ -32,9 +35,9 @@ for (const engine of engines()) {
     });
 
     /** One replica: its own process state, the shared database and bucket prefix. */
-    async function replica(options: Partial<S3Settings> = {}): Promise<TestServer> {
+    async function replica(options: Partial<S3Settings> = {}, storage: Record<string, unknown> = {}): Promise<TestServer> {
       const server = await startTestServer(engine as EngineName, {
-        storage: s3StorageOverrides({ ...settings, ...options }),
+        storage: { ...s3StorageOverrides({ ...settings, ...options }), ...storage },
         database: engine === 'postgres' ? { url: database!.url } : { sqlitePath: path.join(sharedDir, 'wharf.db') },
       });
       running.push(server);
@@ -103,6 +106,30 @@ for (const engine of engines()) {
       assert.ok(Buffer.from(await pulled.arrayBuffer()).equals(data));
       assert.deepEqual(await listKeys(settings, 'uploads/'), [], 'nothing left staged');
       await stopReplica(second);
+    });
+
+    it('garbage collection removes unlinked blobs and objects no row knows from the bucket', async () => {
+      const server = await replica({}, { gcGracePeriod: 0, gcInterval: 0 });
+      const name = repoName('s3');
+      const digest = await pushBlob(server.url, name, randomBlob(20_000));
+      const key = `blobs/${digest.replace(':', '/')}`;
+      assert.ok((await listKeys(settings, 'blobs/')).includes(key));
+      const removed = await fetch(`${server.url}/v2/${name}/blobs/${digest}`, { method: 'DELETE' });
+      assert.equal(removed.status, 202);
+      // An object a crash left between its commit and its rows.
+      const orphan = new S3BlobStore(settings);
+      const orphanBytes = randomBlob(3000);
+      await orphan.createUpload('orphan');
+      await orphan.appendUpload('orphan', 0, Readable.from([orphanBytes]));
+      await orphan.commitUpload('orphan', orphanBytes.length, parseDigest(digestOf(orphanBytes)));
+      orphan.close();
+      const report = await server.gc.run();
+      assert.ok(report.blobsRemoved >= 1, JSON.stringify(report));
+      assert.ok(report.orphansRemoved >= 1, JSON.stringify(report));
+      const left = await listKeys(settings, 'blobs/');
+      assert.ok(!left.includes(key), 'the unlinked blob left the bucket');
+      assert.ok(!left.includes(`blobs/${digestOf(orphanBytes).replace(':', '/')}`), 'the orphan left the bucket');
+      await stopReplica(server);
     });
 
     it('redirects blob GETs to the store when s3Redirect is on, and serves them itself when off', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createSHA256, type IHasher } from 'hash-wasm';
 import type { DigestAlgorithm } from '../../oci/digest.js';
@@ -155,6 +155,10 @@ export class S3Staging {
     if (segment.length === 0) superseded.push(segment);
     await this.save(uploadId, next);
     await this.deleteKeys(superseded.map((s) => this.segmentKey(uploadId, s))).catch(() => undefined);
+    // A seal of the bytes before this chunk will not be completed: free its copied parts.
+    if (staged.sealed?.multipartId) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: staged.sealed.key, UploadId: staged.sealed.multipartId })).catch(() => undefined);
+    }
     return written;
   }
 
