@@ -75,7 +75,7 @@ export const configSections = {
     /** How long a blob link or a stored file is left alone after it was made, whatever references it. */
     gcGracePeriod: duration.prefault('1h'),
     /** S3 endpoint URL for S3-compatible stores (Ceph RGW, MinIO…); empty for AWS itself. */
-    s3Endpoint: z.string().url().or(z.literal('')).default(''),
+    s3Endpoint: z.string().regex(/^(https?:\/\/[^/\s]+\/?)?$/, 'must be an http:// or https:// URL of the store, e.g. http://rgw.example:7480').default(''),
     s3Region: z.string().default('us-east-1'),
     s3Bucket: z.string().default(''),
     /** Key prefix inside the bucket, so that several registries can share one. */

@@ -11,6 +11,7 @@ import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { UploadTooLargeError, type BlobStore } from '../../src/storage/ports.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/storage/s3/s3-client.js';
 import { emptyPrefix, listKeys, s3TestSettings } from '../support/s3.js';
 
@@ -283,6 +284,21 @@ describe('S3 driver specifics', () => {
       store.close();
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('lists and removes an upload folder whose state is gone (a cleanup that failed half-way)', async () => {
+    const client = createS3Client(settings);
+    const store = new S3BlobStore(settings, client);
+    try {
+      await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: `${settings.prefix}uploads/u-stray/segment-left`, Body: 'left behind' }));
+      const listed: string[] = [];
+      for await (const upload of store.listUploads()) listed.push(upload.uploadId);
+      assert.ok(listed.includes('u-stray'), `listed ${listed.join(', ')}`);
+      await store.deleteUpload('u-stray');
+      assert.deepEqual(await listKeys(settings, 'uploads/u-stray/'), []);
+    } finally {
+      store.close();
     }
   });
 

@@ -126,8 +126,9 @@ export class S3BlobStore implements BlobStore {
       // Some stores (Ceph RGW) answer without an ETag: success is the answer itself, not its fields.
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: sealed.key, UploadId: sealed.multipartId, MultipartUpload: { Parts: sealed.parts } }), serverSideCopyTimeout(this.settings));
     }
-    // The blob is in place; staged leftovers are removed by the purge of abandoned uploads if this fails.
-    await this.staging.remove(uploadId).catch(() => undefined);
+    // The blob is in place. One request (this runs under the metadata transaction); whatever it
+    // leaves, the purge of abandoned uploads finds (listUploads lists folders without a state too).
+    await this.staging.removeKnown(uploadId, staged).catch(() => undefined);
   }
 
   async deleteUpload(uploadId: string): Promise<void> {

@@ -224,16 +224,36 @@ export class S3Staging {
     }
   }
 
+  /**
+   * Every upload with objects in the bucket, with its latest change: also a folder whose state.json
+   * is gone, so that objects a failed cleanup left behind are still found by the purge.
+   */
   async *list(): AsyncIterable<{ uploadId: string; modifiedAt: number }> {
     const folder = this.keys.uploadsFolder();
+    let current: { uploadId: string; modifiedAt: number } | undefined;
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: folder, ContinuationToken: token }));
+      // Keys come in order, so the objects of one upload are listed together.
       for (const object of page.Contents ?? []) {
-        const match = /^([a-zA-Z0-9-]{1,64})\/state\.json$/.exec(object.Key!.slice(folder.length));
-        if (match) yield { uploadId: match[1]!, modifiedAt: object.LastModified?.getTime() ?? 0 };
+        const match = /^([a-zA-Z0-9-]{1,64})\//.exec(object.Key!.slice(folder.length));
+        if (!match) continue;
+        const uploadId = match[1]!;
+        const modifiedAt = object.LastModified?.getTime() ?? 0;
+        if (current?.uploadId === uploadId) {
+          current.modifiedAt = Math.max(current.modifiedAt, modifiedAt);
+          continue;
+        }
+        if (current) yield current;
+        current = { uploadId, modifiedAt };
       }
       token = page.NextContinuationToken;
     } while (token);
+    if (current) yield current;
+  }
+
+  /** The objects a state names, and the state itself: one request, for the end of a commit. */
+  async removeKnown(uploadId: string, staged: StagedUpload): Promise<void> {
+    await this.deleteKeys([...staged.segments.map((s) => this.segmentKey(uploadId, s)), this.keys.upload(uploadId, 'state.json')]);
   }
 }
