@@ -121,7 +121,7 @@ export class S3BlobStore implements BlobStore {
       throw new Error(`the staged bytes of upload ${uploadId} have digest ${sealed.digest}, not ${digest.value}`);
     }
     if (sealed.multipartId === '') {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: sealed.key, Body: '' }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: sealed.key, Body: Buffer.alloc(0), ContentLength: 0 }));
     } else {
       // Some stores (Ceph RGW) answer without an ETag: success is the answer itself, not its fields.
       await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: sealed.key, UploadId: sealed.multipartId, MultipartUpload: { Parts: sealed.parts } }), serverSideCopyTimeout(this.settings));
