@@ -125,9 +125,10 @@ export class S3Staging {
         callback(null, chunk);
       },
     });
+    // The short segment's bytes are asked for before the source flows, so a failure here leaves it untouched.
+    const previous = merged ? await this.readSegment(uploadId, merged, 0, merged.length) : undefined;
     source.on('error', (err) => { failure ??= err; meter.destroy(err); });
     source.pipe(meter);
-    const previous = merged ? await this.readSegment(uploadId, merged, 0, merged.length) : undefined;
     const body = Readable.from((async function* () {
       if (previous) yield* previous;
       yield* meter;
