@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { WharfConfig } from './config/schema.js';
 import { connectMetadata, type MetadataDb } from './metadata/connect.js';
-import { FsBlobStore } from './storage/fs/fs-blob-store.js';
+import { openBlobStore } from './storage/open.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
 import { Iam } from './iam/iam.js';
@@ -24,7 +24,7 @@ import { bootstrapAdministrator } from './iam/bootstrap.js';
 import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
-import { dataDirError, listenError, sqlitePathError } from './errors/startup.js';
+import { listenError, sqlitePathError } from './errors/startup.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -75,8 +75,7 @@ async function start(
   onGeneratedPassword: (username: string, password: string) => void,
   reservation: PortReservation,
 ): Promise<WharfServer> {
-  const store = new FsBlobStore(config.storage.dataDir);
-  await store.init().catch((err: unknown) => { throw dataDirError(config.storage.dataDir, err); });
+  const store = await openBlobStore(config);
   const metadata = await connectMetadata({
     engine: config.database.engine,
     sqlitePath: config.database.sqlitePath,
@@ -85,6 +84,7 @@ async function start(
     connectTimeout: config.database.connectTimeout,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
   }).catch((err: unknown) => {
+    store.close?.();
     // A migration that fails is not a file problem: only the opening of the file is reworded.
     if (config.database.engine === 'sqlite' && isOpenFailure(err)) throw sqlitePathError(config.database.sqlitePath, err);
     throw err;
@@ -151,6 +151,7 @@ async function start(
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await metadata.close();
+    store.close?.();
     // Only another program grabbing the port in the instant between release and listen gets here.
     throw listenError(config.http.host, config.http.port, err, bootstrap.generatedPassword
       ? `The administrator "${bootstrap.username}" was created by this start with the password printed above; it is not shown again, so keep it before starting again.`
@@ -234,6 +235,7 @@ async function start(
         await jobs.stop();
         await pullStats.stop();
         await metadata.close();
+        store.close?.();
       })();
       return closing;
     },

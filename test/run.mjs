@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The test command (`npm test`): starts a throwaway PostgreSQL so the integration suites run on both
-// metadata engines, then runs every test file with Node's test runner. Arguments narrow the files.
+// metadata engines, and a throwaway S3 store (radosgw) when a chosen file uses it (test/support/s3.ts),
+// then runs the test files with Node's test runner. Arguments narrow the files.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from './support/postgres.mjs';
+import { startRadosgw } from './support/radosgw.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -38,6 +40,19 @@ if (!process.env.WHARF_TEST_DATABASE_URL) {
   console.log(`# PostgreSQL for tests at ${pg.url}`);
 }
 
+let s3;
+if (!process.env.S3_ENDPOINT && files.some((f) => readFileSync(f, 'utf8').includes('support/s3.js'))) {
+  try {
+    s3 = await startRadosgw();
+  } catch (err) {
+    pg?.stop();
+    console.error(err.message);
+    process.exit(1);
+  }
+  Object.assign(process.env, s3.env);
+  console.log(`# S3 (radosgw) for tests at ${s3.env.S3_ENDPOINT}, bucket ${s3.env.S3_BUCKET}`);
+}
+
 const child = spawn(process.execPath, [
   '--import', 'tsx',
   '--test',
@@ -51,6 +66,7 @@ const child = spawn(process.execPath, [
 
 const finish = (code) => {
   pg?.stop();
+  s3?.stop();
   process.exit(code);
 };
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal); });

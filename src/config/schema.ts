@@ -43,6 +43,8 @@ const trustProxy = z.union([z.boolean(), z.array(z.string()), z.string()]).trans
   return entries.length > 0 ? entries : false;
 });
 
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
 /** Each section of the configuration; its keys are also the WHARF_<SECTION>_<KEY> variables. */
 export const configSections = {
   http: z.strictObject({
@@ -65,13 +67,30 @@ export const configSections = {
     requestIdleTimeout: duration.prefault(60),
   }),
   storage: z.strictObject({
-    driver: z.enum(['filesystem']).default('filesystem'),
+    driver: z.enum(['filesystem', 's3']).default('filesystem'),
     /** Directory for blobs, upload staging and (by default) the SQLite database. */
     dataDir: z.string().min(1).default('./wharf-data'),
     /** How often garbage collection runs (one replica at a time); 0 runs it only on demand. */
     gcInterval: duration.prefault('6h'),
     /** How long a blob link or a stored file is left alone after it was made, whatever references it. */
     gcGracePeriod: duration.prefault('1h'),
+    /** S3 endpoint URL for S3-compatible stores (Ceph RGW, MinIO…); empty for AWS itself. */
+    s3Endpoint: z.string().regex(/^(https?:\/\/[^/\s]+\/?)?$/, 'must be an http:// or https:// URL of the store, e.g. http://rgw.example:7480').default(''),
+    s3Region: z.string().default('us-east-1'),
+    s3Bucket: z.string().default(''),
+    /** Key prefix inside the bucket, so that several registries can share one. */
+    s3Prefix: z.string().default(''),
+    /** Bucket in the URL path (http://host/bucket/key) rather than the host name: most self-hosted stores need it. */
+    s3ForcePathStyle: bool.default(true),
+    /** Blob GETs answer 307 to a presigned URL of the store, so the bytes do not pass through Wharf. */
+    s3Redirect: bool.default(false),
+    /** How long a presigned redirect URL stays valid. */
+    s3RedirectTtl: duration.prefault('20m'),
+    /** Static credentials; when empty, the AWS SDK's default chain (AWS_ACCESS_KEY_ID…, profiles, instance roles). */
+    s3AccessKeyId: z.string().default(''),
+    s3SecretAccessKey: z.string().default(''),
+    /** Seconds an S3 request may wait to connect or for the store's next bytes before it fails. */
+    s3RequestTimeout: duration.prefault(30),
   }),
   database: z.strictObject({
     engine: z.enum(['sqlite', 'postgres']).default('sqlite'),
@@ -163,6 +182,19 @@ export const configSchema = z.strictObject({
 }).superRefine((config, ctx) => {
   if (config.database.engine === 'postgres' && !config.database.url) {
     ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'is required when database.engine is "postgres" (set WHARF_DATABASE_URL)' });
+  }
+  if (config.storage.driver === 's3') {
+    if (!config.storage.s3Bucket) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 's3Bucket'], message: 'is required when storage.driver is "s3" (set WHARF_STORAGE_S3_BUCKET)' });
+    } else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.storage.s3Bucket)) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 's3Bucket'], message: `"${config.storage.s3Bucket}" is not an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens` });
+    }
+    if (Boolean(config.storage.s3AccessKeyId) !== Boolean(config.storage.s3SecretAccessKey)) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 's3SecretAccessKey'], message: 'storage.s3AccessKeyId and storage.s3SecretAccessKey go together: set both, or neither to use the AWS credential chain' });
+    }
+    if (config.storage.s3Prefix.startsWith('/')) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 's3Prefix'], message: 'must not start with "/": keys are relative to the bucket, e.g. "wharf/"' });
+    }
   }
 });
 

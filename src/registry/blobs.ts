@@ -45,6 +45,17 @@ export class BlobService {
     }
   }
 
+  /**
+   * Where `puller` may fetch the blob (or a range) from the store directly, after the same
+   * pull-traffic hook as open(); null when the store does not redirect.
+   */
+  async redirect(name: string, blob: BlobInfo, puller: Puller, range?: ByteRange): Promise<string | null> {
+    if (!this.ctx.store.redirectUrl) return null;
+    const url = await this.ctx.store.redirectUrl(blob.digest);
+    if (url) await this.ctx.hooks.beforeBlobServed?.(name, range ? range.end - range.start + 1 : blob.size, puller);
+    return url;
+  }
+
   async delete(name: string, digestText: string): Promise<void> {
     assertRepositoryName(name);
     const digest = parseDigest(digestText).value;

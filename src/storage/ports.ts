@@ -49,6 +49,11 @@ export interface BlobStore {
   listBlobs(): AsyncIterable<{ digest: string; size: number; modifiedAt: number }>;
   /** Rejects, saying why, when the store cannot be written now (readiness probes). */
   check(): Promise<void>;
+  /**
+   * A URL the client may fetch the blob from directly instead of through Wharf (Distribution's
+   * redirect), or null when the driver is not set to redirect. Callers check access first.
+   */
+  redirectUrl?(digest: string): Promise<string | null>;
   /** Where the bytes are kept and the room left there, for drivers on a disk (for the log when it is full). */
   space?(): Promise<StorageSpace>;
 }

@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,14 +10,18 @@ import { text } from 'node:stream/consumers';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { UploadTooLargeError, type BlobStore } from '../../src/storage/ports.js';
 import { parseDigest } from '../../src/oci/digest.js';
+import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/storage/s3/s3-client.js';
+import { emptyPrefix, listKeys, s3TestSettings } from '../support/s3.js';
 
 /** The suite every BlobStore driver must pass. */
-function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; cleanup(): void; stagedFiles(): string[] }>) {
+function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; cleanup(): void | Promise<void>; stagedFiles(): string[] | Promise<string[]>; replica(): BlobStore }>) {
   describe(`BlobStore driver: ${name}`, () => {
     let store: BlobStore;
     let env: Awaited<ReturnType<typeof create>>;
     before(async () => { env = await create(); store = env.store; });
-    after(() => env.cleanup());
+    after(async () => { await env.cleanup(); });
 
     const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -37,7 +42,7 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.ok(whole.equals(data));
       const part = Buffer.concat(await (await store.read(digest, { start: 10, end: 19 })).toArray());
       assert.ok(part.equals(data.subarray(10, 20)));
-      assert.ok(!env.stagedFiles().includes('u-commit'), 'staged file removed');
+      assert.ok(!(await env.stagedFiles()).includes('u-commit'), 'staged file removed');
     });
 
     it('discards bytes past the offset left by an interrupted write', async () => {
@@ -61,7 +66,7 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       const failing = new Readable({ read() { this.push(Buffer.alloc(1000)); this.destroy(new Error('client went away')); } });
       await assert.rejects(store.appendUpload('u-fail', 0, failing), /client went away/);
       await store.deleteUpload('u-fail');
-      assert.ok(!env.stagedFiles().includes('u-fail'));
+      assert.ok(!(await env.stagedFiles()).includes('u-fail'));
     });
 
     it('lists staged uploads and deletes blobs', async () => {
@@ -169,6 +174,41 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.ok(stream.destroyed);
     });
 
+    it('continues an upload of small chunks and large ones on another replica, with its digest, and commits it whole', async () => {
+      // Chunks under S3's 5 MiB part minimum, then one above it, then a short last one.
+      const chunks = [1024 * 1024, 700_000, 3 * 1024 * 1024, 6 * 1024 * 1024 + 5, 1, 200_000].map((n) => randomBytes(n));
+      const data = Buffer.concat(chunks);
+      const replicas = [store, env.replica()];
+      await store.createUpload('u-replicas');
+      let size = 0;
+      for (const [i, chunk] of chunks.entries()) {
+        // Each chunk lands on the other replica, which has no running digest of its own.
+        size = await replicas[i % 2]!.appendUpload('u-replicas', size, Readable.from([chunk]));
+        assert.equal(await replicas[(i + 1) % 2]!.digestUpload('u-replicas', size, 'sha256'), sha(data.subarray(0, size)), `digest after chunk ${i}`);
+      }
+      assert.equal(size, data.length);
+      assert.equal(await replicas[1]!.digestUpload('u-replicas', size, 'sha512'), `sha512:${createHash('sha512').update(data).digest('hex')}`);
+      await replicas[1]!.sealUpload('u-replicas', size);
+      await store.commitUpload('u-replicas', size, parseDigest(sha(data)));
+      assert.deepEqual(await replicas[1]!.stat(sha(data)), { size: data.length });
+      assert.ok(Buffer.concat(await (await replicas[1]!.read(sha(data))).toArray()).equals(data));
+      // A range across the boundary of the 6 MiB chunk.
+      const from = 5 * 1024 * 1024 - 10;
+      const part = Buffer.concat(await (await store.read(sha(data), { start: from, end: from + 2 * 1024 * 1024 })).toArray());
+      assert.ok(part.equals(data.subarray(from, from + 2 * 1024 * 1024 + 1)));
+      assert.ok(!(await env.stagedFiles()).includes('u-replicas'), 'staged bytes removed');
+      await store.delete(sha(data));
+    });
+
+    it('commits an empty blob', async () => {
+      await store.createUpload('u-empty');
+      const size = await store.appendUpload('u-empty', 0, Readable.from([]));
+      assert.equal(size, 0);
+      await store.commitUpload('u-empty', 0, parseDigest(sha(Buffer.alloc(0))));
+      assert.deepEqual(await store.stat(sha(Buffer.alloc(0))), { size: 0 });
+      assert.equal((await (await store.read(sha(Buffer.alloc(0)))).toArray()).length, 0);
+    });
+
     it('refuses ids and digests that could escape its directory', async () => {
       await assert.rejects(store.createUpload('../escape'));
       await assert.rejects(store.stat('sha256:../../../../etc/passwd'));
@@ -180,5 +220,100 @@ blobStoreSuite('filesystem', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'wharf-fs-'));
   const store = new FsBlobStore(root);
   await store.init();
-  return { store, cleanup: () => rmSync(root, { recursive: true, force: true }), stagedFiles: () => readdirSync(path.join(root, 'uploads')) };
+  return { store, cleanup: () => rmSync(root, { recursive: true, force: true }), stagedFiles: () => readdirSync(path.join(root, 'uploads')), replica: () => new FsBlobStore(root) };
+});
+
+blobStoreSuite('s3', async () => {
+  const settings = s3TestSettings();
+  const store = new S3BlobStore(settings);
+  await store.init();
+  return {
+    store,
+    async cleanup() { store.close(); await emptyPrefix(settings); },
+    // Every upload id with an object left under uploads/.
+    async stagedFiles() { return [...new Set((await listKeys(settings, 'uploads/')).map((k) => k.split('/')[1]!))]; },
+    replica: () => new S3BlobStore(settings),
+  };
+});
+
+describe('S3 driver specifics', () => {
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const settings = s3TestSettings();
+  after(async () => { await emptyPrefix(settings); });
+
+  /** A store whose client counts the staged bytes it reads back (GETs of segment objects). */
+  function countingStore(): { store: S3BlobStore; segmentReads(): number } {
+    const client = createS3Client(settings);
+    let reads = 0;
+    client.middlewareStack.add((next, context) => async (args) => {
+      const key = (args.input as { Key?: string }).Key ?? '';
+      if (context.commandName === 'GetObjectCommand' && key.includes('/uploads/') && !key.endsWith('/state.json')) reads++;
+      return next(args);
+    }, { step: 'initialize' });
+    return { store: new S3BlobStore(settings, client), segmentReads: () => reads };
+  }
+
+  it('another replica resumes the running digest from the saved state, reading no staged bytes back', async () => {
+    const first = countingStore();
+    const second = countingStore();
+    const chunks = [randomBytes(6 * 1024 * 1024), randomBytes(6 * 1024 * 1024)];
+    await first.store.createUpload('u-state');
+    let size = await first.store.appendUpload('u-state', 0, Readable.from([chunks[0]!]));
+    size = await second.store.appendUpload('u-state', size, Readable.from([chunks[1]!]));
+    assert.equal(await first.store.digestUpload('u-state', size, 'sha256'), `sha256:${createHash('sha256').update(Buffer.concat(chunks)).digest('hex')}`);
+    assert.equal(first.segmentReads() + second.segmentReads(), 0, 'no staged bytes were read back');
+    await first.store.deleteUpload('u-state');
+    first.store.close();
+    second.store.close();
+  });
+
+  it('a store that accepts connections but never answers fails requests after the timeout, not hangs', { timeout: 120_000 }, async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => { sockets.add(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = new S3BlobStore(s3TestSettings({ endpoint: `http://127.0.0.1:${port}`, requestTimeout: 1 }));
+    try {
+      const started = Date.now();
+      await assert.rejects(store.stat(sha(Buffer.from('anything'))));
+      await assert.rejects(store.init(), /cannot be reached/);
+      // Three attempts of one second each, and the start check's own: far from a TCP timeout.
+      assert.ok(Date.now() - started < 30_000, `gave up after ${Date.now() - started} ms`);
+      assert.ok(sockets.size > 0, 'the requests did reach the silent store');
+    } finally {
+      store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('lists and removes an upload folder whose state is gone (a cleanup that failed half-way)', async () => {
+    const client = createS3Client(settings);
+    const store = new S3BlobStore(settings, client);
+    try {
+      await client.send(new PutObjectCommand({ Bucket: settings.bucket, Key: `${settings.prefix}uploads/u-stray/segment-left`, Body: 'left behind' }));
+      const listed: string[] = [];
+      for await (const upload of store.listUploads()) listed.push(upload.uploadId);
+      assert.ok(listed.includes('u-stray'), `listed ${listed.join(', ')}`);
+      await store.deleteUpload('u-stray');
+      assert.deepEqual(await listKeys(settings, 'uploads/u-stray/'), []);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a small last chunk is rewritten with the next one, so every part but the last reaches 5 MiB', async () => {
+    const counting = countingStore();
+    const store = counting.store;
+    await store.createUpload('u-small');
+    let size = 0;
+    for (let i = 0; i < 3; i++) size = await store.appendUpload('u-small', size, Readable.from([randomBytes(2 * 1024 * 1024)]));
+    const segments = (await listKeys(settings, 'uploads/u-small/')).filter((k) => !k.endsWith('state.json'));
+    assert.equal(segments.length, 1, `one segment of 6 MiB, not three of 2: ${segments.join(', ')}`);
+    // Each rewrite read back the short segment before it, and nothing more.
+    assert.equal(counting.segmentReads(), 2);
+    await store.deleteUpload('u-small');
+    assert.deepEqual(await listKeys(settings, 'uploads/u-small/'), []);
+    store.close();
+  });
 });

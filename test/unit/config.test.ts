@@ -26,6 +26,22 @@ describe('configuration', () => {
     assert.equal(config.registry.deleteEnabled, false);
   });
 
+  it('the s3 driver takes its settings from WHARF_STORAGE_S3_* and says which one is wrong', () => {
+    const config = loadConfig({ env: { WHARF_STORAGE_DRIVER: 's3', WHARF_STORAGE_S3_BUCKET: 'wharf-blobs', WHARF_STORAGE_S3_ENDPOINT: 'http://rgw:7480', WHARF_STORAGE_S3_REDIRECT: 'true', WHARF_STORAGE_S3_REQUEST_TIMEOUT: '5s' } });
+    assert.equal(config.storage.driver, 's3');
+    assert.equal(config.storage.s3Bucket, 'wharf-blobs');
+    assert.equal(config.storage.s3Redirect, true);
+    assert.equal(config.storage.s3ForcePathStyle, true);
+    assert.equal(config.storage.s3RequestTimeout, 5);
+    const refused = (env: Record<string, string>, message: RegExp) => assert.throws(() => loadConfig({ env: { WHARF_STORAGE_DRIVER: 's3', ...env } }), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    refused({}, /storage\.s3Bucket.*required when storage\.driver is "s3"/);
+    refused({ WHARF_STORAGE_S3_BUCKET: 'Not_A_Bucket' }, /"Not_A_Bucket" is not an S3 bucket name/);
+    refused({ WHARF_STORAGE_S3_BUCKET: 'wharf', WHARF_STORAGE_S3_ACCESS_KEY_ID: 'AKIA' }, /set both, or neither/);
+    refused({ WHARF_STORAGE_S3_BUCKET: 'wharf', WHARF_STORAGE_S3_ENDPOINT: 'rgw:7480' }, /storage\.s3Endpoint \(WHARF_STORAGE_S3_ENDPOINT\)/);
+    // The filesystem driver ignores the S3 settings, so a half-configured S3 section does not stop it.
+    assert.equal(loadConfig({ env: { WHARF_STORAGE_S3_ACCESS_KEY_ID: 'AKIA' } }).storage.driver, 'filesystem');
+  });
+
   it('names the wrong setting and its variable', () => {
     assert.throws(() => loadConfig({ env: { WHARF_HTTP_PORT: 'http' } }), (err: unknown) => err instanceof ConfigError && /http\.port \(WHARF_HTTP_PORT\)/.test(err.message));
     assert.throws(() => loadConfig({ env: { WHARF_REGISTRY_UPLOAD_EXPIRY: 'soon' } }), /registry\.uploadExpiry.*not a duration/);

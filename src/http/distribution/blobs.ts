@@ -7,6 +7,15 @@ type BlobRoute = { family: 'blobs'; name: string; digest: string };
 async function pull({ registry, principal, route, request, reply }: HandlerContext<BlobRoute>): Promise<void> {
   const blob = await registry.blobs.stat(route.name, route.digest);
   const range = parseRangeHeader(request.headers.range, blob.size);
+  const puller = { accountId: principal.kind === 'anonymous' ? null : principal.accountId };
+  if (request.method === 'GET' && blob.size > 0) {
+    // storage.s3Redirect: the client fetches the bytes from the store (its Range header with it).
+    const location = await registry.blobs.redirect(route.name, blob, puller, range);
+    if (location) {
+      await reply.code(307).header('Location', location).header('Docker-Content-Digest', blob.digest).header('Content-Length', 0).send();
+      return;
+    }
+  }
   reply.header('Docker-Content-Digest', blob.digest)
     .header('ETag', `"${blob.digest}"`)
     .header('Accept-Ranges', 'bytes')
@@ -21,7 +30,7 @@ async function pull({ registry, principal, route, request, reply }: HandlerConte
     await reply.send();
     return;
   }
-  const stream = await registry.blobs.open(route.name, blob, { accountId: principal.kind === 'anonymous' ? null : principal.accountId }, range);
+  const stream = await registry.blobs.open(route.name, blob, puller, range);
   if (!stream.writeTo) {
     await reply.send(stream);
     return;
