@@ -146,8 +146,7 @@ export class GarbageCollector {
       const page = await garbage.unreferencedBlobs(this.db, before, BATCH, after);
       if (page.length === 0) break;
       for (const blob of page) {
-        const freed = await this.db.transaction().execute(async (trx) => {
-          await this.locks.exclusive(trx, blob.digest);
+        const freed = await this.locks.removing(this.db, blob.digest, async (trx) => {
           const size = await garbage.removeUnreferencedBlob(trx, blob.digest);
           // The bytes go before the row's removal commits: should the commit fail, the row stays
           // (unreferenced, for the next run) and a later upload of the blob puts the bytes back.
@@ -192,8 +191,7 @@ export class GarbageCollector {
           report.orphanBytesFreed += file.size;
           continue;
         }
-        const removed = await this.db.transaction().execute(async (trx) => {
-          await this.locks.exclusive(trx, file.digest);
+        const removed = await this.locks.removing(this.db, file.digest, async (trx) => {
           if ((await garbage.knownBlobs(trx, [file.digest])).size > 0) return false;
           await this.store.delete(file.digest);
           return true;

@@ -11,10 +11,7 @@ import { yieldToRequests } from '../metadata/yield.js';
  * blob's exclusive lock (see GarbageCollector for the protocol); true when it did.
  */
 export async function removeLinkIfStale(db: Kysely<Database>, locks: BlobLocks, link: LinkKey, before: number): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    await locks.exclusive(trx, link.digest);
-    return removeStaleLink(trx, link, before);
-  });
+  return locks.removing(db, link.digest, (trx) => removeStaleLink(trx, link, before));
 }
 
 /**

@@ -202,15 +202,13 @@ export class UploadService {
       throw err;
     }
     try {
-      // The bytes are durable before any row makes them visible. Sealing (the long fsync) happens
-      // outside the transaction; the rename into place happens under the blob's lock, so the garbage
-      // collector cannot delete the file between the rename and the rows that make it live.
+      // The bytes are durable before any row makes them visible: sealing (the long fsync) first,
+      // then the rename into place and the rows under the blob's lock, so the garbage collector
+      // cannot delete the file between the rename and the rows that make it live.
       await this.ctx.store.sealUpload(session.id, size);
       const now = this.ctx.now();
-      await this.ctx.db.transaction().execute(async (trx) => {
-        await this.ctx.locks.shared(trx, [digest.value]);
+      await this.ctx.locks.storing(this.ctx.db, digest.value, () => this.ctx.store.commitUpload(session.id, size, digest), async (trx) => {
         await insertBlob(trx, digest.value, size, now);
-        await this.ctx.store.commitUpload(session.id, size, digest);
         await linkBlob(trx, session.repositoryId, digest.value, now);
         await uploads.deleteUpload(trx, session.id);
       });

@@ -34,11 +34,11 @@ export interface BlobStore {
   digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string>;
   /**
    * Cuts the staged upload to `size` bytes and makes them durable, the slow part of a commit, so that
-   * the commitUpload that follows (under a database transaction) is quick. Optional before commitUpload.
+   * the commitUpload that follows (under the blob's lock) is quick. Required before commitUpload.
    */
   sealUpload(uploadId: string, size: number): Promise<void>;
   /**
-   * Makes the first `size` staged bytes the blob `digest`, durably and atomically: a reader sees the
+   * After sealUpload: makes the first `size` staged bytes the blob `digest`, durably and atomically: a reader sees the
    * whole blob or nothing. The caller has verified the digest. The staged upload is removed.
    */
   commitUpload(uploadId: string, size: number, digest: Digest): Promise<void>;

@@ -121,6 +121,7 @@ for (const engine of engines()) {
       const orphanBytes = randomBlob(3000);
       await orphan.createUpload('orphan');
       await orphan.appendUpload('orphan', 0, Readable.from([orphanBytes]));
+      await orphan.sealUpload('orphan', orphanBytes.length);
       await orphan.commitUpload('orphan', orphanBytes.length, parseDigest(digestOf(orphanBytes)));
       orphan.close();
       const report = await server.gc.run();

@@ -139,8 +139,9 @@ export class FsBlobStore implements BlobStore {
   async commitUpload(uploadId: string, size: number, digest: Digest): Promise<void> {
     const staged = this.uploadPath(uploadId);
     const target = this.blobPath(digest.value);
-    // Nothing left to flush when sealUpload ran first.
-    await this.sealUpload(uploadId, size);
+    // sealUpload ran first (the port's contract) and made the bytes durable; only a caller that
+    // skipped it could leave bytes past `size`.
+    if ((await stat(staged)).size !== size) await truncate(staged, size);
     const dir = path.dirname(target);
     await mkdir(dir, { recursive: true });
     await rename(staged, target);
