@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database>;
+
+export interface ImmutableTagRuleRow {
+  repository: string;
+  tags: string;
+}
+
+/** The rules of a namespace, found by its name (what a push knows), in their order. */
+export async function rulesOfNamespace(db: Db, namespace: string): Promise<ImmutableTagRuleRow[]> {
+  return db.selectFrom('immutable_tag_rules as r').innerJoin('namespaces as n', 'n.id', 'r.namespace_id')
+    .select(['r.repository', 'r.tags']).where('n.name', '=', namespace).orderBy('r.position').execute();
+}
+
+/** Replaces the namespace's rules with `rules`, in one transaction. */
+export async function replaceRules(db: Db, namespaceId: number, rules: ImmutableTagRuleRow[]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('immutable_tag_rules').where('namespace_id', '=', namespaceId).execute();
+    if (rules.length === 0) return;
+    await trx.insertInto('immutable_tag_rules')
+      .values(rules.map((r, position) => ({ namespace_id: namespaceId, position, repository: r.repository, tags: r.tags })))
+      .execute();
+  });
+}
