@@ -26,7 +26,8 @@ export async function setImmutabilityRules(db: Kysely<Database>, namespaceId: nu
 
 /** How a refusal names the rule, so the Manager can find it in `wharf immutability get`. */
 export function describeRule(rule: ImmutableTagRule): string {
-  return rule.repository === '**' ? `tags "${rule.tags}"` : `repository "${rule.repository}", tags "${rule.tags}"`;
+  // Single quotes: clients quote the whole message in double quotes (skopeo's log escapes them).
+  return rule.repository === '**' ? `tags '${rule.tags}'` : `repository '${rule.repository}', tags '${rule.tags}'`;
 }
 
 /** Validates every pattern; throws GlobError naming the bad one. */
