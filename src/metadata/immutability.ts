@@ -24,3 +24,16 @@ export async function replaceRules(db: Db, namespaceId: number, rules: Immutable
       .execute();
   });
 }
+
+/**
+ * The tags that name `digest` in the repository: its own, and those of the indexes that list it as
+ * a platform (deleting a platform would break the tagged index).
+ */
+export async function tagsHoldingManifest(db: Db, repositoryId: number, digest: string): Promise<string[]> {
+  const own = await db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('manifest_digest', '=', digest).execute();
+  const viaIndex = await db.selectFrom('manifest_references as mr').innerJoin('manifests as m', 'm.id', 'mr.manifest_id')
+    .innerJoin('tags as t', (join) => join.onRef('t.repository_id', '=', 'm.repository_id').onRef('t.manifest_digest', '=', 'm.digest'))
+    .select('t.name').where('m.repository_id', '=', repositoryId).where('mr.digest', '=', digest).where('mr.kind', '=', 'manifest')
+    .execute();
+  return [...new Set([...own, ...viaIndex].map((r) => r.name))].sort();
+}

@@ -91,7 +91,7 @@ export function immutableTagError(name: string, tag: string, rule: ImmutableTagR
     ? `tag ${tag} of ${name} is immutable and already points at ${digest}: push the image under a new tag instead`
     : change === 'delete-tag'
       ? `tag ${tag} of ${name} is immutable and cannot be deleted`
-      : `image ${name}@${digest} has immutable tag ${tag} and cannot be deleted`;
+      : `image ${name}@${digest} is held by immutable tag ${tag} and cannot be deleted`;
   const next = change === 'move' ? '' : '; a namespace Manager can change the rules (wharf immutability set)';
   return new RegistryError('DENIED', `${what} (immutability rule: ${describeRule(rule)} of namespace ${namespaceOf(name)})${next}`,
     { name, tag, rule, ...(digest ? { digest } : {}) }, { status: 409 });

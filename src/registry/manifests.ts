@@ -6,7 +6,7 @@ import { linkedDigests } from '../metadata/blobs.js';
 import * as manifests from '../metadata/manifests.js';
 import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
 import { deleteTag, insertTagIfAbsent, tagDigest, upsertTag } from '../metadata/tags.js';
-import { tagsOf } from '../metadata/images.js';
+import { tagsHoldingManifest } from '../metadata/immutability.js';
 import { moveManifestToTrash } from '../metadata/trash.js';
 import type { RegistryContext } from './context.js';
 import { immutableTagError, ImmutableTags } from './immutability.js';
@@ -116,25 +116,27 @@ export class ManifestService {
     if (!this.ctx.settings.deleteEnabled) throw manifestDeleteDisabled();
     const repositoryId = await findRepositoryId(this.ctx.db, name);
     const now = this.ctx.now();
-    if (repositoryId !== undefined) await this.assertMayDelete(name, repositoryId, reference);
-    const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'
-      ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
-      : deleteTag(trx, repositoryId, reference.tag)));
+    const rules = await ImmutableTags.of(this.ctx.db, name);
+    const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute(async (trx) => {
+      // Checked in the transaction that deletes, so a tag pushed meanwhile is seen.
+      if (!rules.empty) await assertMayDelete(trx, rules, name, repositoryId, reference);
+      return reference.kind === 'digest'
+        ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
+        : deleteTag(trx, repositoryId, reference.tag);
+    });
     if (!deleted) throw manifestUnknown(name, referenceText);
   }
+}
 
-  /** An immutable tag is not deleted, nor is the image it points at. */
-  private async assertMayDelete(name: string, repositoryId: number, reference: Reference): Promise<void> {
-    const rules = await ImmutableTags.of(this.ctx.db, name);
-    if (rules.empty) return;
-    if (reference.kind === 'tag') {
-      const rule = rules.ruleFor(name, reference.tag);
-      if (rule && (await tagDigest(this.ctx.db, repositoryId, reference.tag)) !== undefined) throw immutableTagError(name, reference.tag, rule, 'delete-tag');
-      return;
-    }
-    const held = rules.firstImmutable(name, await tagsOf(this.ctx.db, name, reference.digest));
-    if (held) throw immutableTagError(name, held.tag, held.rule, 'delete-image', reference.digest);
+/** An immutable tag is not deleted, nor is the image it points at, nor a platform of that image. */
+async function assertMayDelete(db: RegistryContext['db'], rules: ImmutableTags, name: string, repositoryId: number, reference: Reference): Promise<void> {
+  if (reference.kind === 'tag') {
+    const rule = rules.ruleFor(name, reference.tag);
+    if (rule && (await tagDigest(db, repositoryId, reference.tag)) !== undefined) throw immutableTagError(name, reference.tag, rule, 'delete-tag');
+    return;
   }
+  const held = rules.firstImmutable(name, await tagsHoldingManifest(db, repositoryId, reference.digest));
+  if (held) throw immutableTagError(name, held.tag, held.rule, 'delete-image', reference.digest);
 }
 
 /**

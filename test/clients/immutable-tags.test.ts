@@ -58,6 +58,14 @@ describe('immutable tags with skopeo and the wharf CLI', { skip: skopeoVersion ?
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('shows examples in the --help of each immutability command', async () => {
+    for (const command of [['immutability'], ['immutability', 'get'], ['immutability', 'set'], ['immutability', 'clear']]) {
+      const { stdout } = await ok([...command, '--help']);
+      assert.match(stdout, new RegExp(`^Usage: wharf ${command.join(' ')}`, 'm'));
+      assert.match(stdout, /\nExamples:\n {2}wharf immutability /, `examples in the help of wharf ${command.join(' ')}`);
+    }
+  });
+
   it('wharf immutability set/get/clear shows the rules and refuses a malformed one', async () => {
     const set = await ok(['immutability', 'set', NS, 'v*', 'frozen*:**']);
     const lines = set.stdout.trimEnd().split('\n');
@@ -96,7 +104,7 @@ describe('immutable tags with skopeo and the wharf CLI', { skip: skopeoVersion ?
     assert.match(untag.stderr, new RegExp(`tag v1 of ${NS}/app is immutable and cannot be deleted`));
     const byDigest = await wharf(['image', 'rm', `${NS}/app@${first.root.digest}`]);
     assert.equal(byDigest.code, 1, describeRun('wharf', ['image', 'rm'], byDigest));
-    assert.match(byDigest.stderr, /has immutable tag v1 and cannot be deleted.*wharf immutability set/);
+    assert.match(byDigest.stderr, /is held by immutable tag v1 and cannot be deleted.*wharf immutability set/);
     assert.match((await ok(['immutability', 'clear', NS])).stdout, new RegExp(`^No immutable tags in ${NS}`));
     assert.match((await ok(['image', 'rm', `${NS}/app:v1`])).stdout, /^Untagged /);
   });

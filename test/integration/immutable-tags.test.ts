@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, basic, pushImage, send, setUpTenants, PASSWORDS, OCI_MANIFEST } from '../support/iam.js';
+import { OCI_INDEX } from '../support/http.js';
 
 const enc = encodeURIComponent;
 
@@ -60,7 +61,7 @@ for (const engine of engines()) {
       assert.match((await delTag.json() as OciErrors).errors[0]!.message, /tag v1 .* cannot be deleted/);
       const delImage = await send(server.url, { method: 'DELETE', path: `/v2/teama/imm/manifests/${first.digest}` }, writer);
       assert.equal(delImage.status, 409);
-      assert.match((await delImage.json() as OciErrors).errors[0]!.message, /has immutable tag v1/);
+      assert.match((await delImage.json() as OciErrors).errors[0]!.message, /is held by immutable tag v1/);
 
       // A mutable tag moves, and a repository rule freezes every tag of its repositories.
       await pushImage(server.url, 'teama/imm', 'latest', writer);
@@ -75,6 +76,26 @@ for (const engine of engines()) {
       await apiJson(server.url, 'PUT', '/namespaces/teama/immutability', admin, { rules: [] });
       const freed = await send(server.url, { method: 'PUT', path: '/v2/teama/imm/manifests/v1', headers: { 'Content-Type': OCI_MANIFEST }, body: other.manifest }, writer);
       assert.equal(freed.status, 201);
+    });
+
+    it('a platform of an index with an immutable tag is not deleted by digest', async () => {
+      await apiJson(server.url, 'PUT', '/namespaces/teama/immutability', admin, { rules: [{ tags: 'v*' }] });
+      const amd = await pushImage(server.url, 'teama/multi', undefined, writer);
+      const arm = await pushImage(server.url, 'teama/multi', undefined, writer);
+      const index = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: OCI_INDEX,
+        manifests: [
+          { mediaType: OCI_MANIFEST, digest: amd.digest, size: amd.manifest.length, platform: { architecture: 'amd64', os: 'linux' } },
+          { mediaType: OCI_MANIFEST, digest: arm.digest, size: arm.manifest.length, platform: { architecture: 'arm64', os: 'linux' } },
+        ],
+      }));
+      const put = await send(server.url, { method: 'PUT', path: '/v2/teama/multi/manifests/v1', headers: { 'Content-Type': OCI_INDEX }, body: index }, writer);
+      assert.equal(put.status, 201, await put.text());
+      const del = await send(server.url, { method: 'DELETE', path: `/v2/teama/multi/manifests/${arm.digest}` }, writer);
+      assert.equal(del.status, 409);
+      assert.match((await del.json() as OciErrors).errors[0]!.message, new RegExp(`image teama/multi@${arm.digest} is held by immutable tag v1`));
+      assert.equal((await send(server.url, { method: 'HEAD', path: `/v2/teama/multi/manifests/${arm.digest}` }, writer)).status, 200);
+      await apiJson(server.url, 'PUT', '/namespaces/teama/immutability', admin, { rules: [] });
     });
 
     it('/api/: tagging onto and removing an immutable tag answer problem+json 409', async () => {
