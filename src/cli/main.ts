@@ -6,6 +6,7 @@ import { registerFsckCommands } from './commands/fsck.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
+import { registerImmutabilityCommands } from './commands/immutability.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerNamespaceCommands } from './commands/namespace.js';
 import { registerQuotaCommands } from './commands/quota.js';
@@ -75,6 +76,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerTrashCommands(program, ctx);
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
+  registerImmutabilityCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);

@@ -27,6 +27,7 @@ export interface Database {
   account_quotas: AccountQuotaTable;
   account_pull_usage: AccountPullUsageTable;
   namespace_retention: NamespaceRetentionTable;
+  immutable_tag_rules: ImmutableTagRuleTable;
   jobs: JobTable;
   advisories: AdvisoryTable;
   advisory_packages: AdvisoryPackageTable;
@@ -259,6 +260,16 @@ export interface NamespaceRetentionTable {
   keep_images: number | null;
   remove_untagged: number;
   last_run_at: number | null;
+}
+
+/** One immutability rule of a namespace: tags matching `tags` in repositories matching `repository` never move. */
+export interface ImmutableTagRuleTable {
+  namespace_id: number;
+  position: number;
+  /** Glob over the repository path inside the namespace (`app`, `team/*`, `**`). */
+  repository: string;
+  /** Glob over tag names (`v*`, `release-*`, `latest`). */
+  tags: string;
 }
 
 export type JobState = 'pending' | 'failed';

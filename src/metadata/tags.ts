@@ -29,3 +29,21 @@ export async function listTagNamesByRepository(db: Db, repository: string, limit
   const rows = await query.execute();
   return rows.map((r) => r.name);
 }
+
+/**
+ * Points `tag` at `digest` only if the tag does not exist yet; answers the digest the tag points at
+ * afterwards. Under concurrent pushes exactly one digest wins: what immutable tags need.
+ */
+export async function insertTagIfAbsent(db: Db, repositoryId: number, tag: string, digest: string, now: number): Promise<string> {
+  await db.insertInto('tags').values({ repository_id: repositoryId, name: tag, manifest_digest: digest, updated_at: now })
+    .onConflict((oc) => oc.columns(['repository_id', 'name']).doNothing())
+    .execute();
+  const row = await db.selectFrom('tags').select('manifest_digest').where('repository_id', '=', repositoryId).where('name', '=', tag).executeTakeFirstOrThrow();
+  return row.manifest_digest;
+}
+
+/** The digest a tag points at, if the tag exists. */
+export async function tagDigest(db: Db, repositoryId: number, tag: string): Promise<string | undefined> {
+  const row = await db.selectFrom('tags').select('manifest_digest').where('repository_id', '=', repositoryId).where('name', '=', tag).executeTakeFirst();
+  return row?.manifest_digest;
+}

@@ -5,9 +5,11 @@ import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { linkedDigests } from '../metadata/blobs.js';
 import * as manifests from '../metadata/manifests.js';
 import { ensureRepository, findRepositoryId } from '../metadata/repositories.js';
-import { deleteTag, upsertTag } from '../metadata/tags.js';
+import { deleteTag, insertTagIfAbsent, tagDigest, upsertTag } from '../metadata/tags.js';
+import { tagsHoldingManifest } from '../metadata/immutability.js';
 import { moveManifestToTrash } from '../metadata/trash.js';
 import type { RegistryContext } from './context.js';
+import { immutableTagError, ImmutableTags } from './immutability.js';
 
 export interface ManifestContent {
   digest: string;
@@ -72,6 +74,7 @@ export class ManifestService {
     }
     const parsed = parseManifest(content, contentType);
     const now = this.ctx.now();
+    const immutableRule = reference.kind === 'tag' ? (await ImmutableTags.of(this.ctx.db, name)).ruleFor(name, reference.tag) : undefined;
     await this.ctx.db.transaction().execute(async (trx) => {
       const repositoryId = await ensureRepository(trx, name, now);
       await assertReferencesExist(this.ctx, trx, repositoryId, parsed);
@@ -93,7 +96,14 @@ export class ManifestService {
         ],
         now,
       });
-      if (reference.kind === 'tag') await upsertTag(trx, repositoryId, reference.tag, digest, now);
+      if (reference.kind === 'tag' && immutableRule) {
+        // Insert-only, so two pushes racing to create the tag cannot both win; the same digest
+        // again is an idempotent re-push and passes.
+        const current = await insertTagIfAbsent(trx, repositoryId, reference.tag, digest, now);
+        if (current !== digest) throw immutableTagError(name, reference.tag, immutableRule, 'move', current);
+      } else if (reference.kind === 'tag') {
+        await upsertTag(trx, repositoryId, reference.tag, digest, now);
+      }
     });
     await this.ctx.hooks.manifestPushed?.(name, digest, parsed.mediaType);
     return { digest, subject: parsed.subject?.digest ?? null };
@@ -106,11 +116,27 @@ export class ManifestService {
     if (!this.ctx.settings.deleteEnabled) throw manifestDeleteDisabled();
     const repositoryId = await findRepositoryId(this.ctx.db, name);
     const now = this.ctx.now();
-    const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute((trx) => (reference.kind === 'digest'
-      ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
-      : deleteTag(trx, repositoryId, reference.tag)));
+    const rules = await ImmutableTags.of(this.ctx.db, name);
+    const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute(async (trx) => {
+      // Checked in the transaction that deletes, so a tag pushed meanwhile is seen.
+      if (!rules.empty) await assertMayDelete(trx, rules, name, repositoryId, reference);
+      return reference.kind === 'digest'
+        ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
+        : deleteTag(trx, repositoryId, reference.tag);
+    });
     if (!deleted) throw manifestUnknown(name, referenceText);
   }
+}
+
+/** An immutable tag is not deleted, nor is the image it points at, nor a platform of that image. */
+async function assertMayDelete(db: RegistryContext['db'], rules: ImmutableTags, name: string, repositoryId: number, reference: Reference): Promise<void> {
+  if (reference.kind === 'tag') {
+    const rule = rules.ruleFor(name, reference.tag);
+    if (rule && (await tagDigest(db, repositoryId, reference.tag)) !== undefined) throw immutableTagError(name, reference.tag, rule, 'delete-tag');
+    return;
+  }
+  const held = rules.firstImmutable(name, await tagsHoldingManifest(db, repositoryId, reference.digest));
+  if (held) throw immutableTagError(name, held.tag, held.rule, 'delete-image', reference.digest);
 }
 
 /**

@@ -13,6 +13,14 @@ interface RetentionPolicy {
 interface RemovalReport {
   dryRun: boolean;
   removed: Array<{ name: string; digest: string; tags: string[] }>;
+  keptImmutable?: Array<{ name: string; digest: string; tags: string[]; reason: string }>;
+}
+
+function printKeptImmutable(out: NodeJS.WritableStream, report: RemovalReport): void {
+  const kept = report.keptImmutable ?? [];
+  if (kept.length === 0) return;
+  writeLine(out, `Kept ${kept.length} image${kept.length === 1 ? '' : 's'} with immutable tags (wharf immutability get shows the rules):`);
+  out.write(table(['Image', 'Digest', 'Why'], kept.map((k) => [k.name, k.digest, k.reason])));
 }
 
 function keepArg(value: string): number | null {
@@ -32,6 +40,7 @@ function describePolicy(ns: string, policy: RetentionPolicy): string {
 
 function printRemoval(ctx: CliContext, report: RemovalReport, format: OutputFormat, what: string, runAgain: string): void {
   if (format === 'json') return writeJson(ctx.stdout, report);
+  printKeptImmutable(ctx.stdout, report);
   if (report.removed.length === 0) return writeLine(ctx.stdout, `No ${what} to remove.`);
   writeLine(ctx.stdout, report.dryRun
     ? `Would move ${report.removed.length} image${report.removed.length === 1 ? '' : 's'} to the trash (dry run, nothing changed):`

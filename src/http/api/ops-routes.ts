@@ -7,6 +7,8 @@ import { findNamespace } from '../../metadata/namespaces.js';
 import { principalLabel } from '../../iam/principal.js';
 import type { QuotaChange, QuotaService } from '../../ops/quotas.js';
 import type { RetentionService } from '../../ops/retention.js';
+import { GlobError } from '../../oci/globs.js';
+import { immutabilityRules, MAX_RULES, setImmutabilityRules, type ImmutableTagRule } from '../../registry/immutability.js';
 
 export interface OpsRouteOptions {
   iam: Iam;
@@ -17,7 +19,12 @@ export interface OpsRouteOptions {
 const nsParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
 const dryRunQuery = { type: 'object', additionalProperties: false, properties: { dryRun: { type: 'boolean', default: false } } } as const;
 
-/** Quotas of the account, retention and pruning of namespaces. */
+const ruleSchema = {
+  type: 'object', required: ['tags'], additionalProperties: false,
+  properties: { repository: { type: 'string', minLength: 1, maxLength: 128, default: '**' }, tags: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+/** Quotas of the account, retention, pruning and tag immutability of namespaces. */
 export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions): Promise<void> {
   const { iam, quotas, retention } = options;
 
@@ -71,8 +78,8 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     const proposed = { keepImages: request.body.keepImages, removeUntagged: request.body.removeUntagged ?? current.removeUntagged };
     if (request.query.dryRun) {
       // What the policy would move to the trash at its first run, so a client can ask before setting it.
-      const removed = await retention.run(row.name, proposed, true, '');
-      return { namespace: row.name, ...proposed, dryRun: true, removed };
+      const outcome = await retention.run(row.name, proposed, true, '');
+      return { namespace: row.name, ...proposed, dryRun: true, ...outcome };
     }
     const policy = await retention.set(row.id, proposed);
     iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'retention.set', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { ...policy } });
@@ -86,8 +93,8 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     const policy = await retention.get(row.id);
     if (policy.keepImages === null && !policy.removeUntagged) throw new ProblemError('conflict', `namespace ${row.name} has no retention policy: set one first (wharf retention set)`);
     const dryRun = request.query.dryRun ?? false;
-    const removed = await retention.run(row.name, policy, dryRun, `${principalLabel(request.caller.principal)} (retention)`);
-    return { namespace: row.name, dryRun, removed };
+    const outcome = await retention.run(row.name, policy, dryRun, `${principalLabel(request.caller.principal)} (retention)`);
+    return { namespace: row.name, dryRun, ...outcome };
   });
 
   app.post<{ Params: { name: string }; Querystring: { dryRun?: boolean } }>('/namespaces/:name/prune-untagged', {
@@ -95,7 +102,31 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
   }, async (request) => {
     const row = await namespaceWithRole(request.caller, request.params.name, 'writer');
     const dryRun = request.query.dryRun ?? false;
-    const removed = await retention.pruneUntagged(row.name, dryRun, `${principalLabel(request.caller.principal)} (prune-untagged)`);
-    return { namespace: row.name, dryRun, removed };
+    const outcome = await retention.pruneUntagged(row.name, dryRun, `${principalLabel(request.caller.principal)} (prune-untagged)`);
+    return { namespace: row.name, dryRun, ...outcome };
+  });
+
+  app.get<{ Params: { name: string } }>('/namespaces/:name/immutability', { schema: { params: nsParam } }, async (request) => {
+    const row = await namespaceWithRole(request.caller, request.params.name, 'reader');
+    return { namespace: row.name, rules: await immutabilityRules(iam.db, row.name) };
+  });
+
+  app.put<{ Params: { name: string }; Body: { rules: ImmutableTagRule[] } }>('/namespaces/:name/immutability', {
+    schema: {
+      params: nsParam,
+      body: { type: 'object', required: ['rules'], additionalProperties: false, properties: { rules: { type: 'array', maxItems: MAX_RULES, items: ruleSchema } } },
+    },
+  }, async (request) => {
+    const row = await namespaceWithRole(request.caller, request.params.name, 'manager');
+    const rules = request.body.rules.map((r) => ({ repository: r.repository ?? '**', tags: r.tags }));
+    const before = await immutabilityRules(iam.db, row.name);
+    try {
+      await setImmutabilityRules(iam.db, row.id, rules);
+    } catch (err) {
+      if (err instanceof GlobError) throw new ProblemError('bad-request', `${err.message} (see "Immutable tags" in the README)`);
+      throw err;
+    }
+    iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'immutability.set', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { before, rules } });
+    return { namespace: row.name, rules: await immutabilityRules(iam.db, row.name) };
   });
 }

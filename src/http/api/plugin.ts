@@ -138,6 +138,7 @@ function problemFromRegistry(error: RegistryError): ProblemError {
   if (error.status === 404) return new ProblemError('not-found', error.message, extra);
   if (error.code === 'DENIED' && (error.detail as { quota?: string } | null)?.quota) return new ProblemError('quota-exceeded', error.message, extra);
   if (error.status === 403) return new ProblemError('forbidden', error.message, extra);
+  if (error.status === 409) return new ProblemError('conflict', error.message, extra);
   if (error.status === 401) return new ProblemError('unauthorized', error.message, extra);
   if (error.status === 429) return new ProblemError('too-many-requests', error.message, extra);
   if (error.status === 507) return new ProblemError('storage-full', error.message, extra);

@@ -7,6 +7,7 @@ import { migration as scanner } from './0004_scanner.js';
 import { migration as loginThrottle } from './0006_login_throttle.js';
 import { migration as scaleIndexes } from './0007_scale_indexes.js';
 import { migration as storageLifecycle } from './0008_storage_lifecycle.js';
+import { migration as immutableTags } from './0010_immutable_tags.js';
 
 export type { Engine } from './column-types.js';
 
@@ -19,6 +20,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0006_login_throttle': loginThrottle,
   '0007_scale_indexes': scaleIndexes,
   '0008_storage_lifecycle': storageLifecycle,
+  '0010_immutable_tags': immutableTags,
 };
 
 export class WharfMigrations implements MigrationProvider {
