@@ -114,6 +114,7 @@ async function serve(configFile: string | undefined): Promise<number> {
   const logger = pino({ level: config.log.level });
   const { startServer } = await import('../server.js');
   const { StartupError } = await import('../errors/startup.js');
+  const { describeCertificate } = await import('../http/tls.js');
   let server;
   try {
     server = await startServer(config, logger);
@@ -133,6 +134,23 @@ async function serve(configFile: string | undefined): Promise<number> {
     startupMs: Math.round(performance.now()),
   }, `Wharf listening on ${server.url}, data in ${config.storage.dataDir}`);
 
+  // SIGHUP re-reads the certificate and key (a renewal by cert-manager or certbot replaced the
+  // files); a pair that does not check out is logged and the one in use is kept. Without TLS, a
+  // SIGHUP is logged and ignored rather than ending the process (Node's default).
+  const reloadCertificate = () => {
+    if (!config.http.tlsCert) {
+      logger.warn('SIGHUP ignored: http.tlsCert is not set, there is no certificate to reload');
+      return;
+    }
+    try {
+      const renewed = server.reloadTls();
+      logger.info({ certificate: describeCertificate(renewed.leaf) }, 'reloaded the TLS certificate on SIGHUP: new connections get it');
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'SIGHUP: the new TLS certificate was refused; still serving the previous one');
+    }
+  };
+  process.on('SIGHUP', reloadCertificate);
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -150,8 +168,8 @@ async function serve(configFile: string | undefined): Promise<number> {
         resolve();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => { process.off('SIGHUP', reloadCertificate); stop('SIGTERM'); });
+    process.once('SIGINT', () => { process.off('SIGHUP', reloadCertificate); stop('SIGINT'); });
   });
   return 0;
 }
