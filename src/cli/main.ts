@@ -134,14 +134,10 @@ async function serve(configFile: string | undefined): Promise<number> {
     startupMs: Math.round(performance.now()),
   }, `Wharf listening on ${server.url}, data in ${config.storage.dataDir}`);
 
-  // SIGHUP re-reads the certificate and key (a renewal by cert-manager or certbot replaced the
-  // files); a pair that does not check out is logged and the one in use is kept. Without TLS, a
-  // SIGHUP is logged and ignored rather than ending the process (Node's default).
+  // With TLS, SIGHUP re-reads the certificate and key (a renewal by cert-manager or certbot replaced
+  // the files); a pair that does not check out is logged and the one in use is kept. Without TLS,
+  // SIGHUP keeps Node's default (the process ends), as before.
   const reloadCertificate = () => {
-    if (!config.http.tlsCert) {
-      logger.warn('SIGHUP ignored: http.tlsCert is not set, there is no certificate to reload');
-      return;
-    }
     try {
       const renewed = server.reloadTls();
       logger.info({ certificate: describeCertificate(renewed.leaf) }, 'reloaded the TLS certificate on SIGHUP: new connections get it');
@@ -149,7 +145,7 @@ async function serve(configFile: string | undefined): Promise<number> {
       logger.error({ err: { message: (err as Error).message } }, 'SIGHUP: the new TLS certificate was refused; still serving the previous one');
     }
   };
-  process.on('SIGHUP', reloadCertificate);
+  if (config.http.tlsCert) process.on('SIGHUP', reloadCertificate);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
