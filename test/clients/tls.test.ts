@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { engines, startTestServer, type TestServer } from '../support/server.js';
+import { Agent, fetch } from 'undici';
+import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { describeRun, runCommand, spawnWharf, WHARF_BIN, type WharfProcess } from '../support/process.js';
 import { issueServerCertificate, makeCa, opensslMissing, servedCertificate, type ServerCertificate, type TestCa } from '../support/tls.js';
 import { OciLayout, blobPath, reachableDigests, resolveTag, singleLayerImage, multiLayerImage } from '../support/oci-layout.js';
@@ -73,6 +74,50 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('logging in to Wharf over HTTPS (authentication on)', { skip: opensslMissing }, () => {
+  let server: TestServer;
+  let home: string;
+  before(async () => {
+    server = await startTestServer('sqlite', { http: { tlsCert: served.certFile, tlsKey: served.keyFile }, auth: { enabled: true } });
+    home = path.join(work, 'home');
+    mkdirSync(home, { recursive: true });
+  });
+  after(async () => { await server?.stop(); });
+
+  /** `wharf <args>` with the administrator's password on standard input (runCommand gives none). */
+  const wharf = (args: string[], env: Record<string, string> = {}) => runCommand('sh', ['-c', 'printf \'%s\\n\' "$PW" | "$NODE" "$@"', 'sh', WHARF_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, WHARF_CLI_CONFIG: path.join(home, 'wharf.json'), PW: TEST_ADMIN_PASSWORD, NODE: process.execPath, ...env },
+    timeoutMs: 60_000,
+  }).then((result) => ({ ...result, what: describeRun('wharf', args, result) }));
+
+  it('the token realm clients are sent to is https://', async () => {
+    const agent = new Agent({ connect: { ca: ca.cert } });
+    try {
+      const res = await fetch(`${server.url}/v2/`, { dispatcher: agent });
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', new RegExp(`realm="${server.url.replace(/\./g, '\\.')}/`));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('wharf login trusts a private CA given with NODE_EXTRA_CA_CERTS, and says so when it is missing', async () => {
+    const untrusted = await wharf(['login', server.url, '-u', 'admin', '--password-stdin']);
+    assert.equal(untrusted.code, 1, untrusted.what);
+    assert.match(untrusted.stderr, /the certificate of the registry at https:\/\/127\.0\.0\.1:\d+ is not trusted .*NODE_EXTRA_CA_CERTS=/, untrusted.what);
+
+    const plain = await wharf(['login', server.url.replace('https:', 'http:'), '-u', 'admin', '--password-stdin']);
+    assert.equal(plain.code, 1, plain.what);
+    assert.match(plain.stderr, /cannot reach the registry at http:\/\/127\.0\.0\.1:\d+ .*if it serves HTTPS, use an https:\/\/ URL/, plain.what);
+
+    const login = await wharf(['login', server.url, '-u', 'admin', '--password-stdin'], { NODE_EXTRA_CA_CERTS: ca.certFile });
+    assert.equal(login.code, 0, login.what);
+    const whoami = await wharf(['whoami'], { NODE_EXTRA_CA_CERTS: ca.certFile });
+    assert.equal(whoami.code, 0, whoami.what);
+    assert.match(whoami.stdout, /admin/);
+  });
+});
 
 /** `wharf serve` with the given settings; never reaches the point of listening in these tests. */
 function serve(env: Record<string, string>) {
