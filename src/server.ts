@@ -26,7 +26,7 @@ import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
-import { TLS_MIN_VERSION, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
+import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -155,7 +155,11 @@ async function start(
   if (config.http.trustProxy === true) {
     logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
   }
-  if (tls) logger.info({ certificate: describeCertificate(tls.leaf) }, 'serving HTTPS');
+  if (tls) {
+    logger.info({ certificate: describeCertificate(tls.leaf) }, 'serving HTTPS');
+    const dateProblem = certificateDateProblem(tls.leaf, now());
+    if (dateProblem) logger.warn({ certificate: describeCertificate(tls.leaf) }, dateProblem);
+  }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {
     await reservation.release();

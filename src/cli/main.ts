@@ -114,7 +114,7 @@ async function serve(configFile: string | undefined): Promise<number> {
   const logger = pino({ level: config.log.level });
   const { startServer } = await import('../server.js');
   const { StartupError } = await import('../errors/startup.js');
-  const { describeCertificate } = await import('../http/tls.js');
+  const { certificateDateProblem, describeCertificate } = await import('../http/tls.js');
   let server;
   try {
     server = await startServer(config, logger);
@@ -141,6 +141,8 @@ async function serve(configFile: string | undefined): Promise<number> {
     try {
       const renewed = server.reloadTls();
       logger.info({ certificate: describeCertificate(renewed.leaf) }, 'reloaded the TLS certificate on SIGHUP: new connections get it');
+      const dateProblem = certificateDateProblem(renewed.leaf, Date.now());
+      if (dateProblem) logger.warn({ certificate: describeCertificate(renewed.leaf) }, dateProblem);
     } catch (err) {
       logger.error({ err: { message: (err as Error).message } }, 'SIGHUP: the new TLS certificate was refused; still serving the previous one');
     }

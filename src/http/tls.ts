@@ -68,3 +68,19 @@ export function loadTlsCredentials(certFile: string, keyFile: string): TlsCreden
 export function describeCertificate(leaf: X509Certificate): Record<string, string> {
   return { subject: leaf.subject.replace(/\n/g, ', '), issuer: leaf.issuer.replace(/\n/g, ', '), serialNumber: leaf.serialNumber, validTo: leaf.validTo, fingerprint256: leaf.fingerprint256 };
 }
+
+/** How long before its end a certificate is worth a warning at each start and reload. */
+const EXPIRY_WARNING_MS = 14 * 86_400_000;
+
+/**
+ * What is wrong with the certificate's dates at `now`, if anything. Not a refusal: a certificate
+ * about to run out still serves, and one out of date may be a wrong clock here rather than there.
+ */
+export function certificateDateProblem(leaf: X509Certificate, now: number): string | undefined {
+  const from = Date.parse(leaf.validFrom);
+  const to = Date.parse(leaf.validTo);
+  if (now < from) return `the TLS certificate is not valid before ${leaf.validFrom}: clients refuse it until then (check this machine's clock)`;
+  if (now >= to) return `the TLS certificate expired on ${leaf.validTo}: clients refuse it. Renew it, replace the files and send SIGHUP`;
+  if (to - now < EXPIRY_WARNING_MS) return `the TLS certificate expires on ${leaf.validTo}, in ${Math.ceil((to - now) / 86_400_000)} day(s): renew it, replace the files and send SIGHUP`;
+  return undefined;
+}

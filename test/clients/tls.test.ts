@@ -165,6 +165,8 @@ describe('wharf serve with http.tlsCert and http.tlsKey', { skip: opensslMissing
       wharf = await spawnWharf({ WHARF_HTTP_TLS_CERT: certFile, WHARF_HTTP_TLS_KEY: keyFile, WHARF_STORAGE_DATA_DIR: path.join(work, 'hup-data'), WHARF_SCANNER_ENABLED: 'false' }, [], ca.cert);
       assert.match(wharf.url, /^https:/);
       assert.match(wharf.output(), /Wharf listening on https:\/\/127\.0\.0\.1:\d+/);
+      // The test certificates are valid for two days: the start warns that this one runs out soon.
+      assert.match(wharf.output(), /the TLS certificate expires on [^"]+, in [12] day\(s\): renew it/);
       assert.equal((await servedCertificate(wharf.url, ca.cert)).serialNumber, first.serialNumber);
 
       const renewed = await issueServerCertificate(ca, 'renewed');
