@@ -49,7 +49,8 @@ export function loadTlsCredentials(certFile: string, keyFile: string): TlsCreden
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) {
     throw new StartupError(`${KEY_SETTING} ${keyFile} is not a PEM private key (no "-----BEGIN … PRIVATE KEY-----" line). Give the certificate's private key in PEM.`);
   }
-  if (key.toString('latin1').includes('ENCRYPTED')) {
+  // PKCS#8 ("BEGIN ENCRYPTED PRIVATE KEY") and the older OpenSSL form ("Proc-Type: 4,ENCRYPTED").
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m.test(key.toString('latin1'))) {
     throw new StartupError(`${KEY_SETTING} ${keyFile} is encrypted with a passphrase, which Wharf cannot be given. Decrypt it with \`openssl pkey -in encrypted.key -out server.key\` and keep the file readable only by Wharf's user.`);
   }
   let privateKey: KeyObject;

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
 import { issueServerCertificate, makeCa, opensslMissing, servedCertificate, type ServerCertificate, type TestCa } from '../support/tls.js';
 import { StartupError } from '../../src/errors/startup.js';
+import { runCommand } from '../support/process.js';
 
 /**
  * Wharf serving HTTPS itself (http.tlsCert, http.tlsKey): the registry API over TLS with a private
@@ -107,7 +108,7 @@ describe('a certificate and key that cannot be served stop the start', { skip: o
       && /^http\.tlsKey \(WHARF_HTTP_TLS_KEY\) \S+other\.key is not the private key of the certificate in http\.tlsCert \(WHARF_HTTP_TLS_CERT\) \S+server\.crt \(subject CN=server\)\. Give the key the certificate was issued for/.test(err.message));
   });
 
-  it('a file that does not exist, a file that is not PEM, a directory, an unreadable key', async () => {
+  it('a file that does not exist, a file that is not PEM, a directory, an encrypted key, an unreadable key', async () => {
     const missing = path.join(work, 'missing.crt');
     await assert.rejects(start(missing, served.keyFile), /^StartupError: http\.tlsCert \(WHARF_HTTP_TLS_CERT\) \S+missing\.crt cannot be read: the file does not exist \(ENOENT\)\./);
     const der = path.join(work, 'server.der');
@@ -115,6 +116,10 @@ describe('a certificate and key that cannot be served stop the start', { skip: o
     await assert.rejects(start(der, served.keyFile), /^StartupError: http\.tlsCert \(WHARF_HTTP_TLS_CERT\) \S+server\.der is not a PEM certificate .*openssl x509 -inform der/);
     await assert.rejects(start(served.certFile, served.certFile), /^StartupError: http\.tlsKey \(WHARF_HTTP_TLS_KEY\) \S+server\.crt is not a PEM private key/);
     await assert.rejects(start(served.certFile, work), /^StartupError: http\.tlsKey \(WHARF_HTTP_TLS_KEY\) \S+ cannot be read: it is a directory \(EISDIR\)/);
+    const encrypted = path.join(work, 'encrypted.key');
+    const pkey = await runCommand('openssl', ['pkey', '-in', served.keyFile, '-aes256', '-passout', 'pass:secret-passphrase', '-out', encrypted]);
+    assert.equal(pkey.code, 0, pkey.stderr);
+    await assert.rejects(start(served.certFile, encrypted), /^StartupError: http\.tlsKey \(WHARF_HTTP_TLS_KEY\) \S+encrypted\.key is encrypted with a passphrase, which Wharf cannot be given\. Decrypt it with `openssl pkey/);
     if (process.getuid?.() !== 0) {
       const locked = path.join(work, 'locked.key');
       copyFileSync(served.keyFile, locked);
