@@ -1,3 +1,4 @@
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +26,7 @@ import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
+import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
 function printGeneratedPassword(username: string, password: string): void {
   process.stderr.write(`\n  Wharf created the administrator "${username}" with the password:\n\n      ${password}\n\n  It is shown only this once. Set WHARF_ADMIN_PASSWORD before the first start to choose it.\n\n`);
@@ -45,8 +47,13 @@ export interface WharfServer {
   scanner: ScanService;
   vulndb: VulnDb;
   metadata: MetadataDb;
-  /** The address actually bound (port 0 picks a free one). */
+  /** The address actually bound (port 0 picks a free one), https:// when http.tlsCert is set. */
   url: string;
+  /**
+   * Reads http.tlsCert and http.tlsKey again and serves the new certificate to new connections
+   * (SIGHUP). A pair that does not check out throws, and the certificate in use stays.
+   */
+  reloadTls(): TlsCredentials;
   close(): Promise<void>;
 }
 
@@ -61,9 +68,11 @@ export async function startServer(
   onGeneratedPassword: (username: string, password: string) => void = printGeneratedPassword,
 ): Promise<WharfServer> {
   const { host, port } = config.http;
+  // Before anything else: a certificate that cannot be served is refused before the port is taken.
+  const tls = config.http.tlsCert ? loadTlsCredentials(config.http.tlsCert, config.http.tlsKey) : undefined;
   const reservation = await reservePort(host, port).catch((err: unknown) => { throw listenError(host, port, err, ''); });
   try {
-    return await start(config, logger, onGeneratedPassword, reservation);
+    return await start(config, logger, onGeneratedPassword, reservation, tls);
   } finally {
     await reservation.release();
   }
@@ -74,6 +83,7 @@ async function start(
   logger: Logger,
   onGeneratedPassword: (username: string, password: string) => void,
   reservation: PortReservation,
+  tls: TlsCredentials | undefined,
 ): Promise<WharfServer> {
   const store = await openBlobStore(config);
   const metadata = await connectMetadata({
@@ -135,7 +145,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -144,6 +154,11 @@ async function start(
   }
   if (config.http.trustProxy === true) {
     logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
+  }
+  if (tls) {
+    logger.info({ certificate: describeCertificate(tls.leaf) }, 'serving HTTPS');
+    const dateProblem = certificateDateProblem(tls.leaf, now());
+    if (dateProblem) logger.warn({ certificate: describeCertificate(tls.leaf) }, dateProblem);
   }
   if (!config.auth.enabled) logger.warn('authentication is DISABLED (auth.enabled=false): every client has full access to every repository');
   try {
@@ -222,7 +237,14 @@ async function start(
     scanner,
     vulndb,
     metadata,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    reloadTls() {
+      if (!tls) throw new Error('http.tlsCert is not set: this server speaks plain HTTP, there is no certificate to reload');
+      const renewed = loadTlsCredentials(config.http.tlsCert, config.http.tlsKey);
+      // Connections already open keep the context they were made with; new handshakes get this one.
+      (app.server as unknown as HttpsServer).setSecureContext({ cert: renewed.cert, key: renewed.key, minVersion: TLS_MIN_VERSION });
+      return renewed;
+    },
     close() {
       closing ??= (async () => {
         // No new periodic run starts; one in progress ends before the database closes (a collection

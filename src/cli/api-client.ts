@@ -31,13 +31,21 @@ export interface Tokens {
   accessTokenExpires: string;
 }
 
+/** Node's codes for a server certificate the client does not trust (chain, name or dates). */
+const UNTRUSTED_CERTIFICATE = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
 /** Explains a failed fetch (nothing listening, DNS, TLS) and what to check. */
 function unreachable(url: string, err: unknown): CliError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code && UNTRUSTED_CERTIFICATE.has(cause.code)) {
+    return new CliError(`the certificate of the registry at ${url} is not trusted (${cause.message ?? cause.code}): if it comes from a private CA, give that CA's certificate with NODE_EXTRA_CA_CERTS=/path/to/ca.crt, or add it to the system's trust store`);
+  }
   const why = cause?.code === 'ECONNREFUSED' ? 'connection refused'
     : cause?.code === 'ENOTFOUND' ? 'unknown host'
       : cause?.message ?? (err as Error).message;
-  return new CliError(`cannot reach the registry at ${url} (${why}): check that it is running and the URL is right (wharf login <url>)`);
+  // A plain-HTTP request to a TLS port is cut off without an answer.
+  const hint = url.startsWith('http:') && (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') ? '; if it serves HTTPS, use an https:// URL' : '';
+  return new CliError(`cannot reach the registry at ${url} (${why}): check that it is running and the URL is right (wharf login <url>)${hint}`);
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {

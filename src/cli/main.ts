@@ -116,6 +116,7 @@ async function serve(configFile: string | undefined): Promise<number> {
   const logger = pino({ level: config.log.level });
   const { startServer } = await import('../server.js');
   const { StartupError } = await import('../errors/startup.js');
+  const { certificateDateProblem, describeCertificate } = await import('../http/tls.js');
   let server;
   try {
     server = await startServer(config, logger);
@@ -135,6 +136,21 @@ async function serve(configFile: string | undefined): Promise<number> {
     startupMs: Math.round(performance.now()),
   }, `Wharf listening on ${server.url}, data in ${config.storage.dataDir}`);
 
+  // With TLS, SIGHUP re-reads the certificate and key (a renewal by cert-manager or certbot replaced
+  // the files); a pair that does not check out is logged and the one in use is kept. Without TLS,
+  // SIGHUP keeps Node's default (the process ends), as before.
+  const reloadCertificate = () => {
+    try {
+      const renewed = server.reloadTls();
+      logger.info({ certificate: describeCertificate(renewed.leaf) }, 'reloaded the TLS certificate on SIGHUP: new connections get it');
+      const dateProblem = certificateDateProblem(renewed.leaf, Date.now());
+      if (dateProblem) logger.warn({ certificate: describeCertificate(renewed.leaf) }, dateProblem);
+    } catch (err) {
+      logger.error({ err: { message: (err as Error).message } }, 'SIGHUP: the new TLS certificate was refused; still serving the previous one');
+    }
+  };
+  if (config.http.tlsCert) process.on('SIGHUP', reloadCertificate);
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -152,8 +168,8 @@ async function serve(configFile: string | undefined): Promise<number> {
         resolve();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => { process.off('SIGHUP', reloadCertificate); stop('SIGTERM'); });
+    process.once('SIGINT', () => { process.off('SIGHUP', reloadCertificate); stop('SIGINT'); });
   });
   return 0;
 }

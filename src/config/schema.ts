@@ -65,6 +65,13 @@ export const configSections = {
      * is deliberately no total request timeout: it would cut multi-GiB uploads on slow links.
      */
     requestIdleTimeout: duration.prefault(60),
+    /**
+     * PEM certificate (the server's first, then any intermediates) to serve HTTPS with; with tlsKey.
+     * Both empty: plain HTTP (behind a TLS-terminating proxy). Re-read on SIGHUP.
+     */
+    tlsCert: z.string().default(''),
+    /** PEM private key of tlsCert (unencrypted). */
+    tlsKey: z.string().default(''),
   }),
   storage: z.strictObject({
     driver: z.enum(['filesystem', 's3']).default('filesystem'),
@@ -180,6 +187,10 @@ export const configSchema = z.strictObject({
   metrics: configSections.metrics.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
+  if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
+    const [missing, set] = config.http.tlsCert ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
+    ctx.addIssue({ code: 'custom', path: ['http', missing], message: `is required when http.${set} is set: HTTPS needs both the certificate and its private key (or set neither for plain HTTP)` });
+  }
   if (config.database.engine === 'postgres' && !config.database.url) {
     ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'is required when database.engine is "postgres" (set WHARF_DATABASE_URL)' });
   }

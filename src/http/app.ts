@@ -1,4 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import type { Server, ServerOptions } from 'node:http';
 import type { Logger } from 'pino';
 import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
@@ -11,6 +12,7 @@ import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
 import { abortIdleBodies } from './plugins/idle-body.js';
 import { API_BODY_LIMIT, finishUnreadBody, refuseOversizedBeforeContinue } from './plugins/unread-body.js';
+import { TLS_MIN_VERSION } from './tls.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
@@ -27,10 +29,18 @@ export interface AppOptions extends ApiOptions {
   metrics: Metrics;
   /** metrics.token: the bearer token of GET /metrics on this port (empty: refused here). */
   metricsToken: string;
+  /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** The HTTP layer: plugins for each API surface, one structured log line per request. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const serverOptions: ServerOptions = {
+    requestTimeout: 0,
+    headersTimeout: options.headersTimeout * 1000,
+    // Node checks the headers timeout on this period; the default (30 s) would stretch a short one.
+    connectionsCheckingInterval: options.headersTimeout > 0 ? Math.min(Math.max(options.headersTimeout * 250, 100), 30_000) : 30_000,
+  };
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new RequestLogController(),
@@ -41,12 +51,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Uploads of big layers over slow links must not be cut by a request timeout: slow clients are
     // bounded by the headers timeout and the body idle timeout (abortIdleBodies) instead.
     requestTimeout: 0,
-    http: {
-      requestTimeout: 0,
-      headersTimeout: options.headersTimeout * 1000,
-      // Node checks the headers timeout on this period; the default (30 s) would stretch a short one.
-      connectionsCheckingInterval: options.headersTimeout > 0 ? Math.min(Math.max(options.headersTimeout * 250, 100), 30_000) : 30_000,
-    },
+    http: serverOptions,
+    // Fastify hands `https` (and not `http`) to https.createServer: the timeouts go there too. The
+    // instance is typed as plain HTTP; an https.Server is one for everything the plugins use.
+    ...(options.tls ? { https: { ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
@@ -62,7 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
-  });
+  } as FastifyHttpOptions<Server>);
 
   refuseOversizedBeforeContinue(app.server, options.logger);
   abortIdleBodies(app.server, options.requestIdleTimeout * 1000, options.logger);

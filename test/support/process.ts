@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 export const WHARF_BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'wharf.js');
 
@@ -28,9 +29,10 @@ export interface WharfProcess {
 
 /**
  * Runs the real `wharf serve` as a subprocess and waits until GET /v2/ answers (200, or 401 when
- * authentication is on). Authentication is off unless `env` sets WHARF_AUTH_ENABLED.
+ * authentication is on). Authentication is off unless `env` sets WHARF_AUTH_ENABLED. With `tlsCa`
+ * (the PEM CA that issued WHARF_HTTP_TLS_CERT) it is reached over https:// and its certificate checked.
  */
-export async function spawnWharf(env: Record<string, string>, args: string[] = []): Promise<WharfProcess> {
+export async function spawnWharf(env: Record<string, string>, args: string[] = [], tlsCa?: Buffer): Promise<WharfProcess> {
   const port = Number(env.WHARF_HTTP_PORT ?? await freePort());
   const child = spawn(process.execPath, [WHARF_BIN, 'serve', ...args], {
     env: { PATH: process.env.PATH ?? '', WHARF_HTTP_HOST: '127.0.0.1', WHARF_HTTP_PORT: String(port), WHARF_AUTH_ENABLED: 'false', WHARF_ADMIN_PASSWORD: 'test-admin-password-0123', ...env },
@@ -40,22 +42,28 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dispatcher = tlsCa ? new Agent({ connect: { ca: tlsCa } }) : undefined;
   const deadline = Date.now() + 20_000;
   for (;;) {
     const early = await Promise.race([exited.then((e) => e), new Promise((r) => setTimeout(() => r(undefined), 100))]);
+    if (early) await dispatcher?.close();
     if (early) throw new Error(`wharf exited before it was ready (${JSON.stringify(early)}):\n${out}`);
     try {
       // Bounded: while the starting server holds its port it cuts connections off, and undici has
       // been seen to leave a fetch whose connection was reset that way pending forever (no socket, no timer).
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) });
+      const res = dispatcher ? await undiciFetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000), dispatcher }) : await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) break;
+      if (res.status === 200 || res.status === 401) {
+        await dispatcher?.close();
+        break;
+      }
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await dispatcher?.close();
       throw new Error(`wharf did not become ready in 20 s:\n${out}`);
     }
   }
