@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { get as httpsGet } from 'node:https';
 
 export const WHARF_BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'wharf.js');
 
@@ -43,31 +43,43 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const url = `${tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const dispatcher = tlsCa ? new Agent({ connect: { ca: tlsCa } }) : undefined;
   const deadline = Date.now() + 20_000;
   for (;;) {
     const early = await Promise.race([exited.then((e) => e), new Promise((r) => setTimeout(() => r(undefined), 100))]);
-    if (early) await dispatcher?.close();
     if (early) throw new Error(`wharf exited before it was ready (${JSON.stringify(early)}):\n${out}`);
     try {
       // Bounded: while the starting server holds its port it cuts connections off, and undici has
       // been seen to leave a fetch whose connection was reset that way pending forever (no socket, no timer).
-      const res = dispatcher ? await undiciFetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000), dispatcher }) : await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) {
-        await dispatcher?.close();
-        break;
-      }
+      const status = tlsCa ? await httpsStatus(`${url}/v2/`, tlsCa) : await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(5000) }).then(async (res) => {
+        await res.arrayBuffer();
+        return res.status;
+      });
+      if (status === 200 || status === 401) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      await dispatcher?.close();
       throw new Error(`wharf did not become ready in 20 s:\n${out}`);
     }
   }
   return { child, url, output: () => out, exited };
+}
+
+/**
+ * The status of a GET over https with the given CA, bounded to 5 s. Not npm's undici: importing it
+ * installs its own Agent as the global dispatcher of Node's fetch, which then refuses headers the
+ * built-in fetch sends (every test file importing this module would be affected).
+ */
+function httpsStatus(url: string, ca: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(url, { ca, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+  });
 }
 
 export interface CommandResult {
