@@ -10,6 +10,7 @@ import type { UploadSession } from '../metadata/uploads.js';
 import type { RegistryContext } from './context.js';
 import type { BlobInfo } from './blobs.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { UploadWriters } from './upload-writer.js';
 import { UploadTooLargeError } from '../storage/ports.js';
 import { isStorageFull, storageFullError } from '../storage/full.js';
 
@@ -39,8 +40,11 @@ const MAX_HASH_STATES = 4096;
 export class UploadService {
   private readonly hashes = new Map<string, HashState>();
   private readonly mutex = new KeyedMutex();
+  private readonly writers: UploadWriters;
 
-  constructor(private readonly ctx: RegistryContext) {}
+  constructor(private readonly ctx: RegistryContext) {
+    this.writers = new UploadWriters(ctx.db, ctx.now);
+  }
 
   async start(name: string): Promise<UploadSession> {
     assertRepositoryName(name);
@@ -71,7 +75,7 @@ export class UploadService {
    * Range) and the body must be exactly that long. Without one, the body is streamed to the end.
    */
   async append(name: string, id: string, body: Readable, range?: ChunkRange, contentLength?: number): Promise<UploadSession> {
-    return this.mutex.run(id, async () => {
+    return this.exclusive(name, id, async () => {
       const session = await this.get(name, id);
       if (range) {
         if (range.start !== session.size || range.end < range.start) {
@@ -89,7 +93,7 @@ export class UploadService {
 
   /** Completes the upload with an optional last chunk; the digest must match every byte received. */
   async complete(name: string, id: string, digestText: string | undefined, body: Readable | undefined, range?: ChunkRange, contentLength?: number): Promise<BlobInfo> {
-    return this.mutex.run(id, async () => {
+    return this.exclusive(name, id, async () => {
       const session = await this.get(name, id);
       if (!digestText) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload', null);
       const digest = parseDigest(digestText);
@@ -120,9 +124,22 @@ export class UploadService {
   }
 
   async cancel(name: string, id: string): Promise<void> {
-    await this.mutex.run(id, async () => {
+    await this.exclusive(name, id, async () => {
       const session = await this.get(name, id);
       await this.discard(session.id);
+    });
+  }
+
+  /**
+   * Runs a change of an existing upload alone: requests of this process wait their turn, and a
+   * request on another replica writing the same upload makes this one fail at once (416 with the
+   * upload's Range), before either touches the staged bytes.
+   */
+  private exclusive<T>(name: string, id: string, task: () => Promise<T>): Promise<T> {
+    return this.mutex.run(id, async () => {
+      const session = await this.get(name, id);
+      const busy = () => rangeNotSatisfiable(session, `another request is writing to upload ${id} right now (on this or another replica): wait for it to finish, then check the upload's status (GET its Location) and resume from the byte it reports`);
+      return this.writers.hold(id, busy, task);
     });
   }
 
@@ -139,6 +156,7 @@ export class UploadService {
       }
       if (expired.length < 500) break;
     }
+    await this.writers.purgeExpired();
     for await (const staged of this.ctx.store.listUploads()) {
       if (staged.modifiedAt < cutoff && !(await uploads.uploadExists(this.ctx.db, staged.uploadId))) {
         await this.ctx.store.deleteUpload(staged.uploadId);

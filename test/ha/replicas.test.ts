@@ -117,8 +117,9 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
   before(async () => {
     await ensureBuilt();
     work = mkdtempSync(path.join(os.tmpdir(), 'wharf-ha-test-'));
-    // A collector that removes whatever is unreferenced at once, to race with the pushes.
-    set = await startReplicaSet(haproxy as string, 3, { WHARF_STORAGE_GC_GRACE_PERIOD: '0s', WHARF_STORAGE_GC_INTERVAL: '0s' });
+    // A collector that removes what is unreferenced after 2 s, to race with the pushes (a grace
+    // period of 0 would take every blob between its upload and its manifest, as documented).
+    set = await startReplicaSet(haproxy as string, 3, { WHARF_STORAGE_GC_GRACE_PERIOD: '2s', WHARF_STORAGE_GC_INTERVAL: '0s' });
   });
   after(async () => {
     await set?.stop();
@@ -130,11 +131,11 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const image = multiLayerImage(layout, 'multi', 3);
     const host = new URL(set.url).host;
     const creds = `admin:${TEST_ADMIN_PASSWORD}`;
-    const push = ['copy', '--preserve-digests', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout.dir}:${image.tag}`, `docker://${host}/ha/multi:${image.tag}`];
+    const push = ['copy', '--preserve-digests', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout.dir}:${image.tag}`, `docker://${host}/scale/multi:${image.tag}`];
     const pushed = await runCommand('skopeo', push, { timeoutMs: 300_000 });
     assert.equal(pushed.code, 0, describeRun('skopeo', push, pushed));
     const out = path.join(work, 'out');
-    const pull = ['copy', '--preserve-digests', '--src-tls-verify=false', '--src-creds', creds, `docker://${host}/ha/multi:${image.tag}`, `oci:${out}:${image.tag}`];
+    const pull = ['copy', '--preserve-digests', '--src-tls-verify=false', '--src-creds', creds, `docker://${host}/scale/multi:${image.tag}`, `oci:${out}:${image.tag}`];
     const pulled = await runCommand('skopeo', pull, { timeoutMs: 300_000 });
     assert.equal(pulled.code, 0, describeRun('skopeo', pull, pulled));
     assert.equal(resolveTag(out, image.tag).digest, image.root.digest);
@@ -144,7 +145,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     // Round robin without stickiness: every replica served some of skopeo's registry requests
     // (the token from one replica's /v2/token was accepted by the others).
     set.replicas.forEach((replica, i) => {
-      assert.match(replica.output(), /"url":"\/v2\/ha\/multi\//, `replica ${i} served part of the copy`);
+      assert.match(replica.output(), /"url":"\/v2\/scale\/multi\//, `replica ${i} served part of the copy`);
     });
   });
 
@@ -152,7 +153,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const chunks = [randomBytes(6 * MiB), randomBytes(MiB), randomBytes(3 * MiB), randomBytes(MiB / 2)];
     const data = Buffer.concat(chunks);
     const at = (i: number): string => set.replicas[i % set.replicas.length]!.url;
-    const started = await call(at(0), 'POST', '/v2/ha/chunked/blobs/uploads/', { 'Content-Length': '0' });
+    const started = await call(at(0), 'POST', '/v2/scale/chunked/blobs/uploads/', { 'Content-Length': '0' });
     assert.equal(started.status, 202, await started.text());
     let location = locationPath(started);
     let offset = 0;
@@ -171,14 +172,14 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const sep = location.includes('?') ? '&' : '?';
     const done = await call(at(chunks.length), 'PUT', `${location}${sep}digest=${sha256(data)}`, { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + last.length - 1}` }, last);
     assert.equal(done.status, 201, await done.text());
-    const blob = await call(set.url, 'GET', `/v2/ha/chunked/blobs/${sha256(data)}`);
+    const blob = await call(set.url, 'GET', `/v2/scale/chunked/blobs/${sha256(data)}`);
     assert.equal(blob.status, 200);
     assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data), 'the blob is the bytes of every chunk, in order');
   });
 
   it('two PATCHes of the same chunk on two replicas at once: one is stored, the other refused, and the upload completes with the stored bytes', async () => {
     const first = randomBytes(MiB);
-    const started = await call(set.replicas[0]!.url, 'POST', '/v2/ha/race/blobs/uploads/', { 'Content-Length': '0' });
+    const started = await call(set.replicas[0]!.url, 'POST', '/v2/scale/race/blobs/uploads/', { 'Content-Length': '0' });
     assert.equal(started.status, 202, await started.text());
     const location = locationPath(started);
     const candidates = [randomBytes(2 * MiB), randomBytes(2 * MiB)];
@@ -199,7 +200,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const sep = location.includes('?') ? '&' : '?';
     const done = await call(set.replicas[2 - won]!.url, 'PUT', `${location}${sep}digest=${sha256(data)}`, { 'Content-Length': '0' });
     assert.equal(done.status, 201, await done.text());
-    const blob = await call(set.url, 'GET', `/v2/ha/race/blobs/${sha256(data)}`);
+    const blob = await call(set.url, 'GET', `/v2/scale/race/blobs/${sha256(data)}`);
     assert.equal(blob.status, 200);
     assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data), 'the blob holds the stored chunk');
   });
@@ -211,7 +212,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const pushes = Array.from({ length: 12 }, (_, i) => i);
     const worker = async (): Promise<void> => {
       for (let i = pushes.shift(); i !== undefined; i = pushes.shift()) {
-        acknowledged.push(await pushUntilAcknowledged(set.url, `ha/kill${i % 3}`, `t${i}`, [randomBytes(256 * 1024), randomBytes(64 * 1024)], failures));
+        acknowledged.push(await pushUntilAcknowledged(set.url, `scale/kill${i % 3}`, `t${i}`, [randomBytes(256 * 1024), randomBytes(64 * 1024)], failures));
         // In the middle of the loop, with pushes of the other workers in flight.
         if (acknowledged.length === 4) killed = set.kill(2);
       }
@@ -245,11 +246,14 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
         }
       }
     })();
-    const pushes = Array.from({ length: 12 }, (_, i) => i);
+    // Pushes go on until the collector has removed blobs under them (the abandoned ones, older than
+    // the grace period), and at least 12 were acknowledged.
+    let next = 0;
     const worker = async (): Promise<void> => {
-      for (let i = pushes.shift(); i !== undefined; i = pushes.shift()) {
-        await uploadBlob(set.url, `ha/gc${i % 4}`, abandoned).catch((err: Error) => failures.push(err.message));
-        acknowledged.push(await pushUntilAcknowledged(set.url, `ha/gc${i % 4}`, `t${i}`, [shared, randomBytes(64 * 1024)], failures));
+      while ((acknowledged.length < 12 || blobsRemoved === 0) && next < 200) {
+        const i = next++;
+        await uploadBlob(set.url, `scale/gc${i % 4}`, abandoned).catch((err: Error) => failures.push(err.message));
+        acknowledged.push(await pushUntilAcknowledged(set.url, `scale/gc${i % 4}`, `t${i}`, [shared, randomBytes(64 * 1024)], failures));
       }
     };
     try {
