@@ -20,9 +20,3 @@ export async function acquireLease(db: Db, name: string, holder: string, now: nu
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
   await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
 }
-
-/** Removes expired leases whose names start with `prefix` (left behind by a process that died holding them). */
-export async function deleteExpiredLeases(db: Db, prefix: string, now: number): Promise<number> {
-  const result = await db.deleteFrom('leases').where('name', 'like', `${prefix}%`).where('expires_at', '<=', now).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}

@@ -10,8 +10,7 @@ import type { UploadSession } from '../metadata/uploads.js';
 import type { RegistryContext } from './context.js';
 import type { BlobInfo } from './blobs.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { UploadWriters } from './upload-writer.js';
-import { UploadTooLargeError } from '../storage/ports.js';
+import { UploadBehindError, UploadTooLargeError } from '../storage/ports.js';
 import { isStorageFull, storageFullError } from '../storage/full.js';
 
 export type { UploadSession };
@@ -40,11 +39,8 @@ const MAX_HASH_STATES = 4096;
 export class UploadService {
   private readonly hashes = new Map<string, HashState>();
   private readonly mutex = new KeyedMutex();
-  private readonly writers: UploadWriters;
 
-  constructor(private readonly ctx: RegistryContext) {
-    this.writers = new UploadWriters(ctx.db, ctx.now);
-  }
+  constructor(private readonly ctx: RegistryContext) {}
 
   async start(name: string): Promise<UploadSession> {
     assertRepositoryName(name);
@@ -75,7 +71,7 @@ export class UploadService {
    * Range) and the body must be exactly that long. Without one, the body is streamed to the end.
    */
   async append(name: string, id: string, body: Readable, range?: ChunkRange, contentLength?: number): Promise<UploadSession> {
-    return this.exclusive(name, id, async () => {
+    return this.mutex.run(id, async () => {
       const session = await this.get(name, id);
       if (range) {
         if (range.start !== session.size || range.end < range.start) {
@@ -93,7 +89,7 @@ export class UploadService {
 
   /** Completes the upload with an optional last chunk; the digest must match every byte received. */
   async complete(name: string, id: string, digestText: string | undefined, body: Readable | undefined, range?: ChunkRange, contentLength?: number): Promise<BlobInfo> {
-    return this.exclusive(name, id, async () => {
+    return this.mutex.run(id, async () => {
       const session = await this.get(name, id);
       if (!digestText) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required to complete an upload', null);
       const digest = parseDigest(digestText);
@@ -124,22 +120,9 @@ export class UploadService {
   }
 
   async cancel(name: string, id: string): Promise<void> {
-    await this.exclusive(name, id, async () => {
+    await this.mutex.run(id, async () => {
       const session = await this.get(name, id);
       await this.discard(session.id);
-    });
-  }
-
-  /**
-   * Runs a change of an existing upload alone: requests of this process wait their turn, and a
-   * request on another replica writing the same upload makes this one fail at once (416 with the
-   * upload's Range), before either touches the staged bytes.
-   */
-  private exclusive<T>(name: string, id: string, task: () => Promise<T>): Promise<T> {
-    return this.mutex.run(id, async () => {
-      const session = await this.get(name, id);
-      const busy = () => rangeNotSatisfiable(session, `another request is writing to upload ${id} right now (on this or another replica): wait for it to finish, then check the upload's status (GET its Location) and resume from the byte it reports`);
-      return this.writers.hold(id, busy, task);
     });
   }
 
@@ -156,7 +139,6 @@ export class UploadService {
       }
       if (expired.length < 500) break;
     }
-    await this.writers.purgeExpired();
     for await (const staged of this.ctx.store.listUploads()) {
       if (staged.modifiedAt < cutoff && !(await uploads.uploadExists(this.ctx.db, staged.uploadId))) {
         await this.ctx.store.deleteUpload(staged.uploadId);
@@ -166,32 +148,57 @@ export class UploadService {
     return purged;
   }
 
+  /**
+   * Streams a chunk into the staging area; the session's size in the database decides whether it
+   * counts. The in-process mutex orders requests of one replica; across replicas, two requests
+   * writing the same chunk at once are told apart by the conditional advance of the session's size
+   * (only one moves it), and the store publishes only the accepted write's bytes.
+   */
   private async write(session: UploadSession, body: Readable, expected?: number): Promise<number> {
     const cached = this.hashes.get(session.id);
     const hash = cached && cached.size === session.size ? cached.hash : undefined;
     // Until the write succeeds the cached digest may hold bytes the session will not count.
     this.hashes.delete(session.id);
     const limit = expected === undefined ? undefined : session.size + expected;
+    let advanced = false;
+    const accept = async (size: number): Promise<boolean> => {
+      // A chunk shorter than declared is not counted (SIZE_INVALID below), nor published.
+      if (expected !== undefined && size - session.size !== expected) return false;
+      advanced = await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now());
+      return advanced;
+    };
     let size: number;
     try {
-      size = await this.ctx.store.appendUpload(session.id, session.size, body, hash, limit);
-      if (expected === undefined || size - session.size === expected) {
-        if (!(await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now()))) {
-          throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by another request at the same time: check its status and resume', { uuid: session.id });
-        }
-      }
+      size = await this.ctx.store.appendUpload(session.id, session.size, body, hash, limit, accept);
     } catch (err) {
       if (err instanceof UploadTooLargeError) {
         throw new RegistryError('SIZE_INVALID', `the request body is longer than the ${expected} bytes declared`, { declared: expected });
       }
+      if (err instanceof UploadBehindError) throw await this.rewind(session, session.size, err.staged);
       if (isStorageFull(err)) throw await this.outOfSpace(session.id, err);
       throw err;
     }
     if (expected !== undefined && size - session.size !== expected) {
       throw new RegistryError('SIZE_INVALID', `received ${size - session.size} bytes but ${expected} were declared: the chunk was not stored, resume from byte ${session.size}`, { received: size - session.size, declared: expected });
     }
+    if (!advanced) {
+      const now = await uploads.findUpload(this.ctx.db, session.repositoryName, session.id);
+      if (!now) throw uploadUnknown(session.id);
+      throw rangeNotSatisfiable(now, `another request wrote to this upload at the same time (on this or another replica), and its bytes were kept, not these: the upload now has ${now.size} bytes, resume from byte ${now.size}`);
+    }
     if (hash) this.hashes.set(session.id, { hash, size });
     return size;
+  }
+
+  /**
+   * The staging area lost the end of what the session counted (a replica died between counting a
+   * chunk and publishing it): the session goes back to what is staged, and the client resumes there.
+   */
+  private async rewind(session: UploadSession, counted: number, staged: number): Promise<RegistryError> {
+    await uploads.advanceUpload(this.ctx.db, session.id, counted, staged, this.ctx.now());
+    const now = await uploads.findUpload(this.ctx.db, session.repositoryName, session.id);
+    if (!now) return uploadUnknown(session.id);
+    return rangeNotSatisfiable(now, `the upload has only ${now.size} bytes stored: resume from byte ${now.size}`);
   }
 
   /**
@@ -208,7 +215,9 @@ export class UploadService {
     this.hashes.delete(session.id);
     const actual = digest.algorithm === 'sha256' && cached && cached.size === size
       ? `sha256:${cached.hash.digest('hex')}`
-      : await this.ctx.store.digestUpload(session.id, size, digest.algorithm);
+      : await this.ctx.store.digestUpload(session.id, size, digest.algorithm).catch(async (err: unknown) => {
+        throw err instanceof UploadBehindError ? await this.rewind(session, size, err.staged) : err;
+      });
     if (actual !== digest.value) {
       await this.abandon(session.id, 'digest mismatch');
       throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual}, not ${digest.value}: the upload was discarded, push the blob again`, { expected: digest.value, actual });
