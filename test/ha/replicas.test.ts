@@ -10,6 +10,8 @@ import { OciLayout, blobPath, multiLayerImage, reachableDigests, resolveTag } fr
 import { ADMIN_AUTH, haproxyBinary, startReplicaSet, type ReplicaSet } from '../support/replicas.js';
 // Imported so that test/run.mjs starts radosgw for this file (support/s3.js).
 import '../support/s3.js';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/storage/s3/s3-client.js';
 
 /**
  * Three `wharf serve` replicas on one PostgreSQL database and one S3 bucket (radosgw), with no
@@ -182,7 +184,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const started = await call(set.replicas[0]!.url, 'POST', '/v2/scale/race/blobs/uploads/', { 'Content-Length': '0' });
     assert.equal(started.status, 202, await started.text());
     const location = locationPath(started);
-    const candidates = [randomBytes(2 * MiB), randomBytes(2 * MiB)];
+    const candidates = [randomBytes(4 * MiB), randomBytes(4 * MiB)];
     const range = `${first.length}-${first.length + candidates[0]!.length - 1}`;
     const head = await call(set.replicas[0]!.url, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${first.length - 1}` }, first);
     assert.equal(head.status, 202, await head.text());
@@ -203,6 +205,41 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const blob = await call(set.url, 'GET', `/v2/scale/race/blobs/${sha256(data)}`);
     assert.equal(blob.status, 200);
     assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data), 'the blob holds the stored chunk');
+  });
+
+  it('a session that counts more than is staged (a replica died between counting a chunk and publishing it) goes back to what is staged, and the upload resumes there', async () => {
+    // The first chunk is a whole S3 part (5 MiB or more), so the second is staged beside it, not merged into it.
+    const chunks = [randomBytes(6 * MiB), randomBytes(MiB), randomBytes(MiB)];
+    const [a, b] = [chunks[0]!.length, chunks[0]!.length + chunks[1]!.length];
+    const started = await call(set.url, 'POST', '/v2/scale/behind/blobs/uploads/', { 'Content-Length': '0' });
+    assert.equal(started.status, 202, await started.text());
+    const location = locationPath(started);
+    const id = /\/blobs\/uploads\/([a-f0-9-]{36})/.exec(location)![1]!;
+    const state = { Bucket: set.s3.bucket, Key: `${set.s3.prefix}uploads/${id}/state.json` };
+    const client = createS3Client(set.s3);
+    const patch = (i: number, offset: number) => call(set.replicas[i % 3]!.url, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunks[i]!.length - 1}` }, chunks[i]);
+    try {
+      const first = await patch(0, 0);
+      assert.equal(first.status, 202, await first.text());
+      const afterFirst = await (await client.send(new GetObjectCommand(state))).Body!.transformToString();
+      const second = await patch(1, a);
+      assert.equal(second.status, 202, await second.text());
+      // The second chunk counted in the database, but its segment never named in the staged state.
+      await client.send(new PutObjectCommand({ ...state, Body: afterFirst, ContentType: 'application/json' }));
+    } finally {
+      client.destroy();
+    }
+    const refused = await patch(2, b);
+    assert.equal(refused.status, 416, await refused.text());
+    assert.equal(refused.headers.get('range'), `0-${a - 1}`, 'the upload went back to the bytes staged');
+    const resumed = await patch(1, a);
+    assert.equal(resumed.status, 202, await resumed.text());
+    const data = Buffer.concat(chunks);
+    const sep = location.includes('?') ? '&' : '?';
+    const done = await call(set.replicas[2]!.url, 'PUT', `${location}${sep}digest=${sha256(data)}`, { 'Content-Type': 'application/octet-stream', 'Content-Range': `${b}-${b + chunks[2]!.length - 1}` }, chunks[2]);
+    assert.equal(done.status, 201, await done.text());
+    const blob = await call(set.url, 'GET', `/v2/scale/behind/blobs/${sha256(data)}`);
+    assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data));
   });
 
   it('a replica killed with SIGKILL in the middle of pushes loses nothing: retried pushes complete and wharf fsck finds no error', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createTestDatabase, TEST_ADMIN_PASSWORD } from './server.js';
 import { freePort, runCommand, spawnWharf, WHARF_BIN, type CommandResult, type WharfProcess } from './process.js';
 import { emptyPrefix, s3TestSettings } from './s3.js';
+import type { S3Settings } from '../../src/storage/s3/s3-client.js';
 
 /**
  * A scale-out Wharf as the README's "Scale out" section sets it up: several `wharf serve` processes
@@ -14,6 +15,8 @@ import { emptyPrefix, s3TestSettings } from './s3.js';
 export interface ReplicaSet {
   /** The proxy's address: what clients use. */
   url: string;
+  /** The bucket and prefix the replicas share. */
+  s3: S3Settings;
   replicas: WharfProcess[];
   /** The environment of replica `i` (also what `wharf fsck` needs). */
   env(i: number): Record<string, string>;
@@ -104,6 +107,7 @@ export async function startReplicaSet(haproxy: string, count: number, extraEnv: 
 
   const set: ReplicaSet = {
     url: '',
+    s3: settings,
     replicas,
     env,
     async kill(i) {
