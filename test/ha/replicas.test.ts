@@ -242,7 +242,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     assert.ok(Buffer.from(await blob.arrayBuffer()).equals(data));
   });
 
-  it('a replica killed with SIGKILL in the middle of pushes loses nothing: retried pushes complete and wharf fsck finds no error', async () => {
+  it('a replica killed with SIGKILL in the middle of pushes loses nothing: retried pushes complete and wharf fsck finds no error', async (t) => {
     const failures: string[] = [];
     const acknowledged: Pushed[] = [];
     let killed: Promise<void> | undefined;
@@ -256,13 +256,14 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     };
     await Promise.all([worker(), worker(), worker()]);
     await killed;
+    t.diagnostic(`pushes retried after the kill: ${failures.length}`);
     assert.equal(acknowledged.length, 12);
     for (const image of acknowledged) await assertPullable(set.url, image);
     await assertFsckClean(set, 'a replica was killed in the middle of pushes');
     await set.restart(2);
   });
 
-  it('garbage collection on one replica while pushes of shared layers go through the proxy loses no acknowledged image', async () => {
+  it('garbage collection on one replica while pushes of shared layers go through the proxy loses no acknowledged image', async (t) => {
     const shared = randomBytes(512 * 1024);
     // Re-uploaded by every push and referenced by no manifest: the collector removes it again and
     // again while other pushes commit it anew.
@@ -299,6 +300,7 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
       pushing = false;
       await collector;
     }
+    t.diagnostic(`${acknowledged.length} images pushed, ${runs} collections removed ${blobsRemoved} blobs, ${failures.length} pushes retried`);
     assert.ok(runs > 0, 'the collector ran during the pushes');
     assert.ok(blobsRemoved > 0, `the collector removed blobs during the pushes (failures retried: ${failures.length})`);
     for (const image of acknowledged) await assertPullable(set.url, image);
