@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { TEST_ADMIN_PASSWORD } from '../support/server.js';
@@ -250,14 +251,33 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     const worker = async (): Promise<void> => {
       for (let i = pushes.shift(); i !== undefined; i = pushes.shift()) {
         acknowledged.push(await pushUntilAcknowledged(set.url, `scale/kill${i % 3}`, `t${i}`, [randomBytes(256 * 1024), randomBytes(64 * 1024)], failures));
-        // In the middle of the loop, with pushes of the other workers in flight.
-        if (acknowledged.length === 4) killed = set.kill(2);
+        // In the middle of the loop, with pushes of the other workers in flight, and one layer
+        // surely half-way into replica 2.
+        if (acknowledged.length === 4 && !killed) killed = killInTheMiddleOfALayer();
       }
+    };
+    const killInTheMiddleOfALayer = async (): Promise<void> => {
+      const layer = randomBytes(8 * MiB);
+      const target = set.replicas[2]!.url;
+      const started = await call(target, 'POST', '/v2/scale/killed/blobs/uploads/', { 'Content-Length': '0' });
+      assert.equal(started.status, 202, await started.text());
+      const cut = http.request(`${target}${locationPath(started)}`, { method: 'PATCH', agent: false, headers: { Authorization: ADMIN_AUTH, 'Content-Type': 'application/octet-stream', 'Content-Range': `0-${layer.length - 1}`, 'Content-Length': layer.length } });
+      const cutOff = new Promise<string>((resolve) => {
+        cut.on('error', (err) => resolve(err.message));
+        cut.on('response', (res) => resolve(`answered ${res.statusCode}`));
+      });
+      await new Promise<void>((resolve, reject) => cut.write(layer.subarray(0, 5 * MiB), (err) => (err ? reject(err) : resolve())));
+      await set.kill(2);
+      failures.push(`scale/killed: the layer's PATCH was cut off: ${await cutOff}`);
+      cut.destroy();
+      // The client pushes the image again, through the proxy.
+      acknowledged.push(await pushUntilAcknowledged(set.url, 'scale/killed', 'retried', [layer], failures));
     };
     await Promise.all([worker(), worker(), worker()]);
     await killed;
     t.diagnostic(`pushes retried after the kill: ${failures.length}`);
-    assert.equal(acknowledged.length, 12);
+    assert.equal(acknowledged.length, 13);
+    assert.ok(failures.some((f) => f.includes('was cut off')), failures.join('\n'));
     for (const image of acknowledged) await assertPullable(set.url, image);
     await assertFsckClean(set, 'a replica was killed in the middle of pushes');
     await set.restart(2);
