@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,12 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 const haproxy = await haproxyBinary();
 const skopeo = await runCommand('skopeo', ['--version']).then((r) => r.code === 0, () => false);
+// podman with throwaway vfs storage (as test/clients/podman.test.ts), when it runs here at all.
+const podmanProbe = mkdtempSync(path.join(os.tmpdir(), 'wharf-ha-podman-probe-'));
+const podmanStorage = (dir: string): string[] => ['--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--storage-driver', 'vfs', '--events-backend', 'none'];
+const podmanMissing = await runCommand('podman', [...podmanStorage(podmanProbe), 'info', '--format', '{{.Store.GraphDriverName}}'], { timeoutMs: 60_000 })
+  .then((r) => (r.code === 0 && r.stdout.trim() === 'vfs' ? undefined : `podman info fails here: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`), (err: Error) => `podman is not installed: ${err.message}`);
+rmSync(podmanProbe, { recursive: true, force: true });
 const skip = !haproxy ? 'haproxy is not installed (Debian package "haproxy")' : !skopeo ? 'skopeo is not installed (Debian package "skopeo")' : false;
 
 /** A request to a replica or the proxy as the administrator (basic credentials: every replica checks them against the shared database). */
@@ -150,6 +156,32 @@ describe('three replicas behind HAProxy on PostgreSQL and S3', { skip, timeout: 
     set.replicas.forEach((replica, i) => {
       assert.match(replica.output(), /"url":"\/v2\/scale\/multi\//, `replica ${i} served part of the copy`);
     });
+  });
+
+  it('podman pushes an image through the proxy and pulls it back as the same image', { skip: podmanMissing ?? false }, async () => {
+    // podman names an image pulled from `oci:<dir>` after the directory, which must be lowercase: no mkdtemp suffix.
+    const dir = path.join(os.tmpdir(), `wharf-ha-podman-${randomBytes(6).toString('hex')}`);
+    mkdirSync(dir);
+    const layout = new OciLayout(path.join(dir, 'layout'));
+    const image = multiLayerImage(layout, 'app', 2);
+    const podman = async (...args: string[]): Promise<string> => {
+      const result = await runCommand('podman', [...podmanStorage(path.join(dir, 'storage')), ...args], { timeoutMs: 300_000 });
+      assert.equal(result.code, 0, describeRun('podman', args, result));
+      return result.stdout.trim();
+    };
+    const ref = `${new URL(set.url).host}/scale/podman:v1`;
+    const creds = `admin:${TEST_ADMIN_PASSWORD}`;
+    try {
+      await podman('pull', `oci:${layout.dir}:${image.tag}`);
+      await podman('tag', image.config!.digest.slice('sha256:'.length), ref);
+      await podman('push', '--tls-verify=false', '--creds', creds, ref);
+      await podman('rmi', '--all', '--force');
+      await podman('pull', '--tls-verify=false', '--creds', creds, ref);
+      assert.equal((await podman('images', '--quiet', '--no-trunc')).split('\n').filter(Boolean).join(), image.config!.digest, 'pulled back the same image ID (config digest)');
+    } finally {
+      await podman('rmi', '--all', '--force').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a chunked upload whose requests each go to another replica completes with the right digest', async () => {
