@@ -138,9 +138,12 @@ export async function startReplicaSet(haproxy: string, count: number, extraEnv: 
       ports.push(await freePort());
       mkdirSync(path.join(work, `replica${i}`));
     }
-    // The first start creates the schema and the administrator; the others then start together.
-    replicas.push(await spawnWharf(env(0)));
-    replicas.push(...await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawnWharf(env(i + 1)))));
+    // All at once on the new database, as a deployment's first start: the schema's migrations, the
+    // administrator and the token signing keys are made by whichever replica gets there first.
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => spawnWharf(env(i))));
+    for (const result of started) if (result.status === 'fulfilled') replicas.push(result.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const port = await freePort();
     const cfg = path.join(work, 'haproxy.cfg');
