@@ -87,7 +87,7 @@ export class TokenService {
     this.active = [...keys.values()].filter((k) => k.retiredAt === null).at(-1);
   }
 
-  /** Creates a new signing key and retires the others. */
+  /** Creates a new signing key and retires the older ones. */
   async rotate(): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = randomUUID();
@@ -96,7 +96,7 @@ export class TokenService {
     await tokens.insertSigningKey(this.db, {
       kid, private_jwk: JSON.stringify(await exportJWK(privateKey)), public_jwk: JSON.stringify(publicJwk), created_at: now, retired_at: null,
     });
-    await tokens.retireSigningKeys(this.db, kid, now);
+    await tokens.retireSigningKeysBefore(this.db, { kid, created_at: now }, now);
     // Keys retired long enough ago have no live token left to verify.
     await tokens.deleteSigningKeysRetiredBefore(this.db, now - this.options.tokenTtl * 1000 * 2);
     await this.reload();

@@ -4,15 +4,26 @@ import type { Database, RefreshTokenTable, SigningKeyTable } from './schema.js';
 type Db = Kysely<Database>;
 
 export async function listSigningKeys(db: Db): Promise<SigningKeyTable[]> {
-  return db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+  return db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
 }
 
 export async function insertSigningKey(db: Db, key: SigningKeyTable): Promise<void> {
   await db.insertInto('signing_keys').values(key).execute();
 }
 
-export async function retireSigningKeys(db: Db, exceptKid: string, now: number): Promise<void> {
-  await db.updateTable('signing_keys').set({ retired_at: now }).where('kid', '!=', exceptKid).where('retired_at', 'is', null).execute();
+/**
+ * Retires the keys made before `newest` (by creation time, then kid), never a later one: replicas
+ * rotating at the same moment (a first start of several) leave the latest of their keys current,
+ * rather than each retiring the others' and leaving none.
+ */
+export async function retireSigningKeysBefore(db: Db, newest: { kid: string; created_at: number }, now: number): Promise<void> {
+  await db.updateTable('signing_keys').set({ retired_at: now })
+    .where('retired_at', 'is', null)
+    .where((eb) => eb.or([
+      eb('created_at', '<', newest.created_at),
+      eb.and([eb('created_at', '=', newest.created_at), eb('kid', '<', newest.kid)]),
+    ]))
+    .execute();
 }
 
 export async function deleteSigningKeysRetiredBefore(db: Db, before: number): Promise<void> {

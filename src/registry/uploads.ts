@@ -10,7 +10,7 @@ import type { UploadSession } from '../metadata/uploads.js';
 import type { RegistryContext } from './context.js';
 import type { BlobInfo } from './blobs.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { UploadTooLargeError } from '../storage/ports.js';
+import { UploadBehindError, UploadTooLargeError } from '../storage/ports.js';
 import { isStorageFull, storageFullError } from '../storage/full.js';
 
 export type { UploadSession };
@@ -148,32 +148,57 @@ export class UploadService {
     return purged;
   }
 
+  /**
+   * Streams a chunk into the staging area; the session's size in the database decides whether it
+   * counts. The in-process mutex orders requests of one replica; across replicas, two requests
+   * writing the same chunk at once are told apart by the conditional advance of the session's size
+   * (only one moves it), and the store publishes only the accepted write's bytes.
+   */
   private async write(session: UploadSession, body: Readable, expected?: number): Promise<number> {
     const cached = this.hashes.get(session.id);
     const hash = cached && cached.size === session.size ? cached.hash : undefined;
     // Until the write succeeds the cached digest may hold bytes the session will not count.
     this.hashes.delete(session.id);
     const limit = expected === undefined ? undefined : session.size + expected;
+    let advanced = false;
+    const accept = async (size: number): Promise<boolean> => {
+      // A chunk shorter than declared is not counted (SIZE_INVALID below), nor published.
+      if (expected !== undefined && size - session.size !== expected) return false;
+      advanced = await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now());
+      return advanced;
+    };
     let size: number;
     try {
-      size = await this.ctx.store.appendUpload(session.id, session.size, body, hash, limit);
-      if (expected === undefined || size - session.size === expected) {
-        if (!(await uploads.advanceUpload(this.ctx.db, session.id, session.size, size, this.ctx.now()))) {
-          throw new RegistryError('BLOB_UPLOAD_INVALID', 'the upload was changed by another request at the same time: check its status and resume', { uuid: session.id });
-        }
-      }
+      size = await this.ctx.store.appendUpload(session.id, session.size, body, hash, limit, accept);
     } catch (err) {
       if (err instanceof UploadTooLargeError) {
         throw new RegistryError('SIZE_INVALID', `the request body is longer than the ${expected} bytes declared`, { declared: expected });
       }
+      if (err instanceof UploadBehindError) throw await this.rewind(session, session.size, err.staged);
       if (isStorageFull(err)) throw await this.outOfSpace(session.id, err);
       throw err;
     }
     if (expected !== undefined && size - session.size !== expected) {
       throw new RegistryError('SIZE_INVALID', `received ${size - session.size} bytes but ${expected} were declared: the chunk was not stored, resume from byte ${session.size}`, { received: size - session.size, declared: expected });
     }
+    if (!advanced) {
+      const now = await uploads.findUpload(this.ctx.db, session.repositoryName, session.id);
+      if (!now) throw uploadUnknown(session.id);
+      throw rangeNotSatisfiable(now, `another request wrote to this upload at the same time (on this or another replica), and its bytes were kept, not these: the upload now has ${now.size} bytes, resume from byte ${now.size}`);
+    }
     if (hash) this.hashes.set(session.id, { hash, size });
     return size;
+  }
+
+  /**
+   * The staging area lost the end of what the session counted (a replica died between counting a
+   * chunk and publishing it): the session goes back to what is staged, and the client resumes there.
+   */
+  private async rewind(session: UploadSession, counted: number, staged: number): Promise<RegistryError> {
+    await uploads.advanceUpload(this.ctx.db, session.id, counted, staged, this.ctx.now());
+    const now = await uploads.findUpload(this.ctx.db, session.repositoryName, session.id);
+    if (!now) return uploadUnknown(session.id);
+    return rangeNotSatisfiable(now, `the upload has only ${now.size} bytes stored: resume from byte ${now.size}`);
   }
 
   /**
@@ -190,7 +215,9 @@ export class UploadService {
     this.hashes.delete(session.id);
     const actual = digest.algorithm === 'sha256' && cached && cached.size === size
       ? `sha256:${cached.hash.digest('hex')}`
-      : await this.ctx.store.digestUpload(session.id, size, digest.algorithm);
+      : await this.ctx.store.digestUpload(session.id, size, digest.algorithm).catch(async (err: unknown) => {
+        throw err instanceof UploadBehindError ? await this.rewind(session, size, err.staged) : err;
+      });
     if (actual !== digest.value) {
       await this.abandon(session.id, 'digest mismatch');
       throw new RegistryError('DIGEST_INVALID', `the uploaded content has digest ${actual}, not ${digest.value}: the upload was discarded, push the blob again`, { expected: digest.value, actual });

@@ -28,8 +28,11 @@ export interface BlobStore {
    * Writes `source` into the staged upload from `offset`, discarding anything staged past it
    * (bytes of an interrupted earlier write), and feeds the same bytes to `hash` when given.
    * Resolves to the staged size; rejects if the source fails or exceeds `limit` bytes.
+   * `accept` is asked, once the bytes are written and before a driver whose writes can race across
+   * replicas (S3) makes them the upload's, whether they count: when it says no, they are dropped and
+   * the upload keeps what it had. Throws UploadBehindError when fewer than `offset` bytes are staged.
    */
-  appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit?: number): Promise<number>;
+  appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit?: number, accept?: (size: number) => Promise<boolean>): Promise<number>;
   /** Digest of the first `size` staged bytes, read back from the staging area. */
   digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string>;
   /**
@@ -76,6 +79,14 @@ export interface StorageSpace {
 export type BlobStream = Readable & { writeTo?(destination: Writable): Promise<void> };
 
 /** A staged upload received more bytes than the caller allowed. */
+/** The staging area holds fewer bytes than the session counts (a crash between counting them and publishing them). */
+export class UploadBehindError extends Error {
+  constructor(readonly staged: number, offset: number) {
+    super(`the upload has ${staged} staged bytes: cannot write from byte ${offset}`);
+    this.name = 'UploadBehindError';
+  }
+}
+
 export class UploadTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`upload exceeds ${limit} bytes`);

@@ -56,7 +56,7 @@ async function withRegistryData<T>(configFile: string | undefined, run: (fsck: i
   const { ConfigError, loadConfig } = await import('../../config/load.js');
   const { connectMetadata } = await import('../../metadata/connect.js');
   const { blobLocks } = await import('../../metadata/blob-locks.js');
-  const { FsBlobStore } = await import('../../storage/fs/fs-blob-store.js');
+  const { openBlobStore } = await import('../../storage/open.js');
   const { Fsck } = await import('../../registry/fsck.js');
   let config;
   try {
@@ -69,12 +69,16 @@ async function withRegistryData<T>(configFile: string | undefined, run: (fsck: i
   if (config.database.engine === 'sqlite' && !existsSync(config.database.sqlitePath)) {
     throw new CliError(`no registry database at ${config.database.sqlitePath}: point fsck at the registry's data with --config or WHARF_STORAGE_DATA_DIR, as for wharf serve`, 2);
   }
-  const metadata = await connectMetadata(config.database);
+  // The blob store storage.driver names, as wharf serve opens it: on S3 the bytes are in the bucket,
+  // and the local data directory holds none of them.
+  const store = await openBlobStore(config).catch((err: unknown) => { throw new CliError(`fsck cannot open the blob store: ${(err as Error).message}`); });
+  const metadata = await connectMetadata(config.database).catch((err: unknown) => { store.close?.(); throw err; });
   try {
-    return await run(new Fsck(metadata.db, new FsBlobStore(config.storage.dataDir), blobLocks(metadata.engine)));
+    return await run(new Fsck(metadata.db, store, blobLocks(metadata.engine)));
   } catch (err) {
     throw new CliError(`fsck could not finish: ${(err as Error).message}`);
   } finally {
     await metadata.close();
+    store.close?.();
   }
 }

@@ -96,7 +96,7 @@ export class FsBlobStore implements BlobStore {
     await file.close();
   }
 
-  async appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+  async appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit = Number.MAX_SAFE_INTEGER, accept?: (size: number) => Promise<boolean>): Promise<number> {
     const file = this.uploadPath(uploadId);
     // Bytes past `offset` are left over from a write that was cut short; the metadata never counted them.
     await truncate(file, offset);
@@ -110,6 +110,8 @@ export class FsBlobStore implements BlobStore {
       },
     });
     await pipeline(source, meter, createWriteStream(file, { flags: 'r+', start: offset, highWaterMark: 1024 * 1024 }));
+    // One process owns a data directory: bytes not counted are simply cut by the next write.
+    await accept?.(written);
     return written;
   }
 

@@ -90,8 +90,8 @@ export class S3BlobStore implements BlobStore {
     return this.staging.create(uploadId);
   }
 
-  appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit?: number): Promise<number> {
-    return this.staging.append(uploadId, offset, source, hash, limit);
+  appendUpload(uploadId: string, offset: number, source: Readable, hash?: Hash, limit?: number, accept?: (size: number) => Promise<boolean>): Promise<number> {
+    return this.staging.append(uploadId, offset, source, hash, limit, accept);
   }
 
   digestUpload(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string> {

@@ -4,7 +4,7 @@ import { AbortMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand, Li
 import { Upload } from '@aws-sdk/lib-storage';
 import { createSHA256, type IHasher } from 'hash-wasm';
 import type { DigestAlgorithm } from '../../oci/digest.js';
-import { UploadTooLargeError } from '../ports.js';
+import { UploadBehindError, UploadTooLargeError } from '../ports.js';
 import type { S3Keys } from './s3-client.js';
 
 /** S3's smallest part of a multipart upload, except the last. */
@@ -103,11 +103,14 @@ export class S3Staging {
   /**
    * Writes `source` from `offset`. A last segment shorter than MIN_PART is rewritten with the new
    * bytes appended (a re-read of under 5 MiB), so small chunks still add up to valid parts.
+   * The new segment goes to a key of its own; only when `accept` agrees does the state name it.
+   * Two writes of the same chunk on two replicas both write a segment, and the state must end up
+   * naming the one the database counted, not the one saved last.
    */
-  async append(uploadId: string, offset: number, source: Readable, hash?: Hash, limit = Number.MAX_SAFE_INTEGER): Promise<number> {
+  async append(uploadId: string, offset: number, source: Readable, hash?: Hash, limit = Number.MAX_SAFE_INTEGER, accept?: (size: number) => Promise<boolean>): Promise<number> {
     const staged = await this.load(uploadId);
     const size = stagedSize(staged);
-    if (offset > size) throw new Error(`upload ${uploadId} has ${size} staged bytes: cannot write from byte ${offset}`);
+    if (offset > size) throw new UploadBehindError(size, offset);
     const { kept, dropped } = cutSegments(staged.segments, offset);
     const running = await this.hasherAt(uploadId, kept, offset);
     const last = kept.at(-1);
@@ -151,6 +154,14 @@ export class S3Staging {
     }
     segment.length = written - start;
     segment.sha256 = Buffer.from(running.save()).toString('base64');
+    const counted = await (accept ? accept(written) : Promise.resolve(true)).catch(async (err: unknown) => {
+      await this.deleteKeys([this.segmentKey(uploadId, segment)]).catch(() => undefined);
+      throw err;
+    });
+    if (!counted) {
+      await this.deleteKeys([this.segmentKey(uploadId, segment)]).catch(() => undefined);
+      return written;
+    }
     const superseded = [...dropped, ...(merged ? [merged] : [])];
     const next: StagedUpload = { segments: [...kept.filter((s) => s !== merged), ...(segment.length > 0 ? [segment] : [])] };
     if (segment.length === 0) superseded.push(segment);
@@ -166,7 +177,7 @@ export class S3Staging {
   /** Digest of the first `size` bytes: from the saved state when a segment ends there, else from the nearest one before. */
   async digest(uploadId: string, size: number, algorithm: DigestAlgorithm): Promise<string> {
     const staged = await this.load(uploadId);
-    if (size > stagedSize(staged)) throw new Error(`upload ${uploadId} has ${stagedSize(staged)} staged bytes, not ${size}`);
+    if (size > stagedSize(staged)) throw new UploadBehindError(stagedSize(staged), size);
     const { kept } = cutSegments(staged.segments, size);
     if (algorithm === 'sha256') return `sha256:${(await this.hasherAt(uploadId, kept, size)).digest('hex')}`;
     const hash = createHash(algorithm);
