@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, writeJson, type CliContext } from '../context.js';
 import { humanSize } from '../format.js';
+import { loadServerConfig } from '../server-config.js';
 import type { FsckProblem, FsckReport } from '../../registry/fsck.js';
 
 /**
@@ -53,18 +54,11 @@ function summary(report: FsckReport): string {
 
 async function withRegistryData<T>(configFile: string | undefined, run: (fsck: import('../../registry/fsck.js').Fsck) => Promise<T>): Promise<T> {
   // Loaded on use, so the client commands start without the database drivers.
-  const { ConfigError, loadConfig } = await import('../../config/load.js');
   const { connectMetadata } = await import('../../metadata/connect.js');
   const { blobLocks } = await import('../../metadata/blob-locks.js');
   const { openBlobStore } = await import('../../storage/open.js');
   const { Fsck } = await import('../../registry/fsck.js');
-  let config;
-  try {
-    config = loadConfig({ file: configFile ?? process.env.WHARF_CONFIG });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
+  const config = await loadServerConfig(configFile);
   // Opening a SQLite file that is not there would create an empty registry, which checks clean.
   if (config.database.engine === 'sqlite' && !existsSync(config.database.sqlitePath)) {
     throw new CliError(`no registry database at ${config.database.sqlitePath}: point fsck at the registry's data with --config or WHARF_STORAGE_DATA_DIR, as for wharf serve`, 2);

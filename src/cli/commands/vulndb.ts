@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, writeJson, type CliContext } from '../context.js';
 import { table } from '../format.js';
+import { loadServerConfig } from '../server-config.js';
 
 /**
  * `wharf vulndb import|status`: an operator's commands, run where the registry's configuration is
@@ -51,32 +52,28 @@ export function registerVulnDbCommands(program: Command, ctx: CliContext): void 
 
 async function withDatabase(configFile: string | undefined, run: (tools: { vulndb: import('../../scanner/vulndb.js').VulnDb; scanner: import('../../scanner/scan-service.js').ScanService }) => Promise<void>): Promise<void> {
   // Loaded on use, so the client commands start without the database drivers.
-  const { ConfigError, loadConfig } = await import('../../config/load.js');
   const { connectMetadata } = await import('../../metadata/connect.js');
   const { VulnDb } = await import('../../scanner/vulndb.js');
   const { ScanService } = await import('../../scanner/scan-service.js');
   const { ExemptionService } = await import('../../scanner/exemptions.js');
   const { JobRunner } = await import('../../jobs/runner.js');
-  const { FsBlobStore } = await import('../../storage/fs/fs-blob-store.js');
+  const { openBlobStore } = await import('../../storage/open.js');
   const { default: pino } = await import('pino');
-  let config;
-  try {
-    config = loadConfig({ file: configFile ?? process.env.WHARF_CONFIG });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
-  const metadata = await connectMetadata(config.database);
+  const config = await loadServerConfig(configFile);
+  // The store storage.driver names, as wharf serve opens it: rescans read layers from it (on S3, the bucket).
+  const store = await openBlobStore(config).catch((err: unknown) => { throw new CliError(`vulndb cannot open the blob store: ${(err as Error).message}`); });
+  const metadata = await connectMetadata(config.database).catch((err: unknown) => { store.close?.(); throw err; });
   try {
     const now = () => Date.now();
     const log = pino({ level: 'warn' });
     const vulndb = new VulnDb(metadata.db, now);
     const jobs = new JobRunner(metadata.db, log, now, { concurrency: 1, leaseMs: 60_000, pollMs: 1000, maxAttempts: 5 });
-    const scanner = new ScanService(metadata.db, new FsBlobStore(config.storage.dataDir), vulndb, new ExemptionService(metadata.db, now), jobs, log, now);
+    const scanner = new ScanService(metadata.db, store, vulndb, new ExemptionService(metadata.db, now), jobs, log, now);
     await run({ vulndb, scanner });
   } catch (err) {
     throw new CliError((err as Error).message);
   } finally {
+    store.close?.();
     await metadata.close();
   }
 }
