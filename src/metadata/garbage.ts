@@ -56,11 +56,18 @@ export async function removeStaleLink(db: Db, link: LinkKey, before: number): Pr
   return Number(result.numDeletedRows) > 0;
 }
 
+/** No manifest of any repository and no trashed image references the blob (links aside). */
+function blobUnusedByImages(eb: ExpressionBuilder<Database, 'blobs'>) {
+  return eb.and([
+    eb.not(eb.exists(eb.selectFrom('manifest_references as mr').select('mr.digest').whereRef('mr.digest', '=', 'blobs.digest').where('mr.kind', '=', 'blob'))),
+    eb.not(eb.exists(eb.selectFrom('trash_references as tr').select('tr.digest').whereRef('tr.digest', '=', 'blobs.digest'))),
+  ]);
+}
+
 function blobUnreferenced(eb: ExpressionBuilder<Database, 'blobs'>) {
   return eb.and([
     eb.not(eb.exists(eb.selectFrom('repository_blobs as rb').select('rb.digest').whereRef('rb.digest', '=', 'blobs.digest'))),
-    eb.not(eb.exists(eb.selectFrom('manifest_references as mr').select('mr.digest').whereRef('mr.digest', '=', 'blobs.digest').where('mr.kind', '=', 'blob'))),
-    eb.not(eb.exists(eb.selectFrom('trash_references as tr').select('tr.digest').whereRef('tr.digest', '=', 'blobs.digest'))),
+    blobUnusedByImages(eb),
   ]);
 }
 
@@ -101,10 +108,7 @@ export async function knownBlobs(db: Db, digests: string[]): Promise<Set<string>
 export async function blobsWithoutImages(db: Db, before: number, limit: number, after?: string): Promise<BlobKey[]> {
   const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
     .where('blobs.created_at', '<', before)
-    .where((eb) => eb.and([
-      eb.not(eb.exists(eb.selectFrom('manifest_references as mr').select('mr.digest').whereRef('mr.digest', '=', 'blobs.digest').where('mr.kind', '=', 'blob'))),
-      eb.not(eb.exists(eb.selectFrom('trash_references as tr').select('tr.digest').whereRef('tr.digest', '=', 'blobs.digest'))),
-    ]))
+    .where((eb) => blobUnusedByImages(eb))
     .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
     .orderBy('blobs.digest')
     .limit(limit)

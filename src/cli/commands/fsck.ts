@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, writeJson, type CliContext } from '../context.js';
 import { humanSize } from '../format.js';
-import { loadServerConfig } from '../server-config.js';
+import { loadServerConfig, openServerData } from '../server-config.js';
 import type { FsckProblem, FsckReport } from '../../registry/fsck.js';
 
 /**
@@ -54,25 +54,19 @@ function summary(report: FsckReport): string {
 
 async function withRegistryData<T>(configFile: string | undefined, run: (fsck: import('../../registry/fsck.js').Fsck) => Promise<T>): Promise<T> {
   // Loaded on use, so the client commands start without the database drivers.
-  const { connectMetadata } = await import('../../metadata/connect.js');
   const { blobLocks } = await import('../../metadata/blob-locks.js');
-  const { openBlobStore } = await import('../../storage/open.js');
   const { Fsck } = await import('../../registry/fsck.js');
   const config = await loadServerConfig(configFile);
   // Opening a SQLite file that is not there would create an empty registry, which checks clean.
   if (config.database.engine === 'sqlite' && !existsSync(config.database.sqlitePath)) {
     throw new CliError(`no registry database at ${config.database.sqlitePath}: point fsck at the registry's data with --config or WHARF_STORAGE_DATA_DIR, as for wharf serve`, 2);
   }
-  // The blob store storage.driver names, as wharf serve opens it: on S3 the bytes are in the bucket,
-  // and the local data directory holds none of them.
-  const store = await openBlobStore(config).catch((err: unknown) => { throw new CliError(`fsck cannot open the blob store: ${(err as Error).message}`); });
-  const metadata = await connectMetadata(config.database).catch((err: unknown) => { store.close?.(); throw err; });
+  const data = await openServerData(config, 'fsck');
   try {
-    return await run(new Fsck(metadata.db, store, blobLocks(metadata.engine)));
+    return await run(new Fsck(data.metadata.db, data.store, blobLocks(data.metadata.engine)));
   } catch (err) {
     throw new CliError(`fsck could not finish: ${(err as Error).message}`);
   } finally {
-    await metadata.close();
-    store.close?.();
+    await data.close();
   }
 }

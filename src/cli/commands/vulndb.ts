@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { examples, formatOption, type OutputFormat } from '../command-kit.js';
 import { CliError, writeJson, type CliContext } from '../context.js';
 import { table } from '../format.js';
-import { loadServerConfig } from '../server-config.js';
+import { loadServerConfig, openServerData } from '../server-config.js';
 
 /**
  * `wharf vulndb import|status`: an operator's commands, run where the registry's configuration is
@@ -52,17 +52,14 @@ export function registerVulnDbCommands(program: Command, ctx: CliContext): void 
 
 async function withDatabase(configFile: string | undefined, run: (tools: { vulndb: import('../../scanner/vulndb.js').VulnDb; scanner: import('../../scanner/scan-service.js').ScanService }) => Promise<void>): Promise<void> {
   // Loaded on use, so the client commands start without the database drivers.
-  const { connectMetadata } = await import('../../metadata/connect.js');
   const { VulnDb } = await import('../../scanner/vulndb.js');
   const { ScanService } = await import('../../scanner/scan-service.js');
   const { ExemptionService } = await import('../../scanner/exemptions.js');
   const { JobRunner } = await import('../../jobs/runner.js');
-  const { openBlobStore } = await import('../../storage/open.js');
   const { default: pino } = await import('pino');
   const config = await loadServerConfig(configFile);
-  // The store storage.driver names, as wharf serve opens it: rescans read layers from it (on S3, the bucket).
-  const store = await openBlobStore(config).catch((err: unknown) => { throw new CliError(`vulndb cannot open the blob store: ${(err as Error).message}`); });
-  const metadata = await connectMetadata(config.database).catch((err: unknown) => { store.close?.(); throw err; });
+  // Rescans read layers from the store the server uses (on S3, the bucket).
+  const { store, metadata, close } = await openServerData(config, 'vulndb');
   try {
     const now = () => Date.now();
     const log = pino({ level: 'warn' });
@@ -73,7 +70,6 @@ async function withDatabase(configFile: string | undefined, run: (tools: { vulnd
   } catch (err) {
     throw new CliError((err as Error).message);
   } finally {
-    store.close?.();
-    await metadata.close();
+    await close();
   }
 }
