@@ -26,6 +26,8 @@ import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
+import { Enforcement } from './enforcement/enforcement.js';
+import type { SignatureChecker } from './enforcement/ports.js';
 import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
 function printGeneratedPassword(username: string, password: string): void {
@@ -46,6 +48,7 @@ export interface WharfServer {
   jobs: JobRunner;
   scanner: ScanService;
   vulndb: VulnDb;
+  enforcement: Enforcement;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one), https:// when http.tlsCert is set. */
   url: string;
@@ -138,6 +141,12 @@ async function start(
   });
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
+  // Until signatures land, no image has a verified signature and a signedBy rule denies (fail closed).
+  const signatures: SignatureChecker = { verdicts: async () => [] }; // wired to src/trust at merge
+  const enforcement = new Enforcement(metadata.db, signatures, {
+    evaluationTimeoutMs: config.enforcement.evaluationTimeout * 1000, failOpen: config.enforcement.failOpen,
+    registryHosts: config.enforcement.registryHosts, publicUrl: config.http.publicUrl,
+  }, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
   iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
@@ -145,7 +154,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -236,6 +245,7 @@ async function start(
     jobs,
     scanner,
     vulndb,
+    enforcement,
     metadata,
     url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     reloadTls() {

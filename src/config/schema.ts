@@ -172,6 +172,28 @@ export const configSections = {
     /** `host:port` of a separate, unauthenticated listener serving only /metrics (e.g. 127.0.0.1:9464); empty for none. */
     listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
   }),
+  enforcement: z.strictObject({
+    /**
+     * Seconds the admission webhook has to decide before it answers by failOpen; keep it below the
+     * webhook configuration's timeoutSeconds (10 by default), or the API server's failurePolicy decides instead.
+     */
+    evaluationTimeout: duration.prefault(8),
+    /** When the registry cannot decide in time (or its database is down): admit with a warning instead of denying. */
+    failOpen: bool.default(false),
+    /**
+     * Hosts clusters name this registry's images with (YAML list, or comma-separated in the variable),
+     * beside http.publicUrl's host and the host the webhook is called at; other hosts are other registries.
+     */
+    registryHosts: z.union([z.array(z.string()), z.string()]).transform((value, ctx): string[] => {
+      const hosts = (typeof value === 'string' ? value.split(',') : value).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+      const wrong = hosts.filter((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h));
+      if (wrong.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${wrong.map((h) => `"${h}"`).join(', ')} ${wrong.length > 1 ? 'are' : 'is'} not a host[:port] such as registry.example.com or 10.0.0.5:5000` });
+        return z.NEVER;
+      }
+      return hosts;
+    }).prefault([]),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -185,6 +207,7 @@ export const configSchema = z.strictObject({
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
   metrics: configSections.metrics.prefault({}),
+  enforcement: configSections.enforcement.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
