@@ -28,6 +28,8 @@ export interface AdmissionRequest {
   name?: string;
   dryRun: boolean;
   object: unknown;
+  /** The object before an UPDATE (null otherwise). */
+  oldObject: unknown;
 }
 
 /** Where the pod spec of each kind is (apps/v1, batch/v1, core v1 kinds). */
@@ -66,6 +68,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
     ...(typeof request.name === 'string' ? { name: request.name } : {}),
     dryRun: request.dryRun === true,
     object: request.object ?? null,
+    oldObject: request.oldObject ?? null,
   };
 }
 
@@ -73,7 +76,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest {
  * The images of every container of the object's pod spec (init, regular and ephemeral), or a
  * problem the response states (a kind Wharf does not know, an object without a pod spec).
  */
-export function containerImages(request: AdmissionRequest): ContainerImage[] | { problem: string } {
+export function containerImages(request: Pick<AdmissionRequest, 'kind' | 'object'>): ContainerImage[] | { problem: string } {
   const path = POD_SPEC_PATHS[request.kind.kind];
   if (!path) return { problem: `Wharf does not know where a ${request.kind.kind} keeps its containers: limit the webhook's rules to ${WORKLOAD_KINDS.join(', ')}` };
   let node: unknown = request.object;
@@ -93,6 +96,18 @@ export function containerImages(request: AdmissionRequest): ContainerImage[] | {
     });
   }
   return images;
+}
+
+/**
+ * The containers an UPDATE gives a new image (or adds): only those are judged, so a label change
+ * on a running workload is not refused because its admitted image has since fallen out of policy.
+ */
+export function changedImages(request: AdmissionRequest, images: ContainerImage[]): ContainerImage[] {
+  if (request.operation !== 'UPDATE' || request.oldObject === null) return images;
+  const old = containerImages({ kind: request.kind, object: request.oldObject });
+  if (!Array.isArray(old)) return images;
+  const before = new Map(old.map((c) => [c.pointer, c.image]));
+  return images.filter((c) => before.get(c.pointer) !== c.image);
 }
 
 export interface JsonPatchOperation {

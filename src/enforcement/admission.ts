@@ -1,4 +1,4 @@
-import { containerImages, type AdmissionRequest, type ContainerImage, type JsonPatchOperation } from './admission-review.js';
+import { changedImages, containerImages, type AdmissionRequest, type ContainerImage, type JsonPatchOperation } from './admission-review.js';
 import { describeDenial, type EvaluationOptions, type ImageDecision, type PolicyEvaluator } from './evaluate.js';
 
 export interface AdmissionDenial {
@@ -34,8 +34,9 @@ const NOTHING_TO_CHECK = new Set(['DELETE', 'CONNECT']);
  */
 export async function decideAdmission(request: AdmissionRequest, evaluator: PolicyEvaluator, options: EvaluationOptions, settings: AdmissionSettings): Promise<AdmissionOutcome> {
   if (NOTHING_TO_CHECK.has(request.operation)) return { allowed: true, patch: [], denials: [], warnings: [] };
-  const images = containerImages(request);
-  if (!Array.isArray(images)) return { allowed: false, message: images.problem, patch: [], denials: [], warnings: [] };
+  const all = containerImages(request);
+  if (!Array.isArray(all)) return { allowed: false, message: all.problem, patch: [], denials: [], warnings: [] };
+  const images = changedImages(request, all);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), settings.evaluationTimeoutMs); });
   let decisions: Map<string, ImageDecision> | 'timeout' | Error;
