@@ -35,7 +35,7 @@ const policyBody = {
     vulnerabilities: {
       type: 'object',
       properties: {
-        maxSeverity: { type: 'string', enum: [...SEVERITY_LIMITS, ...SEVERITY_LIMITS.map((s) => s.toLowerCase())] },
+        maxSeverity: { type: 'string', description: `one of ${SEVERITY_LIMITS.map((s) => s.toLowerCase()).join(', ')} (any case)` },
         maxScanAgeDays: { type: 'integer', minimum: 1, maximum: 3650 },
         allowUnsupportedOs: { type: 'boolean' },
       },
