@@ -193,6 +193,15 @@ export const configSections = {
       }
       return hosts;
     }).prefault([]),
+    /**
+     * `host:port` of a listener serving only the admission webhook (e.g. 0.0.0.0:8443), with its own
+     * certificate; empty: the webhook is served on the registry's port (http.*).
+     */
+    listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 0.0.0.0:8443'),
+    /** PEM certificate (then intermediates) of the webhook listener; the cluster must trust it (caBundle). */
+    tlsCert: z.string().default(''),
+    /** PEM private key of enforcement.tlsCert (unencrypted). */
+    tlsKey: z.string().default(''),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -213,6 +222,13 @@ export const configSchema = z.strictObject({
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
     const [missing, set] = config.http.tlsCert ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
     ctx.addIssue({ code: 'custom', path: ['http', missing], message: `is required when http.${set} is set: HTTPS needs both the certificate and its private key (or set neither for plain HTTP)` });
+  }
+  if (Boolean(config.enforcement.tlsCert) !== Boolean(config.enforcement.tlsKey)) {
+    const [missing, set] = config.enforcement.tlsCert ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
+    ctx.addIssue({ code: 'custom', path: ['enforcement', missing], message: `is required when enforcement.${set} is set: the webhook listener needs both the certificate and its private key` });
+  }
+  if (config.enforcement.tlsCert && !config.enforcement.listen) {
+    ctx.addIssue({ code: 'custom', path: ['enforcement', 'listen'], message: 'is required when enforcement.tlsCert is set: the certificate is the webhook listener\'s (without a listener, the webhook is on the registry\'s port and uses http.tlsCert)' });
   }
   if (config.database.engine === 'postgres' && !config.database.url) {
     ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'is required when database.engine is "postgres" (set WHARF_DATABASE_URL)' });

@@ -29,6 +29,8 @@ export interface AppOptions extends ApiOptions {
   metrics: Metrics;
   /** metrics.token: the bearer token of GET /metrics on this port (empty: refused here). */
   metricsToken: string;
+  /** False when enforcement.listen serves the admission webhook on a port of its own. */
+  admissionOnMainListener: boolean;
   /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -90,6 +92,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
-  await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
+  if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
   return app;
 }
