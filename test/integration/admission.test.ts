@@ -90,6 +90,11 @@ for (const engine of engines()) {
       const denial = events.find((e) => e.action === 'image-policy.deny' && e.detail?.uid === body.request.uid);
       assert.ok(denial, 'a policy denial entry');
       assert.deepEqual([denial.outcome, denial.actor, denial.resource, denial.detail.image], ['deny', 'service k8s-prod', 'Pod shop/web, container web', `${host}/teama/clean:v1`]);
+      // kubectl --dry-run=server: the same answer, and no side effect (sideEffects: NoneOnDryRun).
+      const dry = admissionReview('Pod', workload('Pod', { containers: [{ name: 'web', image: `${host}/teama/clean:v1` }] }), { dryRun: true });
+      assert.equal((await reviewed('validate', dry)).status?.message, response.status!.message);
+      const after = await apiJson<{ events: Array<{ detail: { uid?: string } | null }> }>(server.url, 'GET', '/audit?limit=20', admin);
+      assert.ok(!after.events.some((e) => e.detail?.uid === dry.request.uid), 'a dry run is not audited');
     });
 
     it('Vulnerability Advisor rule on every workload kind: the clean image is admitted and pinned, the vulnerable one denied until exempted', async () => {

@@ -96,15 +96,23 @@ async function authenticate(request: FastifyRequest, iam: Iam): Promise<Authenti
   throw refuse('the admission webhook needs credentials');
 }
 
+/**
+ * Denials go to the audit log as `image-policy.deny`. A dry run (kubectl --dry-run=server) writes
+ * nothing: the webhook configurations declare sideEffects NoneOnDryRun, so it is logged only.
+ */
 function recordDenials(iam: Iam, principal: AuthenticatedPrincipal, request: FastifyRequest, review: AdmissionRequest, outcome: AdmissionOutcome): void {
+  if (review.dryRun) {
+    if (!outcome.allowed) request.log.info({ uid: review.uid, message: outcome.message }, 'image policy denial (dry run, not audited)');
+    return;
+  }
   const workload = `${review.kind.kind} ${review.namespace ? `${review.namespace}/` : ''}${review.name ?? '(generated name)'}`;
   if (!outcome.allowed && outcome.denials.length === 0) {
-    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'image-policy.deny', resource: workload.slice(0, 500), outcome: 'deny', source: request.ip, detail: { uid: review.uid, operation: review.operation, dryRun: review.dryRun, reason: outcome.message } });
+    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'image-policy.deny', resource: workload.slice(0, 500), outcome: 'deny', source: request.ip, detail: { uid: review.uid, operation: review.operation, reason: outcome.message } });
   }
   for (const denial of outcome.denials) {
     iam.audit.record({
       accountId: principal.accountId, actor: principal, action: 'image-policy.deny', resource: `${workload}, container ${denial.container.container}`.slice(0, 500), outcome: 'deny', source: request.ip,
-      detail: { uid: review.uid, operation: review.operation, dryRun: review.dryRun, image: denial.decision.image, policy: denial.decision.policy ?? null, failures: denial.decision.failures, message: describeContainerDenial(denial) },
+      detail: { uid: review.uid, operation: review.operation, image: denial.decision.image, policy: denial.decision.policy ?? null, failures: denial.decision.failures, message: describeContainerDenial(denial) },
     });
   }
 }
