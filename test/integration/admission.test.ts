@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import jsonpatch from 'fast-json-patch';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, basic, send, setUpTenants, type Creds, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
@@ -212,6 +213,17 @@ for (const engine of engines()) {
       assert.equal(webhook.status!.message, `container "web": ${check.message}`);
       const ok = await apiJson<{ allowed: boolean; message: string }>(server.url, 'POST', '/policies/images/check', admin, { image: `${host}/teama/clean@${images.clean}` }, 200);
       assert.deepEqual([ok.allowed, ok.message], [true, `image ${host}/teama/clean@${images.clean} is allowed by namespace teama`]);
+    });
+
+    it('documents the image policy routes in the OpenAPI document, which still validates', async () => {
+      const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };
+      const result = await new Validator().validate(doc as Parameters<Validator['validate']>[0]);
+      assert.equal(result.valid, true, JSON.stringify(result.errors));
+      for (const path of ['/api/v1/policies/images', '/api/v1/policies/images/cluster', '/api/v1/policies/images/account', '/api/v1/policies/images/namespaces/{name}', '/api/v1/policies/images/repositories/{repository}', '/api/v1/policies/images/check']) {
+        assert.ok(path in doc.paths, `${path} documented`);
+      }
+      assert.deepEqual(Object.keys(doc.paths['/api/v1/policies/images/namespaces/{name}']!).sort(), ['delete', 'get', 'put']);
+      assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/admission')), 'the webhooks are not part of the management API');
     });
   });
 }
