@@ -11,6 +11,10 @@ import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '
 import { api, apiJson, basic, send, setUpTenants, type Creds, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
 import { admissionReview, workload, WORKLOAD_KINDS } from '../support/admission.js';
+import { Enforcement } from '../../src/enforcement/enforcement.js';
+import type { SignatureVerdict } from '../../src/enforcement/ports.js';
+import { listenForAdmission } from '../../src/http/admission/listener.js';
+import { pino } from 'pino';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const fixture = (...p: string[]) => readFileSync(path.join(fixtures, ...p));
@@ -224,6 +228,36 @@ for (const engine of engines()) {
       }
       assert.deepEqual(Object.keys(doc.paths['/api/v1/policies/images/namespaces/{name}']!).sort(), ['delete', 'get', 'put']);
       assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/admission')), 'the webhooks are not part of the management API');
+    });
+
+    it('signedBy through the signature port: denied unsigned, by another key or tampered; a signature added after the denial admits the next review', async () => {
+      // The webhook as the server builds it, on this server's database, with a signature checker the
+      // test controls (src/trust provides the real one at merge).
+      const verdicts = new Map<string, SignatureVerdict[]>();
+      const asked: Array<[number, string, string]> = [];
+      const enforcement = new Enforcement(server.metadata.db, { verdicts: async (accountId, repository, digest) => { asked.push([accountId, repository, digest]); return verdicts.get(digest) ?? []; } },
+        { evaluationTimeoutMs: 8000, failOpen: false, registryHosts: [host], publicUrl: '' }, Date.now);
+      const webhook = await listenForAdmission({ iam: server.iam, scanner: server.scanner, enforcement, now: Date.now, logger: pino({ level: 'silent' }), address: '127.0.0.1:0' });
+      try {
+        const address = webhook.server.address() as { port: number };
+        const post = async () => {
+          const res = await fetch(`http://127.0.0.1:${address.port}/admission/validate`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: basic(cluster) }, body: JSON.stringify(pod(`${host}/teama/clean@${images.clean}`)) });
+          assert.equal(res.status, 200);
+          return ((await res.json()) as ReviewResponse).response;
+        };
+        await setPolicy('repositories/teama%2Fclean', { signedBy: ['ci-key'] });
+        assert.match((await post()).status!.message, /\[signedBy\] no signature verifies with key ci-key \(the image has no signature\)/);
+        assert.deepEqual(asked.at(-1), [tenants.ids.accountA, 'teama/clean', images.clean], 'asked with the service ID\'s account, the repository and the digest');
+        verdicts.set(images.clean, [{ format: 'simple-signing', key: 'someone', verified: true, signer: 'eve@example.com' }]);
+        assert.match((await post()).status!.message, /simple-signing signature by key someone \(eve@example\.com\), which this policy does not name/);
+        verdicts.set(images.clean, [{ format: 'cosign', key: null, verified: false, reason: 'the signature does not match the payload' }]);
+        assert.match((await post()).status!.message, /cosign signature that does not verify \(the signature does not match the payload\)/);
+        verdicts.set(images.clean, [{ format: 'cosign', key: 'ci-key', verified: true }]);
+        assert.equal((await post()).allowed, true, 'signed by the named key: admitted');
+      } finally {
+        await webhook.close();
+        await api(server.url, 'DELETE', '/policies/images/repositories/teama%2Fclean', admin);
+      }
     });
   });
 }
