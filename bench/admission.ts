@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { loadConfig } from '../src/config/load.ts';
-import { startServer } from '../src/server.ts';
-import { admissionReview, workload } from '../test/support/admission.ts';
+import { loadConfig } from '../src/config/load.js';
+import { startServer } from '../src/server.js';
+import { admissionReview, workload } from '../test/support/admission.js';
 
 const reviews = Number(process.argv[2] ?? 500);
 const password = 'bench-admin-password-0123';

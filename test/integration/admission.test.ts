@@ -248,11 +248,11 @@ for (const engine of engines()) {
         await setPolicy('repositories/teama%2Fclean', { signedBy: ['ci-key'] });
         assert.match((await post()).status!.message, /\[signedBy\] no signature verifies with key ci-key \(the image has no signature\)/);
         assert.deepEqual(asked.at(-1), [tenants.ids.accountA, 'teama/clean', images.clean], 'asked with the service ID\'s account, the repository and the digest');
-        verdicts.set(images.clean, [{ format: 'simple-signing', key: 'someone', verified: true, signer: 'eve@example.com' }]);
+        verdicts.set(images.clean!, [{ format: 'simple-signing', key: 'someone', verified: true, signer: 'eve@example.com' }]);
         assert.match((await post()).status!.message, /simple-signing signature by key someone \(eve@example\.com\), which this policy does not name/);
-        verdicts.set(images.clean, [{ format: 'cosign', key: null, verified: false, reason: 'the signature does not match the payload' }]);
+        verdicts.set(images.clean!, [{ format: 'cosign', key: null, verified: false, reason: 'the signature does not match the payload' }]);
         assert.match((await post()).status!.message, /cosign signature that does not verify \(the signature does not match the payload\)/);
-        verdicts.set(images.clean, [{ format: 'cosign', key: 'ci-key', verified: true }]);
+        verdicts.set(images.clean!, [{ format: 'cosign', key: 'ci-key', verified: true }]);
         assert.equal((await post()).allowed, true, 'signed by the named key: admitted');
       } finally {
         await webhook.close();
