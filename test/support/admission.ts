@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
  * object is the full object with the defaults the API server filled in; oldObject null on CREATE).
  */
 
-export type WorkloadKind = 'Pod' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob';
+export type WorkloadKind = 'Pod' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'ReplicationController' | 'Job' | 'CronJob';
 
 const KINDS: Record<WorkloadKind, { group: string; version: string; resource: string }> = {
   Pod: { group: '', version: 'v1', resource: 'pods' },
@@ -14,6 +14,7 @@ const KINDS: Record<WorkloadKind, { group: string; version: string; resource: st
   StatefulSet: { group: 'apps', version: 'v1', resource: 'statefulsets' },
   DaemonSet: { group: 'apps', version: 'v1', resource: 'daemonsets' },
   ReplicaSet: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  ReplicationController: { group: '', version: 'v1', resource: 'replicationcontrollers' },
   Job: { group: 'batch', version: 'v1', resource: 'jobs' },
   CronJob: { group: 'batch', version: 'v1', resource: 'cronjobs' },
 };
@@ -63,6 +64,7 @@ export function workload(kind: WorkloadKind, input: PodSpecInput, name = 'web', 
     case 'StatefulSet': return { ...head, spec: { replicas: 1, selector, template: template(input), serviceName: 'web', podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }, revisionHistoryLimit: 10 }, status: { replicas: 0, availableReplicas: 0 } };
     case 'DaemonSet': return { ...head, spec: { selector, template: template(input), updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, revisionHistoryLimit: 10 }, status: { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 } };
     case 'ReplicaSet': return { ...head, spec: { replicas: 1, selector, template: template(input) }, status: { replicas: 0 } };
+    case 'ReplicationController': return { ...head, spec: { replicas: 1, selector: { app: 'web' }, template: template(input) }, status: { replicas: 0 } };
     case 'Job': return { ...head, spec: { parallelism: 1, completions: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, template: template(input, 'Never') }, status: {} };
     case 'CronJob': return { ...head, spec: { schedule: '*/5 * * * *', concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, jobTemplate: { metadata: { creationTimestamp: null }, spec: { template: template(input, 'OnFailure') } } }, status: {} };
   }
