@@ -13,6 +13,9 @@ import type { ImageFacts, ImageReport, ResolvedImage, Severity } from './ports.j
  * account's exemptions. The webhook builds one per request, for the cluster's service ID.
  */
 export class RegistryFacts implements ImageFacts {
+  /** Access by repository: one review often names several images of one repository. */
+  private readonly pulls = new Map<string, Promise<boolean>>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly authorizer: Authorizer,
@@ -21,8 +24,9 @@ export class RegistryFacts implements ImageFacts {
   ) {}
 
   async resolve(repository: string, reference: { tag?: string; digest?: string }): Promise<ResolvedImage | undefined> {
-    const access = await this.authorizer.repositoryAccess(this.principal, repository);
-    if (!access.actions.has('pull')) return undefined;
+    let pull = this.pulls.get(repository);
+    if (!pull) this.pulls.set(repository, pull = this.authorizer.repositoryAccess(this.principal, repository).then((a) => a.actions.has('pull')));
+    if (!(await pull)) return undefined;
     const manifest = reference.digest
       ? await findManifestByDigest(this.db, repository, reference.digest)
       : await findManifestByTag(this.db, repository, reference.tag ?? 'latest');
