@@ -201,6 +201,15 @@ for (const engine of engines()) {
       const listed = await apiJson<{ policies: Array<{ scope: string; target: string }> }>(server.url, 'GET', '/policies/images', reader);
       assert.deepEqual(listed.policies.map((p) => `${p.scope}:${p.target}`).sort(), ['account:', 'cluster:', 'namespace:teama']);
       assert.deepEqual((await apiJson<{ policies: unknown[] }>(server.url, 'GET', '/policies/images', bowner)).policies.map((p) => (p as { scope: string }).scope), ['cluster'], 'tenant B sees only the cluster default');
+      // A Reader of one repository sees that repository's policy, not its neighbours'.
+      const narrow = await server.iam.service.createUser(tenants.adminCaller, 'narrow', 'narrow-password-0123');
+      await server.iam.service.createPolicy(tenants.adminCaller, { subject: `user:${narrow.id}`, role: 'reader', namespace: 'teama', repository: 'clean' });
+      await setPolicy('repositories/teama%2Fapp', {});
+      await setPolicy('repositories/teama%2Fclean', {});
+      const narrowList = await apiJson<{ policies: Array<{ scope: string; target: string }> }>(server.url, 'GET', '/policies/images', basic({ username: 'narrow', password: 'narrow-password-0123' }));
+      assert.deepEqual(narrowList.policies.map((p) => `${p.scope}:${p.target}`).sort(), ['account:', 'cluster:', 'namespace:teama', 'repository:teama/clean']);
+      await apiJson(server.url, 'DELETE', '/policies/images/repositories/teama%2Fapp', admin, undefined, 204);
+      await apiJson(server.url, 'DELETE', '/policies/images/repositories/teama%2Fclean', admin, undefined, 204);
       const none = await api(server.url, 'GET', '/policies/images/repositories/teama%2Fapp', admin);
       assert.equal(none.status, 404);
       assert.match(((await none.json()) as { detail: string }).detail, /repository teama\/app has no image policy: set one with wharf policy set --repository teama\/app/);

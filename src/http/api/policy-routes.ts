@@ -150,8 +150,9 @@ export async function policyRoutes(app: FastifyInstance, options: PolicyRouteOpt
     const principal = iam.service.requireAuthenticated(request.caller);
     const policies: StoredPolicy[] = [];
     for (const policy of await store.list(principal.accountId)) {
-      const ns = policy.target.split('/')[0]!;
-      if ((policy.scope === 'namespace' || policy.scope === 'repository') && !(await iam.authorizer.canSeeNamespace(principal, principal.accountId, ns))) continue;
+      // As reading each one: Reader on the namespace, or pull on the repository.
+      if (policy.scope === 'namespace' && !(await iam.authorizer.canSeeNamespace(principal, principal.accountId, policy.target))) continue;
+      if (policy.scope === 'repository' && !(await iam.authorizer.repositoryAccess(principal, policy.target)).actions.has('pull')) continue;
       policies.push(policy);
     }
     return { policies };
