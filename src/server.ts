@@ -26,6 +26,9 @@ import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
+import { Enforcement } from './enforcement/enforcement.js';
+import { listenForAdmission } from './http/admission/listener.js';
+import type { SignatureChecker } from './enforcement/ports.js';
 import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
 function printGeneratedPassword(username: string, password: string): void {
@@ -39,6 +42,8 @@ export interface WharfServer {
   metrics: Metrics;
   /** The address metrics.listen bound, when set. */
   metricsUrl?: string;
+  /** The address enforcement.listen bound (https:// with enforcement.tlsCert), when set. */
+  admissionUrl?: string;
   iam: Iam;
   quotas: QuotaService;
   retention: RetentionService;
@@ -46,6 +51,7 @@ export interface WharfServer {
   jobs: JobRunner;
   scanner: ScanService;
   vulndb: VulnDb;
+  enforcement: Enforcement;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one), https:// when http.tlsCert is set. */
   url: string;
@@ -70,9 +76,12 @@ export async function startServer(
   const { host, port } = config.http;
   // Before anything else: a certificate that cannot be served is refused before the port is taken.
   const tls = config.http.tlsCert ? loadTlsCredentials(config.http.tlsCert, config.http.tlsKey) : undefined;
+  const admissionTls = config.enforcement.tlsCert
+    ? loadTlsCredentials(config.enforcement.tlsCert, config.enforcement.tlsKey, { cert: 'enforcement.tlsCert (WHARF_ENFORCEMENT_TLS_CERT)', key: 'enforcement.tlsKey (WHARF_ENFORCEMENT_TLS_KEY)' })
+    : undefined;
   const reservation = await reservePort(host, port).catch((err: unknown) => { throw listenError(host, port, err, ''); });
   try {
-    return await start(config, logger, onGeneratedPassword, reservation, tls);
+    return await start(config, logger, onGeneratedPassword, reservation, tls, admissionTls);
   } finally {
     await reservation.release();
   }
@@ -84,6 +93,7 @@ async function start(
   onGeneratedPassword: (username: string, password: string) => void,
   reservation: PortReservation,
   tls: TlsCredentials | undefined,
+  admissionTls: TlsCredentials | undefined,
 ): Promise<WharfServer> {
   const store = await openBlobStore(config);
   const metadata = await connectMetadata({
@@ -138,6 +148,12 @@ async function start(
   });
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
+  // Until signatures land, no image has a verified signature and a signedBy rule denies (fail closed).
+  const signatures: SignatureChecker = { verdicts: async () => [] }; // wired to src/trust at merge
+  const enforcement = new Enforcement(metadata.db, signatures, {
+    evaluationTimeoutMs: config.enforcement.evaluationTimeout * 1000, failOpen: config.enforcement.failOpen,
+    registryHosts: config.enforcement.registryHosts, publicUrl: config.http.publicUrl,
+  }, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
   iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
@@ -145,7 +161,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -180,6 +196,16 @@ async function start(
       throw new Error(`cannot serve metrics on ${config.metrics.listen} (metrics.listen, WHARF_METRICS_LISTEN): ${(err as Error).message}`);
     })
     : undefined;
+  // enforcement.listen: the admission webhook on a port of its own, with its own certificate.
+  const admissionServer = config.enforcement.listen
+    ? await listenForAdmission({ iam, scanner, enforcement, now, logger, address: config.enforcement.listen, ...(admissionTls ? { tls: admissionTls } : {}) }).catch(async (err: unknown) => {
+      metricsServer?.close();
+      await app.close();
+      await metadata.close();
+      throw new Error(`cannot serve the admission webhook on ${config.enforcement.listen} (enforcement.listen, WHARF_ENFORCEMENT_LISTEN): ${(err as Error).message}`);
+    })
+    : undefined;
+  if (config.enforcement.listen && !admissionTls) logger.warn('enforcement.listen serves the admission webhook over plain HTTP: Kubernetes calls webhooks over HTTPS only, so set enforcement.tlsCert unless a proxy terminates TLS');
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
@@ -229,6 +255,7 @@ async function start(
     gc,
     metrics,
     ...(metricsServer ? { metricsUrl: boundUrl(metricsServer.address()) } : {}),
+    ...(admissionServer ? { admissionUrl: boundUrl(admissionServer.server.address(), admissionTls ? 'https' : 'http') } : {}),
     iam,
     quotas,
     retention,
@@ -236,6 +263,7 @@ async function start(
     jobs,
     scanner,
     vulndb,
+    enforcement,
     metadata,
     url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     reloadTls() {
@@ -252,6 +280,7 @@ async function start(
         gc.stop();
         const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop()]);
         metricsServer?.close();
+        await admissionServer?.close();
         await app.close();
         await tasksStopped;
         await jobs.stop();
@@ -271,8 +300,8 @@ function isOpenFailure(err: unknown): boolean {
 }
 
 /** The URL a local client reaches a bound server at (a wildcard address becomes the loopback). */
-function boundUrl(address: string | AddressInfo | null): string {
+function boundUrl(address: string | AddressInfo | null, scheme = 'http'): string {
   if (!address || typeof address === 'string') return '';
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

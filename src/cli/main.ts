@@ -9,6 +9,7 @@ import { registerImageCommands } from './commands/image.js';
 import { registerImmutabilityCommands } from './commands/immutability.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerNamespaceCommands } from './commands/namespace.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerQuotaCommands } from './commands/quota.js';
 import { registerRetentionCommands } from './commands/retention.js';
 import { registerTrashCommands } from './commands/trash.js';
@@ -77,6 +78,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerImmutabilityCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);

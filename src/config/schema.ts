@@ -172,6 +172,37 @@ export const configSections = {
     /** `host:port` of a separate, unauthenticated listener serving only /metrics (e.g. 127.0.0.1:9464); empty for none. */
     listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
   }),
+  enforcement: z.strictObject({
+    /**
+     * Seconds the admission webhook has to decide before it answers by failOpen; keep it below the
+     * webhook configuration's timeoutSeconds (10 by default), or the API server's failurePolicy decides instead.
+     */
+    evaluationTimeout: duration.prefault(8),
+    /** When the registry cannot decide in time (or its database is down): admit with a warning instead of denying. */
+    failOpen: bool.default(false),
+    /**
+     * Hosts clusters name this registry's images with (YAML list, or comma-separated in the variable),
+     * beside http.publicUrl's host and the host the webhook is called at; other hosts are other registries.
+     */
+    registryHosts: z.union([z.array(z.string()), z.string()]).transform((value, ctx): string[] => {
+      const hosts = (typeof value === 'string' ? value.split(',') : value).map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+      const wrong = hosts.filter((h) => !/^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h));
+      if (wrong.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${wrong.map((h) => `"${h}"`).join(', ')} ${wrong.length > 1 ? 'are' : 'is'} not a host[:port] such as registry.example.com or 10.0.0.5:5000` });
+        return z.NEVER;
+      }
+      return hosts;
+    }).prefault([]),
+    /**
+     * `host:port` of a listener serving only the admission webhook (e.g. 0.0.0.0:8443), with its own
+     * certificate; empty: the webhook is served on the registry's port (http.*).
+     */
+    listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 0.0.0.0:8443'),
+    /** PEM certificate (then intermediates) of the webhook listener; the cluster must trust it (caBundle). */
+    tlsCert: z.string().default(''),
+    /** PEM private key of enforcement.tlsCert (unencrypted). */
+    tlsKey: z.string().default(''),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -185,11 +216,19 @@ export const configSchema = z.strictObject({
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
   metrics: configSections.metrics.prefault({}),
+  enforcement: configSections.enforcement.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
     const [missing, set] = config.http.tlsCert ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
     ctx.addIssue({ code: 'custom', path: ['http', missing], message: `is required when http.${set} is set: HTTPS needs both the certificate and its private key (or set neither for plain HTTP)` });
+  }
+  if (Boolean(config.enforcement.tlsCert) !== Boolean(config.enforcement.tlsKey)) {
+    const [missing, set] = config.enforcement.tlsCert ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
+    ctx.addIssue({ code: 'custom', path: ['enforcement', missing], message: `is required when enforcement.${set} is set: the webhook listener needs both the certificate and its private key` });
+  }
+  if (config.enforcement.tlsCert && !config.enforcement.listen) {
+    ctx.addIssue({ code: 'custom', path: ['enforcement', 'listen'], message: 'is required when enforcement.tlsCert is set: the certificate is the webhook listener\'s (without a listener, the webhook is on the registry\'s port and uses http.tlsCert)' });
   }
   if (config.database.engine === 'postgres' && !config.database.url) {
     ctx.addIssue({ code: 'custom', path: ['database', 'url'], message: 'is required when database.engine is "postgres" (set WHARF_DATABASE_URL)' });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
+import { admissionPlugin } from './admission/plugin.js';
 import { healthRoutes } from './health.js';
 import { countRequests, metricsRoutes } from './metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -16,7 +17,6 @@ import { TLS_MIN_VERSION } from './tls.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
-  now: () => number;
   logger: Logger;
   keepAliveTimeout: number;
   /** http.trustProxy: which peers' X-Forwarded-For/-Proto/-Host are believed (request.ip, protocol, host). */
@@ -29,6 +29,8 @@ export interface AppOptions extends ApiOptions {
   metrics: Metrics;
   /** metrics.token: the bearer token of GET /metrics on this port (empty: refused here). */
   metricsToken: string;
+  /** False when enforcement.listen serves the admission webhook on a port of its own. */
+  admissionOnMainListener: boolean;
   /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -90,5 +92,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
+  if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
   return app;
 }

@@ -18,6 +18,7 @@ export const TLS_MIN_VERSION = 'TLSv1.2';
 
 const CERT_SETTING = 'http.tlsCert (WHARF_HTTP_TLS_CERT)';
 const KEY_SETTING = 'http.tlsKey (WHARF_HTTP_TLS_KEY)';
+const HTTP_SETTINGS = { cert: CERT_SETTING, key: KEY_SETTING };
 
 function readPem(setting: string, file: string): Buffer {
   try {
@@ -34,7 +35,8 @@ function readPem(setting: string, file: string): Buffer {
  * of the first certificate. Everything wrong is said here, naming the setting, rather than as an
  * OpenSSL error from the first handshake.
  */
-export function loadTlsCredentials(certFile: string, keyFile: string): TlsCredentials {
+export function loadTlsCredentials(certFile: string, keyFile: string, settings: { cert: string; key: string } = HTTP_SETTINGS): TlsCredentials {
+  const { cert: CERT_SETTING, key: KEY_SETTING } = settings;
   const cert = readPem(CERT_SETTING, certFile);
   const key = readPem(KEY_SETTING, keyFile);
   if (!cert.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {

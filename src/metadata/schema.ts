@@ -28,6 +28,7 @@ export interface Database {
   account_pull_usage: AccountPullUsageTable;
   namespace_retention: NamespaceRetentionTable;
   immutable_tag_rules: ImmutableTagRuleTable;
+  image_policies: ImagePolicyTable;
   jobs: JobTable;
   advisories: AdvisoryTable;
   advisory_packages: AdvisoryPackageTable;
@@ -260,6 +261,21 @@ export interface NamespaceRetentionTable {
   keep_images: number | null;
   remove_untagged: number;
   last_run_at: number | null;
+}
+
+/** An image policy of deployment enforcement (not an IAM policy): where it applies and its rules as JSON. */
+export interface ImagePolicyTable {
+  /** `cluster`, `account:<id>`, `namespace:<id>:<name>` or `repository:<id>:<name>`. */
+  scope_key: string;
+  scope: 'cluster' | 'account' | 'namespace' | 'repository';
+  /** null for the cluster-wide default. */
+  account_id: number | null;
+  /** The namespace or repository name; '' for the cluster and the account. */
+  target: string;
+  /** The rules (src/enforcement/policy.ts ImagePolicy) as JSON. */
+  policy: string;
+  updated_at: number;
+  updated_by: string;
 }
 
 /** One immutability rule of a namespace: tags matching `tags` in repositories matching `repository` never move. */

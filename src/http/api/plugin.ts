@@ -11,6 +11,8 @@ import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
+import { policyRoutes } from './policy-routes.js';
+import type { Enforcement } from '../../enforcement/enforcement.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
@@ -40,7 +42,9 @@ export interface ApiOptions {
   scanner: ScanService;
   exemptions: ExemptionService;
   vulndb: VulnDb;
+  enforcement: Enforcement;
   publicUrl: string;
+  now: () => number;
 }
 
 export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Promise<void> {
@@ -84,7 +88,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention and IAM of a Wharf registry. Errors are application/problem+json.' },
+      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention, image policies and IAM of a Wharf registry. Errors are application/problem+json.' },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic', description: 'username and password, or iamapikey and an API key' },
@@ -104,6 +108,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
   await app.register(gcRoutes, { iam, gc: options.gc });
   await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
+  await app.register(policyRoutes, { iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {
