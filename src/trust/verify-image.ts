@@ -32,7 +32,36 @@ export interface TrustContext {
  * An image with none answers an empty list.
  */
 export async function verifyImageSignatures(ctx: TrustContext, accountId: number, repository: string, digest: string): Promise<SignatureVerdict[]> {
-  const keys = await trustedKeys(ctx, accountId, namespaceOf(repository).namespace);
+  return verifyWithKeys(ctx, await trustedKeys(ctx, accountId, namespaceOf(repository).namespace), repository, digest);
+}
+
+/** The signature state of each image of a list (the Signed column), reading each namespace's keys once. */
+export async function signatureSummaries(ctx: TrustContext, accountId: number, images: Array<{ name: string; digest: string }>): Promise<Map<string, SignatureSummary>> {
+  const keysOf = new Map<string, Promise<TrustedKey[]>>();
+  const summaries = new Map<string, SignatureSummary>();
+  for (const image of images) {
+    const id = `${image.name}@${image.digest}`;
+    if (summaries.has(id)) continue;
+    const namespace = namespaceOf(image.name).namespace;
+    if (!keysOf.has(namespace)) keysOf.set(namespace, trustedKeys(ctx, accountId, namespace));
+    const verdicts = await verifyWithKeys(ctx, await keysOf.get(namespace)!, image.name, image.digest);
+    summaries.set(id, summarize(verdicts));
+  }
+  return summaries;
+}
+
+export interface SignatureSummary {
+  /** Signatures and attestations the image carries. */
+  signatures: number;
+  /** Names of the trusted keys that verified at least one of them. */
+  verifiedBy: string[];
+}
+
+export function summarize(verdicts: SignatureVerdict[]): SignatureSummary {
+  return { signatures: verdicts.length, verifiedBy: [...new Set(verdicts.filter((v) => v.verified && v.key).map((v) => v.key!))].sort() };
+}
+
+async function verifyWithKeys(ctx: TrustContext, keys: TrustedKey[], repository: string, digest: string): Promise<SignatureVerdict[]> {
   const verdicts: SignatureVerdict[] = [];
   for (const sig of await listSignatures(ctx.db, repository, digest)) {
     verdicts.push({ ...await verifySimpleSigning(sig.content, digest, keys), source: 'signature-api' });
