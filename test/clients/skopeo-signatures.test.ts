@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
@@ -99,9 +99,11 @@ for (const engine of engines()) {
 
       const out = path.join(work, 'pulled');
       await ok('skopeo', [...registriesD, '--policy', policyRequiring(ci), 'copy', '--src-tls-verify=false', '--src-creds', creds,
-        `docker://${host}/signing/app:v1`, `oci:${out}:v1`]);
+        `docker://${host}/signing/app:v1`, `dir:${out}`]);
+      // dir: keeps what it copied: the manifest and the signature skopeo read from Wharf.
+      assert.ok(existsSync(path.join(out, 'signature-1')), 'the signature came along with the image');
       const refused = await run('skopeo', [...registriesD, '--policy', policyRequiring(other), 'copy', '--src-tls-verify=false', '--src-creds', creds,
-        `docker://${host}/signing/app:v1`, `oci:${path.join(work, 'refused')}:v1`]);
+        `docker://${host}/signing/app:v1`, `dir:${path.join(work, 'refused')}`]);
       assert.notEqual(refused.code, 0, 'a policy requiring another key refuses the image');
       assert.match(refused.stderr, /signature|rejected|not accepted/i, refused.stderr);
 
