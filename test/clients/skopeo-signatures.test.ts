@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { describeRun, runCommand, type CommandResult } from '../support/process.js';
+import { spawn } from 'node:child_process';
+import { describeRun, ensureBuilt, runCommand, WHARF_BIN, type CommandResult } from '../support/process.js';
 import { OciLayout, singleLayerImage, type BuiltImage } from '../support/oci-layout.js';
 import { api, apiJson, basic } from '../support/iam.js';
 import type { SignatureVerdict } from '../../src/trust/verify-image.js';
@@ -21,6 +22,19 @@ const tools = await Promise.all([runCommand('skopeo', ['--version']), runCommand
 const skip = tools.every(Boolean) ? false : 'skopeo and gpg are needed (Debian packages "skopeo" and "gnupg")';
 
 interface Key { fingerprint: string; publicKeyFile: string; armored: string }
+
+function runCommandWithInput(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
 
 for (const engine of engines()) {
   describe(`skopeo --sign-by into Wharf's signature API [${engine}]`, { skip }, () => {
@@ -66,6 +80,7 @@ for (const engine of engines()) {
     }
 
     before(async () => {
+      await ensureBuilt();
       server = await startTestServer(engine, { auth: { enabled: true } });
       host = new URL(server.url).host;
       work = mkdtempSync(path.join(os.tmpdir(), 'wharf-signing-'));
@@ -124,6 +139,30 @@ for (const engine of engines()) {
       const both = await apiJson<{ verifiedBy: string[] }>(server.url, 'GET', `/images/${encodeURIComponent('signing/app:v1')}/signatures`, admin);
       assert.deepEqual(both.verifiedBy, ['ci', 'other']);
       assert.equal((await api(server.url, 'GET', `/images/${encodeURIComponent('signing/app:v1')}/signatures`)).status, 401);
+    });
+
+    it('the wharf CLI adds, lists and removes trusted keys, inspects the signatures, and shows the Signed column', async () => {
+      const cliEnv = { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: path.join(work, 'cli.json') };
+      const wharf = async (...args: string[]) => {
+        const result = await runCommand(process.execPath, [WHARF_BIN, ...args], { env: cliEnv, timeoutMs: 60_000 });
+        assert.equal(result.code, 0, describeRun('wharf', args, result));
+        return result.stdout;
+      };
+      const login = await runCommandWithInput([WHARF_BIN, 'login', server.url, '-u', 'admin', '--password-stdin'], `${TEST_ADMIN_PASSWORD}\n`, cliEnv);
+      assert.equal(login.code, 0, login.stderr);
+      await ok('skopeo', ['--policy', path.join(work, 'accept.json'), 'copy', '--dest-tls-verify=false', '--dest-creds', creds,
+        '--sign-by', ci.fingerprint, `oci:${layout.dir}:v1`, `docker://${host}/clisign/app:v1`]);
+      assert.match(await wharf('trust', 'key', 'add', 'ci-cli', '--file', ci.publicKeyFile, '--namespace', 'clisign'), new RegExp(`^Trusted gpg key ci-cli \\(${ci.fingerprint}\\) for namespace clisign\\.`));
+      assert.match(await wharf('trust', 'key', 'list'), /ci-cli +gpg +namespace clisign/);
+      const inspected = await wharf('trust', 'inspect', `${host}/clisign/app:v1`);
+      assert.match(inspected, new RegExp(`clisign/app@${image.root.digest}: verified by ci-cli`));
+      assert.match(inspected, /simple-signing +signature +signature-api +yes +ci-cli +ci <ci@wharf.example>/);
+      assert.match(await wharf('image', 'list', '--restrict', 'clisign'), /Signed\n.*yes \(ci-cli\)\n/);
+      assert.match(await wharf('trust', 'key', 'rm', 'ci-cli'), /Removed trusted key ci-cli/);
+      assert.match(await wharf('image', 'list', '--restrict', 'clisign'), /unverified \(1\)\n/);
+      const json = JSON.parse(await wharf('trust', 'inspect', 'clisign/app:v1', '--format', 'json')) as { verified: boolean; signatures: SignatureVerdict[] };
+      assert.equal(json.verified, false);
+      assert.match(json.signatures[0]!.reason ?? '', /^signed by an unknown key 0x/);
     });
   });
 }
