@@ -5,7 +5,8 @@ import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '
 import { api, apiJson, asClient, basic, pushBlob, pushImage, send, setUpTenants, PASSWORDS, OCI_MANIFEST, type PushedImage } from '../support/iam.js';
 import { cosignPayload, cosignSign, dsseEnvelope, gpgSign, gpgTestKey, sigstoreTestKey, simpleSigningPayload, type GpgTestKey, type SigstoreTestKey } from '../support/signatures.js';
 import { digestOf } from '../support/http.js';
-import type { SignatureVerdict } from '../../src/trust/verify-image.js';
+import { readFileSync } from 'node:fs';
+import { verifyImageSignatures, type SignatureVerdict } from '../../src/trust/verify-image.js';
 
 const enc = encodeURIComponent;
 
@@ -200,6 +201,21 @@ for (const engine of engines()) {
 
       // The cosign key is trusted in teama only: a Reader of another tenant sees nothing of the image.
       assert.equal((await api(server.url, 'GET', `/images/${enc('teama/verify:v1')}/signatures`, bowner)).status, 404);
+    });
+
+    it('a signature made by cosign (containers/image fixture) stored under its .sig tag verifies with cosign.pub', async () => {
+      const fixtures = new URL('../fixtures/signatures/containers-image/', import.meta.url);
+      const stored = readFileSync(new URL('dir-img-cosign-valid/signature-1', fixtures));
+      const json = JSON.parse(stored.subarray(stored.indexOf('{')).toString('utf8')) as { payload: string; annotations: Record<string, string> };
+      const subject = digestOf(readFileSync(new URL('dir-img-cosign-valid/manifest.json', fixtures)));
+      // The signed image's layers are not published with it, so the signature is stored alone, as cosign's tag scheme allows.
+      await pushCosignSignature('teama/published', subject, Buffer.from(json.payload, 'base64'), json.annotations['dev.cosignproject.cosign/signature']!, 'tag');
+      await apiJson(server.url, 'POST', '/trust/keys', manager, { name: 'c-image-cosign', kind: 'sigstore', publicKey: readFileSync(new URL('cosign.pub', fixtures), 'utf8') });
+      const accountA = (await server.metadata.db.selectFrom('namespaces').select('account_id').where('name', '=', 'teama').executeTakeFirstOrThrow()).account_id;
+      const verdicts = await verifyImageSignatures(server.registry.ctx, Number(accountA), 'teama/published', subject);
+      assert.deepEqual(verdicts.map((v) => [v.format, v.source, v.verified, v.key, v.identity]), [['cosign', 'tag', true, 'c-image-cosign', '192.168.64.2:5000/cosign-signed-single-sample']]);
+      const forOther = await verifyImageSignatures(server.registry.ctx, Number(accountA), 'teama/published', `sha256:${'0'.repeat(64)}`);
+      assert.deepEqual(forOther, [], 'the .sig tag of one digest says nothing about another');
     });
 
     it('signatures are not images: the image list shows them in the Signed column, and the scanner leaves them alone', async () => {
