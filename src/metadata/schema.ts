@@ -399,7 +399,7 @@ export interface ImageSignatureTable {
   created_by: string;
 }
 
-export type TrustKeyKind = 'gpg' | 'sigstore';
+export type TrustKeyKind = 'gpg' | 'sigstore' | 'x509';
 
 /** A public key an account trusts to sign images, account-wide (namespace null) or in one namespace. */
 export interface TrustKeyTable {
@@ -408,9 +408,9 @@ export interface TrustKeyTable {
   name: string;
   namespace: string | null;
   kind: TrustKeyKind;
-  /** Armored OpenPGP public key, or a PEM public key (ECDSA P-256, Ed25519). */
+  /** Armored OpenPGP public key, a PEM public key (ECDSA P-256, Ed25519), or a PEM CA certificate (notation). */
   public_key: string;
-  /** OpenPGP fingerprint, or sha256 of the key's DER encoding. */
+  /** OpenPGP fingerprint, or sha256 of the key's or certificate's DER encoding. */
   fingerprint: string;
   created_at: number;
   created_by: string;

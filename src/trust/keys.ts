@@ -1,11 +1,12 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import type { TrustKeyKind } from '../metadata/schema.js';
 
 /** A trusted key as read from what a Manager registered: its kind, the parsed key and its fingerprint. */
 export type ParsedTrustKey =
   | { kind: 'gpg'; fingerprint: string; key: openpgp.PublicKey; userIds: string[] }
-  | { kind: 'sigstore'; fingerprint: string; key: KeyObject; algorithm: 'ecdsa-p256' | 'ed25519' };
+  | { kind: 'sigstore'; fingerprint: string; key: KeyObject; algorithm: 'ecdsa-p256' | 'ed25519' }
+  | { kind: 'x509'; fingerprint: string; certificate: X509Certificate };
 
 export class TrustKeyError extends Error {
   constructor(message: string) {
@@ -19,11 +20,21 @@ export const MAX_KEY_BYTES = 64 * 1024;
 
 /**
  * Reads a public key for its kind: an armored OpenPGP public key for `gpg`, a PEM public key (ECDSA
- * P-256 or Ed25519, what `cosign generate-key-pair` writes as cosign.pub) for `sigstore`. Private keys are refused.
+ * P-256 or Ed25519, what `cosign generate-key-pair` writes as cosign.pub) for `sigstore`, a PEM CA
+ * certificate for `x509` (the root of notation signatures' chains). Private keys are refused.
  */
 export async function parseTrustKey(kind: TrustKeyKind, text: string): Promise<ParsedTrustKey> {
   if (text.length > MAX_KEY_BYTES) throw new TrustKeyError(`the key is ${text.length} bytes; a public key is at most ${MAX_KEY_BYTES}`);
   if (/PRIVATE KEY/.test(text)) throw new TrustKeyError('this is a private key: register the public key only (gpg --armor --export <id>, or cosign.pub)');
+  if (kind === 'x509') {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(text);
+    } catch (err) {
+      throw new TrustKeyError(`not a PEM X.509 certificate (${(err as Error).message}): give the CA certificate notation signatures chain to`);
+    }
+    return { kind: 'x509', fingerprint: `sha256:${certificate.fingerprint256.replace(/:/g, '').toLowerCase()}`, certificate };
+  }
   if (kind === 'gpg') {
     let key: openpgp.Key;
     try {

@@ -21,7 +21,7 @@ export async function verifySimpleSigning(content: Uint8Array, digest: string, k
   const ids = message.getSigningKeyIDs();
   if (ids.length === 0) return { ...verdict, reason: 'tampered: the OpenPGP message carries no signature' };
   const keyId = `0x${keyIdHex(ids[0]!)}`;
-  const trusted = keys.find((k) => k.parsed.kind === 'gpg' && ids.some((id) => gpgKeyHasId(k.parsed.key as openpgp.PublicKey, id)));
+  const trusted = keys.find((k) => k.parsed.kind === 'gpg' && ids.some((id) => gpgKeyHasId((k.parsed as { key: openpgp.PublicKey }).key, id)));
   if (!trusted || trusted.parsed.kind !== 'gpg') {
     return { ...verdict, keyId, reason: `signed by an unknown key ${keyId}: no trusted gpg key of this account or namespace has it (add its public key with wharf trust key add)` };
   }

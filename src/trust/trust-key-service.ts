@@ -10,7 +10,7 @@ export interface TrustKeyView {
   /** Null: trusted for every namespace of the account. */
   namespace: string | null;
   fingerprint: string;
-  /** GPG user ids, or the sigstore key's algorithm. */
+  /** GPG user ids, the sigstore key's algorithm, or the certificate's subject. */
   identities: string[];
   publicKey: string;
   created: string;
@@ -65,7 +65,7 @@ export class TrustKeyService {
     let identities: string[] = [];
     try {
       const parsed = await parseTrustKey(row.kind, row.public_key);
-      identities = parsed.kind === 'gpg' ? parsed.userIds : [parsed.algorithm];
+      identities = parsed.kind === 'gpg' ? parsed.userIds : parsed.kind === 'x509' ? [parsed.certificate.subject.replace(/\n/g, ', ')] : [parsed.algorithm];
     } catch {
       identities = [];
     }

@@ -13,7 +13,7 @@ import type { BlobStore } from '../storage/ports.js';
 import { parseTrustKey, type TrustedKey } from './keys.js';
 import { verifySimpleSigning } from './simple-signing.js';
 import { COSIGN, verifyCosignAttestation, verifyCosignSignature } from './cosign.js';
-import { describeNotationSignature, NOTATION } from './notation.js';
+import { NOTATION, verifyNotationSignature } from './notation.js';
 import { MAX_PAYLOAD_BYTES, type SignatureVerdict } from './verdict.js';
 
 export type { SignatureVerdict } from './verdict.js';
@@ -116,7 +116,7 @@ async function verifyCarrier(ctx: TrustContext, repository: string, digest: stri
       verdicts.push({ ...(envelope ? verifyCosignAttestation(envelope, digest, keys) : { ...missing('cosign'), kind: 'attestation' as const }), ...where });
     } else if (artifactType === NOTATION.artifactType && (layer.mediaType === NOTATION.jwsEnvelope || layer.mediaType === NOTATION.coseEnvelope)) {
       const envelope = await readSmallBlob(ctx, repository, layer);
-      verdicts.push({ ...describeNotationSignature(layer.mediaType, envelope), ...where });
+      verdicts.push({ ...verifyNotationSignature(layer.mediaType, envelope, digest, keys), ...where });
     }
   }
   return verdicts;

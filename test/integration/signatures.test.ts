@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, asClient, basic, pushBlob, pushImage, send, setUpTenants, PASSWORDS, OCI_MANIFEST, type PushedImage } from '../support/iam.js';
-import { cosignPayload, cosignSign, dsseEnvelope, gpgSign, gpgTestKey, sigstoreTestKey, simpleSigningPayload, type GpgTestKey, type SigstoreTestKey } from '../support/signatures.js';
+import { cosignPayload, cosignSign, dsseEnvelope, gpgSign, gpgTestKey, notationJws, notationTestChain, sigstoreTestKey, simpleSigningPayload, type GpgTestKey, type SigstoreTestKey } from '../support/signatures.js';
 import { digestOf } from '../support/http.js';
 import { readFileSync } from 'node:fs';
 import { verifyImageSignatures, type SignatureVerdict } from '../../src/trust/verify-image.js';
@@ -180,12 +180,15 @@ for (const engine of engines()) {
       await pushCosignSignature('teama/verify', image.digest, payload, cosignSign(cosign, payload), 'tag');
       await pushCosignSignature('teama/verify', image.digest, payload, cosignSign(sigstoreTestKey(), payload), 'referrer', image.manifest.length);
       await pushReferrer('teama/verify', image, 'application/vnd.dev.cosign.artifact.sig.v1+json', 'application/vnd.dsse.envelope.v1+json', dsseEnvelope(cosign, image.digest, ref));
-      await pushReferrer('teama/verify', image, 'application/vnd.cncf.notary.signature', 'application/jose+json', Buffer.from(JSON.stringify({ payload: 'e30', protected: 'e30', header: {}, signature: 'AA' })));
+      const notary = notationTestChain('ci');
+      await apiJson(server.url, 'POST', '/trust/keys', manager, { name: 'ci-notation', kind: 'x509', publicKey: notary.rootPem, namespace: 'teama' });
+      await pushReferrer('teama/verify', image, 'application/vnd.cncf.notary.signature', 'application/jose+json', notationJws(notary, image.digest));
+      await pushReferrer('teama/verify', image, 'application/vnd.cncf.notary.signature', 'application/jose+json', notationJws(notationTestChain('stranger'), image.digest));
 
       const result = await signaturesOf(`teama/verify:v1`);
       assert.equal(result.digest, image.digest);
       assert.equal(result.verified, true);
-      assert.deepEqual(result.verifiedBy, ['ci-cosign', 'ci-gpg']);
+      assert.deepEqual(result.verifiedBy, ['ci-cosign', 'ci-gpg', 'ci-notation']);
       const brief = result.signatures.map((s) => [s.format, s.kind, s.source, s.verified, s.key, s.reason?.replace(/\(.*$/s, '').trim() ?? null]);
       assert.deepEqual(brief, [
         ['simple-signing', 'signature', 'signature-api', true, 'ci-gpg', null],
@@ -195,7 +198,8 @@ for (const engine of engines()) {
         ['cosign', 'signature', 'tag', true, 'ci-cosign', null],
         ['cosign', 'signature', 'referrer', false, null, 'signed by an unknown key, or tampered: none of the trusted sigstore keys'],
         ['cosign', 'attestation', 'referrer', true, 'ci-cosign', null],
-        ['notation', 'signature', 'referrer', false, null, 'notation signatures are listed but not verified: Wharf has no X.509 trust store for them yet'],
+        ['notation', 'signature', 'referrer', true, 'ci-notation', null],
+        ['notation', 'signature', 'referrer', false, null, 'signed by an unknown certificate chain'],
       ]);
       assert.match(result.signatures[0]!.signer ?? '', /^ci <ci@example.com>$/);
 

@@ -1,4 +1,8 @@
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as openpgp from 'openpgp';
 
 /**
@@ -69,4 +73,45 @@ export function dsseEnvelope(key: SigstoreTestKey, digest: string, reference: st
 
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+export interface NotationTestChain {
+  /** PEM of the root CA certificate (the trust anchor). */
+  rootPem: string;
+  /** base64 DER certificates, leaf first, as the JWS x5c header carries them. */
+  x5c: string[];
+  leafKey: KeyObject;
+}
+
+/** A root CA and a leaf certificate signed by it (ECDSA P-256), made with openssl in a throwaway directory. */
+export function notationTestChain(name: string): NotationTestChain {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-notation-'));
+  try {
+    const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name} root CA`, '-days', '2',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-keyout', 'root.key', '-out', 'root.pem');
+    run('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name} signer/O=Wharf tests`, '-keyout', 'leaf.key', '-out', 'leaf.csr');
+    writeFileSync(path.join(dir, 'ext.cnf'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n');
+    run('x509', '-req', '-in', 'leaf.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+    const der = (file: string) => new X509Certificate(readFileSync(path.join(dir, file))).raw.toString('base64');
+    return { rootPem: readFileSync(path.join(dir, 'root.pem'), 'utf8'), x5c: [der('leaf.pem'), der('root.pem')], leafKey: createPrivateKey(readFileSync(path.join(dir, 'leaf.key'))) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A notation JWS envelope (notary.x509, ES256) over the payload naming `digest`, as notation sign writes it. */
+export function notationJws(chain: NotationTestChain, digest: string, options: { expiry?: string; header?: Record<string, unknown> } = {}): Buffer {
+  const protectedHeader = {
+    alg: 'ES256', cty: 'application/vnd.cncf.notary.payload.v1+json', 'io.cncf.notary.signingScheme': 'notary.x509',
+    'io.cncf.notary.signingTime': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    ...(options.expiry ? { 'io.cncf.notary.expiry': options.expiry } : {}),
+    crit: ['io.cncf.notary.signingScheme', ...(options.expiry ? ['io.cncf.notary.expiry'] : [])],
+    ...options.header,
+  };
+  const payload = { targetArtifact: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1234 } };
+  const protectedText = Buffer.from(JSON.stringify(protectedHeader)).toString('base64url');
+  const payloadText = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  const signature = sign('sha256', Buffer.from(`${protectedText}.${payloadText}`), { key: chain.leafKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+  return Buffer.from(JSON.stringify({ payload: payloadText, protected: protectedText, header: { x5c: chain.x5c, 'io.cncf.notary.signingAgent': 'wharf-tests' }, signature }));
 }

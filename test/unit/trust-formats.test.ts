@@ -4,13 +4,14 @@ import { parseTrustKey, TrustKeyError, type TrustedKey } from '../../src/trust/k
 import { verifySimpleSigning } from '../../src/trust/simple-signing.js';
 import { verifyCosignAttestation, verifyCosignSignature } from '../../src/trust/cosign.js';
 import { parseExtensionSignature } from '../../src/trust/simple-signatures.js';
-import { cosignPayload, cosignSign, dsseEnvelope, gpgSign, gpgTestKey, sha256, sigstoreTestKey, simpleSigningPayload, type GpgTestKey } from '../support/signatures.js';
+import { verifyNotationSignature } from '../../src/trust/notation.js';
+import { cosignPayload, cosignSign, dsseEnvelope, gpgSign, gpgTestKey, notationJws, notationTestChain, sha256, sigstoreTestKey, simpleSigningPayload, type GpgTestKey } from '../support/signatures.js';
 
 const DIGEST = sha256('an image manifest');
 const OTHER = sha256('another image manifest');
 const REF = 'registry.example/teama/app:v1';
 
-async function trusted(name: string, kind: 'gpg' | 'sigstore', text: string): Promise<TrustedKey> {
+async function trusted(name: string, kind: 'gpg' | 'sigstore' | 'x509', text: string): Promise<TrustedKey> {
   return { name, namespace: null, parsed: await parseTrustKey(kind, text) };
 }
 
@@ -139,5 +140,33 @@ describe('signature API body', () => {
     assert.throws(bad({ schemaVersion: 2, name, type: 'cosign', content: 'AA==' }), /type must be "atomic"/);
     assert.throws(bad({ schemaVersion: 2, name, type: 'atomic', content: '' }), /base64/);
     assert.throws(() => parseExtensionSignature(Buffer.from('{'), DIGEST), /must be JSON/);
+  });
+});
+
+describe('notation (JWS, notary.x509)', () => {
+  const chain = notationTestChain('ci');
+  const other = notationTestChain('stranger');
+  let keys: TrustedKey[];
+  before(async () => {
+    keys = [await trusted('ci-ca', 'x509', chain.rootPem)];
+  });
+
+  it('verifies a signature whose chain ends at a trusted CA, naming the CA and the signing certificate', () => {
+    const verdict = verifyNotationSignature('application/jose+json', notationJws(chain, DIGEST), DIGEST, keys);
+    assert.equal(verdict.verified, true, verdict.reason);
+    assert.equal(verdict.key, 'ci-ca');
+    assert.match(verdict.signer ?? '', /CN=ci signer/);
+  });
+
+  it('reports an unknown chain, another digest, tampering, expiry and unknown critical headers', () => {
+    assert.match(verifyNotationSignature('application/jose+json', notationJws(other, DIGEST), DIGEST, keys).reason ?? '', /^signed by an unknown certificate chain \(root CN=stranger root CA\)/);
+    assert.match(verifyNotationSignature('application/jose+json', notationJws(chain, OTHER), DIGEST, keys).reason ?? '', new RegExp(`^signature is for ${OTHER} not this image`));
+    const envelope = JSON.parse(notationJws(chain, DIGEST).toString()) as { payload: string };
+    envelope.payload = Buffer.from(JSON.stringify({ targetArtifact: { digest: OTHER } })).toString('base64url');
+    assert.match(verifyNotationSignature('application/jose+json', Buffer.from(JSON.stringify(envelope)), DIGEST, keys).reason ?? '', /^tampered: the signature does not verify/);
+    assert.match(verifyNotationSignature('application/jose+json', notationJws(chain, DIGEST, { expiry: '2020-01-01T00:00:00Z' }), DIGEST, keys).reason ?? '', /expired at 2020-01-01/);
+    assert.match(verifyNotationSignature('application/jose+json', notationJws(chain, DIGEST, { header: { crit: ['io.cncf.notary.signingScheme', 'io.example.unknown'] } }), DIGEST, keys).reason ?? '', /critical headers \["io.example.unknown"\]/);
+    assert.match(verifyNotationSignature('application/jose+json', Buffer.from('{}'), DIGEST, keys).reason ?? '', /^tampered: the envelope is not a notation JWS/);
+    assert.match(verifyNotationSignature('application/cose', Buffer.from('x'), DIGEST, keys).reason ?? '', /COSE envelopes are listed but not verified/);
   });
 });

@@ -8,7 +8,7 @@ import { apiReference, referencePath } from './image-reference.js';
 
 interface TrustKey {
   name: string;
-  kind: 'gpg' | 'sigstore';
+  kind: 'gpg' | 'sigstore' | 'x509';
   namespace: string | null;
   fingerprint: string;
   identities: string[];
@@ -33,8 +33,9 @@ interface ImageSignatures {
   signatures: Verdict[];
 }
 
-/** A sigstore key is PEM ("-----BEGIN PUBLIC KEY-----"); anything else is taken for an OpenPGP key. */
-function guessKind(text: string): 'gpg' | 'sigstore' {
+/** A sigstore key is a PEM public key, a notation trust anchor a PEM certificate; anything else is taken for an OpenPGP key. */
+function guessKind(text: string): 'gpg' | 'sigstore' | 'x509' {
+  if (/-----BEGIN CERTIFICATE-----/.test(text)) return 'x509';
   return /-----BEGIN PUBLIC KEY-----/.test(text) ? 'sigstore' : 'gpg';
 }
 
@@ -67,13 +68,13 @@ export function registerTrustCommands(program: Command, ctx: CliContext): void {
   examples(keys.command('add')
     .description('trust a public key to sign the images of your account, or of one namespace (Manager role)')
     .argument('<name>', 'the key\'s name, used by image policies (letters, digits, ".", "_", "-")')
-    .requiredOption('--file <path>', 'the public key: gpg --armor --export output, or cosign.pub (- reads standard input)')
-    .addOption(new Option('--kind <kind>', 'gpg or sigstore (default: from the file)').choices(['gpg', 'sigstore']))
+    .requiredOption('--file <path>', 'the public key: gpg --armor --export output, cosign.pub, or a notation CA certificate (- reads standard input)')
+    .addOption(new Option('--kind <kind>', 'gpg, sigstore or x509 (default: from the file)').choices(['gpg', 'sigstore', 'x509']))
     .option('--namespace <namespace>', 'trust it for this namespace only')
     .addOption(formatOption()),
   'gpg --armor --export ci@example.com > ci.asc && wharf trust key add ci --file ci.asc',
   'wharf trust key add cosign --file cosign.pub --namespace team-a')
-    .action(async (name: string, opts: { file: string; kind?: 'gpg' | 'sigstore'; namespace?: string; format: OutputFormat }) => {
+    .action(async (name: string, opts: { file: string; kind?: 'gpg' | 'sigstore' | 'x509'; namespace?: string; format: OutputFormat }) => {
       const publicKey = readKeyFile(opts.file, () => readFileSync(0, 'utf8'));
       const added = await ApiClient.fromStoredLogin(ctx).post<TrustKey>('/trust/keys', { name, kind: opts.kind ?? guessKind(publicKey), publicKey, namespace: opts.namespace ?? null });
       if (opts.format === 'json') return writeJson(ctx.stdout, added);

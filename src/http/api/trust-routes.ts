@@ -19,7 +19,7 @@ export interface TrustRouteOptions {
 const keyView = {
   type: 'object',
   properties: {
-    name: { type: 'string' }, kind: { type: 'string', enum: ['gpg', 'sigstore'] }, namespace: { type: ['string', 'null'] },
+    name: { type: 'string' }, kind: { type: 'string', enum: ['gpg', 'sigstore', 'x509'] }, namespace: { type: ['string', 'null'] },
     fingerprint: { type: 'string' }, identities: { type: 'array', items: { type: 'string' } }, publicKey: { type: 'string' },
     created: { type: 'string' }, createdBy: { type: 'string' },
   },
@@ -74,11 +74,11 @@ export async function trustRoutes(app: FastifyInstance, options: TrustRouteOptio
   app.post<{ Body: NewKey }>('/trust/keys', {
     schema: {
       description: 'Trusts a public key to sign the account\'s images (or one namespace\'s): kind gpg takes an armored OpenPGP public key, '
-        + 'kind sigstore a PEM ECDSA P-256 or Ed25519 public key (cosign.pub). Needs the Manager role (on the namespace for a namespace key).',
+        + 'kind sigstore a PEM ECDSA P-256 or Ed25519 public key (cosign.pub), kind x509 a PEM CA certificate (notation). Needs the Manager role (on the namespace for a namespace key).',
       body: {
         type: 'object', required: ['name', 'kind', 'publicKey'], additionalProperties: false,
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 64 }, kind: { type: 'string', enum: ['gpg', 'sigstore'] },
+          name: { type: 'string', minLength: 1, maxLength: 64 }, kind: { type: 'string', enum: ['gpg', 'sigstore', 'x509'] },
           publicKey: { type: 'string', minLength: 1, maxLength: 65536 }, namespace: { type: ['string', 'null'], minLength: 1, maxLength: 100, default: null },
         },
       },
