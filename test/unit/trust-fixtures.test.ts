@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseTrustKey, type TrustedKey } from '../../src/trust/keys.js';
 import { verifySimpleSigning } from '../../src/trust/simple-signing.js';
 import { verifyCosignSignature } from '../../src/trust/cosign.js';
+import { verifyNotationSignature } from '../../src/trust/notation.js';
 
 /** Real signatures published by containers/image (test/fixtures/signatures/containers-image/SOURCE.md). */
 const dir = new URL('../fixtures/signatures/containers-image/', import.meta.url);
@@ -58,5 +59,24 @@ describe('published signatures (containers/image fixtures)', () => {
     const wrong = verifyCosignSignature(valid.payload, valid.signature, digestOf(read('image.manifest.json')), cosign);
     assert.equal(wrong.verified, false);
     assert.match(wrong.reason ?? '', /^signature is for sha256:.* not this image/);
+  });
+});
+
+describe('published notation signature (notation-go fixture)', () => {
+  const notation = new URL('../fixtures/signatures/notation-go/', import.meta.url);
+  const readN = (name: string) => readFileSync(new URL(name, notation));
+  const SUBJECT = 'sha256:c0669ef34cdc14332c0f1ab0c2c01acb91d96014b172f1a76f3a39e63d1f0bda';
+
+  it('a JWS made by notation (PS256) verifies with the certificate notation-go trusts, and not with another CA', async () => {
+    const trusted: TrustedKey[] = [{ name: 'notation-test', namespace: null, parsed: await parseTrustKey('x509', readN('TestTimestamp.crt').toString('utf8')) }];
+    const verdict = verifyNotationSignature('application/jose+json', readN('withoutTimestamp.sig'), SUBJECT, trusted);
+    assert.deepEqual([verdict.verified, verdict.key], [true, 'notation-test'], verdict.reason);
+    assert.match(verdict.signer ?? '', /CN=alpine/);
+    const other: TrustedKey[] = [{ name: 'other-root', namespace: null, parsed: await parseTrustKey('x509', readN('NotationTestRoot.pem').toString('utf8')) }];
+    assert.match(verifyNotationSignature('application/jose+json', readN('withoutTimestamp.sig'), SUBJECT, other).reason ?? '', /^signed by an unknown certificate chain/);
+    assert.match(verifyNotationSignature('application/jose+json', readN('withoutTimestamp.sig'), `sha256:${'2'.repeat(64)}`, trusted).reason ?? '', /^signature is for sha256:c0669ef3/);
+    const jws = JSON.parse(readN('withoutTimestamp.sig').toString('utf8')) as { signature: string };
+    jws.signature = `${jws.signature.slice(0, 10)}${jws.signature[10] === 'A' ? 'B' : 'A'}${jws.signature.slice(11)}`;
+    assert.match(verifyNotationSignature('application/jose+json', Buffer.from(JSON.stringify(jws)), SUBJECT, trusted).reason ?? '', /^tampered: the signature does not verify/);
   });
 });
