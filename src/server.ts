@@ -28,6 +28,7 @@ import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
 import { Enforcement } from './enforcement/enforcement.js';
 import { listenForAdmission } from './http/admission/listener.js';
+import { verifyImageSignatures } from './trust/verify-image.js';
 import type { SignatureChecker } from './enforcement/ports.js';
 import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
@@ -148,8 +149,8 @@ async function start(
   });
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
-  // Until signatures land, no image has a verified signature and a signedBy rule denies (fail closed).
-  const signatures: SignatureChecker = { verdicts: async () => [] }; // wired to src/trust at merge
+  const trust = { db: metadata.db, store, log: logger };
+  const signatures: SignatureChecker = { verdicts: (accountId, repository, digest) => verifyImageSignatures(trust, accountId, repository, digest) };
   const enforcement = new Enforcement(metadata.db, signatures, {
     evaluationTimeoutMs: config.enforcement.evaluationTimeout * 1000, failOpen: config.enforcement.failOpen,
     registryHosts: config.enforcement.registryHosts, publicUrl: config.http.publicUrl,

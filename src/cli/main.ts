@@ -14,6 +14,7 @@ import { registerQuotaCommands } from './commands/quota.js';
 import { registerRetentionCommands } from './commands/retention.js';
 import { registerTrashCommands } from './commands/trash.js';
 import { registerScannerCommands } from './commands/scanner.js';
+import { registerTrustCommands } from './commands/trust.js';
 import { registerVulnDbCommands } from './commands/vulndb.js';
 import { CliError, contextFromProcess, type CliContext } from './context.js';
 import { ibmcloudNames, translateIbmcloudNames } from './ibmcloud-names.js';
@@ -79,6 +80,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerRetentionCommands(program, ctx);
   registerImmutabilityCommands(program, ctx);
   registerPolicyCommands(program, ctx);
+  registerTrustCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);

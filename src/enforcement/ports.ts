@@ -3,26 +3,15 @@
  * in-memory implementations and the server wires the real ones.
  */
 
-/**
- * One signature of an image and what verifying it gave. A copy of the contract of
- * src/trust/verify-image.ts (built in parallel): the integrator replaces this copy with an import.
- */
-export interface SignatureVerdict {
-  format: 'simple-signing' | 'cosign' | 'notation';
-  /** The name of the trusted key (unique in its account) that verified it, or null when none did. */
-  key: string | null;
-  verified: boolean;
-  reason?: string;
-  signer?: string;
-}
+import type { SignatureVerdict } from '../trust/verify-image.js';
+
+export type { SignatureVerdict };
 
 /** The verified signatures of an image, as its account's trusted keys judge them. */
 export interface SignatureChecker {
   verdicts(accountId: number, repository: string, digest: string): Promise<SignatureVerdict[]>;
 }
 
-/** A signature checker that knows no signature: a `signedBy` rule then denies (fail closed). */
-export const NO_SIGNATURES: SignatureChecker = { verdicts: async () => [] };
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
 

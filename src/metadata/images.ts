@@ -23,7 +23,7 @@ export interface ImageFilter {
 
 /**
  * Images as users see them: top-level manifests (not a platform of an index in the same repository,
- * not an artifact attached to another image), one row per tag, or one untagged row.
+ * not an artifact attached to another image, not a cosign signature), one row per tag, or one untagged row.
  */
 function imagesQuery(db: Db, filter: ImageFilter) {
   let query = db.selectFrom('manifests as m')
@@ -36,6 +36,12 @@ function imagesQuery(db: Db, filter: ImageFilter) {
       .whereRef('parent.repository_id', '=', 'm.repository_id')
       .whereRef('mr.digest', '=', 'm.digest')
       .where('mr.kind', '=', 'manifest'))))
+    // Nor a signature or attestation under cosign's tag scheme (sha256-<hex>.sig/.att/.sbom): metadata of its image.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('tags as attachment')
+      .select(sql`1`.as('one'))
+      .whereRef('attachment.repository_id', '=', 'm.repository_id')
+      .whereRef('attachment.manifest_digest', '=', 'm.digest')
+      .where((tb) => tb.or(['.sig', '.att', '.sbom'].map((suffix) => tb('attachment.name', 'like', `sha256-%${suffix}`)))))))
     .where((eb) => eb.or(filter.namespaces.map((ns) => eb.and([eb('r.name', '>=', `${ns}/`), eb('r.name', '<', `${ns}0`)]))));
   if (filter.repository !== undefined) query = query.where('r.name', '=', filter.repository);
   if (filter.tag !== undefined) query = query.where('t.name', '=', filter.tag);

@@ -39,6 +39,8 @@ export interface Database {
   trash_references: TrashReferenceTable;
   leases: LeaseTable;
   gc_runs: GcRunTable;
+  image_signatures: ImageSignatureTable;
+  trust_keys: TrustKeyTable;
 }
 
 export interface RepositoryTable {
@@ -236,6 +238,8 @@ export interface TrashTable {
   deleted_at: number;
   deleted_by: string;
   expires_at: number;
+  /** Digest of the image this signature or attestation was trashed with (listed, restored and removed with it). */
+  attached_to: string | null;
 }
 
 export interface AccountQuotaTable {
@@ -396,4 +400,34 @@ export interface GcRunTable {
 export interface TrashReferenceTable {
   trash_id: number;
   digest: string;
+}
+
+/** A simple signature stored through the registry signature API, of an image digest in a repository. */
+export interface ImageSignatureTable {
+  id: Generated<number>;
+  repository_id: number;
+  manifest_digest: string;
+  /** `<digest>@<unique>`, as the client chose it. */
+  name: string;
+  /** The signature bytes (an OpenPGP message for simple signing). */
+  content: Buffer;
+  created_at: number;
+  created_by: string;
+}
+
+export type TrustKeyKind = 'gpg' | 'sigstore' | 'x509';
+
+/** A public key an account trusts to sign images, account-wide (namespace null) or in one namespace. */
+export interface TrustKeyTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  namespace: string | null;
+  kind: TrustKeyKind;
+  /** Armored OpenPGP public key, a PEM public key (ECDSA P-256, Ed25519), or a PEM CA certificate (notation). */
+  public_key: string;
+  /** OpenPGP fingerprint, or sha256 of the key's or certificate's DER encoding. */
+  fingerprint: string;
+  created_at: number;
+  created_by: string;
 }

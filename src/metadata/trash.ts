@@ -12,7 +12,7 @@ export type TrashRow = Selectable<TrashTable>;
  * references, which the garbage collector counts as live.
  * The platform manifests of an index go with it, unless another manifest of the repository still uses them.
  */
-export async function moveManifestToTrash(db: Db, repositoryId: number, repositoryName: string, digest: string, by: string, now: number, expiresAt: number): Promise<boolean> {
+export async function moveManifestToTrash(db: Db, repositoryId: number, repositoryName: string, digest: string, by: string, now: number, expiresAt: number, attachedTo: string | null = null): Promise<boolean> {
   const manifest = await db.selectFrom('manifests').select(['id', 'media_type', 'content', 'image_size', 'created_at'])
     .where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
   if (!manifest) return false;
@@ -26,7 +26,7 @@ export async function moveManifestToTrash(db: Db, repositoryId: number, reposito
     account_id: owner?.account_id ?? null,
     repository_name: repositoryName, digest, media_type: manifest.media_type, content: manifest.content,
     tags: JSON.stringify(tags.map((t) => t.name)), image_size: Number(manifest.image_size), created_at: manifest.created_at,
-    deleted_at: now, deleted_by: by.slice(0, 200), expires_at: expiresAt,
+    deleted_at: now, deleted_by: by.slice(0, 200), expires_at: expiresAt, attached_to: attachedTo,
   }).returning('id').executeTakeFirstOrThrow();
   // In the same transaction as the manifest's own references go: the collector sees one or the other.
   if (blobs.length > 0) await db.insertInto('trash_references').values(blobs.map((b) => ({ trash_id: trashed.id, digest: b.digest }))).execute();
@@ -39,7 +39,33 @@ export async function moveManifestToTrash(db: Db, repositoryId: number, reposito
     const tagged = await db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('manifest_digest', '=', child.digest).executeTakeFirst();
     if (!stillUsed && !tagged) await moveManifestToTrash(db, repositoryId, repositoryName, child.digest, by, now, expiresAt);
   }
+  // Signatures and attestations are metadata of the image: they go to the trash with it, and come back with it.
+  for (const attached of await attachedArtifacts(db, repositoryId, digest)) {
+    await moveManifestToTrash(db, repositoryId, repositoryName, attached, by, now, expiresAt, digest);
+  }
   return true;
+}
+
+/**
+ * Cosign's tag scheme for what it attaches to an image: `sha256-<hex>.sig` (signatures), `.att`
+ * (attestations), `.sbom`. containers/image uses the same `.sig` tag for its sigstore attachments.
+ */
+export function attachmentTags(digest: string): string[] {
+  const tagBase = digest.replace(':', '-');
+  return ['sig', 'att', 'sbom'].map((suffix) => `${tagBase}.${suffix}`);
+}
+
+/** The manifests attached to an image: its OCI referrers and the manifests under its cosign tags. */
+export async function attachedArtifacts(db: Db, repositoryId: number, digest: string): Promise<string[]> {
+  const referrers = await db.selectFrom('manifests').select('digest').where('repository_id', '=', repositoryId).where('subject_digest', '=', digest).execute();
+  const tagged = await db.selectFrom('tags').select('manifest_digest as digest').where('repository_id', '=', repositoryId).where('name', 'in', attachmentTags(digest)).execute();
+  return [...new Set([...referrers, ...tagged].map((r) => r.digest))].filter((d) => d !== digest);
+}
+
+/** Trashed signatures and attestations of a trashed image (restored and removed with it). */
+export async function trashedAttachments(db: Db, accountId: number, repositoryName: string, digest: string, now: number): Promise<TrashRow[]> {
+  return db.selectFrom('trash').selectAll().where('account_id', '=', accountId).where('repository_name', '=', repositoryName)
+    .where('attached_to', '=', digest).where('expires_at', '>', now).execute();
 }
 
 /**
@@ -50,6 +76,8 @@ export async function listTrash(db: Db, accountId: number, now: number): Promise
   return db.selectFrom('trash').selectAll()
     .where('account_id', '=', accountId)
     .where('expires_at', '>', now)
+    // Signatures are listed with their image, not as images of their own.
+    .where('attached_to', 'is', null)
     .orderBy('deleted_at', 'desc').orderBy('id', 'desc')
     .execute();
 }

@@ -7,6 +7,7 @@ import * as images from '../metadata/images.js';
 import { listReferrers } from '../metadata/manifests.js';
 import { ensureRepository } from '../metadata/repositories.js';
 import * as trash from '../metadata/trash.js';
+import { dropSignaturesOfRemovedImages } from '../metadata/signatures.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
@@ -155,6 +156,10 @@ export class ImageService {
       restored.push(tag);
     }
     await trash.deleteTrashed(this.ctx.db, row.id);
+    // Its signatures and attestations come back with it (their own tags included).
+    for (const attached of await trash.trashedAttachments(this.ctx.db, accountId, name, digest, this.ctx.now())) {
+      await this.restore(accountId, name, attached.digest);
+    }
     return { name, digest, tags: restored, skippedTags: skipped };
   }
 
@@ -181,6 +186,7 @@ export class ImageService {
       if (rows.length === 0) return purged;
       const released = await this.ctx.db.transaction().execute((trx) => trash.deleteTrashedRows(trx, rows));
       await releaseUnusedLinks(this.ctx, released);
+      await dropSignaturesOfRemovedImages(this.ctx.db, rows.map((r) => r.repository_name));
       purged += rows.length;
       await yieldToRequests();
     }
@@ -197,8 +203,11 @@ export class ImageService {
       const trashedChild = await trash.findTrashed(this.ctx.db, accountId, name, child.digest, this.ctx.now());
       if (trashedChild) rows.push(trashedChild);
     }
+    // Signatures and attestations trashed with any of them go too.
+    for (const trashed of [...rows]) rows.push(...await trash.trashedAttachments(this.ctx.db, accountId, name, trashed.digest, this.ctx.now()));
     const released = await this.ctx.db.transaction().execute((trx) => trash.deleteTrashedRows(trx, rows));
     await releaseUnusedLinks(this.ctx, released);
+    await dropSignaturesOfRemovedImages(this.ctx.db, [name]);
     return { name, digest, removed: rows.length };
   }
 }

@@ -307,11 +307,12 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
 
     const lines = tableLines((await ok(['image', 'list'])).stdout);
     assert.equal(lines.length, 3, lines.join('\n'));
-    assert.deepEqual(cells(lines[0]!), ['Repository', 'Tag', 'Digest', 'Namespace', 'Created', 'Size', 'Security status']);
+    assert.deepEqual(cells(lines[0]!), ['Repository', 'Tag', 'Digest', 'Namespace', 'Created', 'Size', 'Security status', 'Signed']);
     const rows = lines.slice(1).map(cells).sort((a, b) => a[1]!.localeCompare(b[1]!));
     const short = single.root.digest.slice('sha256:'.length, 'sha256:'.length + 12);
     for (const [row, tag] of [[rows[0]!, '1.0'], [rows[1]!, 'stable']] as const) {
-      assert.equal(row.length, 7, row.join('|'));
+      assert.equal(row.length, 8, row.join('|'));
+      assert.equal(row[7], 'no', 'the image carries no signature');
       assert.deepEqual(row.slice(0, 4), [`${host}/${NS}/app`, tag, short, NS]);
       assert.match(row[4]!, /^(Less than a second|1 second|\d+ seconds|About a minute) ago$/);
       assert.equal(row[5], humanSize(expectedSize));
@@ -342,7 +343,7 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     assert.equal((await listJson('--restrict', `${NS}/app`, '--tag', 'stable')).length, 1);
 
     const digests = tableLines((await ok(['image', 'digests'])).stdout);
-    assert.deepEqual(cells(digests[0]!), ['Repository', 'Digest', 'Tags', 'Namespace', 'Created', 'Size', 'Security status']);
+    assert.deepEqual(cells(digests[0]!), ['Repository', 'Digest', 'Tags', 'Namespace', 'Created', 'Size', 'Security status', 'Signed']);
     assert.equal(digests.length, 2);
     assert.deepEqual(cells(digests[1]!).slice(0, 4), [`${host}/${NS}/app`, short, '1.0, stable', NS]);
     const digestJson = JSON.parse((await ok(['image', 'digests', '--format', 'json'])).stdout) as Array<{ digest: string; tags: string[] }>;

@@ -11,6 +11,7 @@ import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '
 import { api, apiJson, basic, send, setUpTenants, type Creds, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
 import { admissionReview, workload, WORKLOAD_KINDS } from '../support/admission.js';
+import { cosignPayload, cosignSign, sigstoreTestKey, type SigstoreTestKey } from '../support/signatures.js';
 import { Enforcement } from '../../src/enforcement/enforcement.js';
 import type { SignatureVerdict } from '../../src/enforcement/ports.js';
 import { listenForAdmission } from '../../src/http/admission/listener.js';
@@ -155,11 +156,80 @@ for (const engine of engines()) {
       assert.deepEqual([mutated.allowed, mutated.patch], [true, undefined], 'nothing to pin for another registry');
     });
 
-    it('signedBy denies while no signature verifies (signatures are not wired yet: fail closed)', async () => {
-      await setPolicy('repositories/teama%2Fclean', { signedBy: ['ci-key'] });
-      const denied = await reviewed('validate', pod(`${host}/teama/clean@${images.clean}`));
-      assert.match(denied.status!.message, /by the policy of repository teama\/clean: \[signedBy\] no signature verifies with key ci-key \(the image has no signature\)/);
-      await apiJson(server.url, 'DELETE', '/policies/images/repositories/teama%2Fclean', admin, undefined, 204);
+    it('signedBy with real signatures: an image pushed and cosign-signed by a CI service ID is admitted and pinned; unsigned, signed by another key or tampered it is denied', async () => {
+      // The CI pipeline: a service ID with Writer on teama and an API key, as a build system would hold.
+      const ciId = await server.iam.service.createServiceId(tenants.adminCaller, 'ci-pipeline', 'builds and signs team A images');
+      await server.iam.service.createPolicy(tenants.adminCaller, { subject: `service:${ciId.id}`, role: 'writer', namespace: 'teama' });
+      const ci = basic({ username: 'iamapikey', password: (await server.iam.service.createApiKey(tenants.adminCaller, 'ci', ciId.id)).apiKey });
+      const ciKey = sigstoreTestKey('ecdsa-p256');
+      const stranger = sigstoreTestKey('ed25519');
+      await apiJson(server.url, 'POST', '/trust/keys', admin, { name: 'ci-key', kind: 'sigstore', publicKey: ciKey.publicPem, namespace: 'teama' });
+
+      const push = async (blob: Buffer) => {
+        const res = await send(server.url, { method: 'POST', path: `/v2/teama/signed/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, ci);
+        assert.equal(res.status, 201, await res.text());
+      };
+      const putManifest = async (reference: string, manifest: Buffer) => {
+        const res = await send(server.url, { method: 'PUT', path: `/v2/teama/signed/manifests/${reference}`, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, ci);
+        assert.equal(res.status, 201, await res.text());
+      };
+      // The image: one layer with a clean package, pushed by the CI service ID.
+      const layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.8.package.json') }]));
+      const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { User: 'app' }, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(4).toString('hex') }));
+      await push(configBytes);
+      await push(layer);
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+      }));
+      await putManifest('v1', manifest);
+      const digest = sha(manifest);
+      await server.jobs.drain();
+      /** A cosign signature of the image under its sha256-<hex>.sig tag, as `cosign sign --key` stores it. */
+      const sign = async (key: SigstoreTestKey, tamper = false) => {
+        const payload = cosignPayload(digest, `${host}/teama/signed`);
+        const signature = cosignSign(key, payload);
+        const signed = tamper ? Buffer.from(payload.toString().replace('"optional":null', '"optional":{"tampered":true}')) : payload;
+        assert.ok(!tamper || !signed.equals(payload), 'the tampered payload differs');
+        await push(signed);
+        const config = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [sha(signed)] } }));
+        await push(config);
+        await putManifest(`${digest.replace(':', '-')}.sig`, Buffer.from(JSON.stringify({
+          schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+          layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: sha(signed), size: signed.length, annotations: { 'dev.cosignproject.cosign/signature': signature } }],
+        })));
+      };
+      try {
+        await setPolicy('repositories/teama%2Fsigned', { signedBy: ['ci-key'] });
+        const byTag = pod(`${host}/teama/signed:v1`);
+        assert.match((await reviewed('validate', byTag)).status!.message,
+          /image .*teama\/signed:v1 is denied by the policy of repository teama\/signed: \[signedBy\] no signature verifies with key ci-key \(the image has no signature\)/);
+
+        await sign(stranger);
+        const byStranger = await reviewed('validate', byTag);
+        assert.equal(byStranger.allowed, false);
+        assert.match(byStranger.status!.message, /\[signedBy\] .*cosign signature .*(unknown key|does not verify)/);
+
+        await sign(ciKey, true);
+        const tampered = await reviewed('validate', byTag);
+        assert.equal(tampered.allowed, false, 'a tampered payload under the trusted key does not verify');
+        assert.match(tampered.status!.message, /\[signedBy\]/);
+
+        await sign(ciKey);
+        const mutated = await reviewed('mutate', byTag);
+        assert.equal(mutated.allowed, true, mutated.status?.message);
+        const patched = jsonpatch.applyPatch(structuredClone(byTag.request.object), JSON.parse(Buffer.from(mutated.patch!, 'base64').toString())).newDocument;
+        assert.equal(JSON.stringify(patched).includes(`${host}/teama/signed:v1@${digest}`), true, 'the tag is pinned to the verified digest');
+        assert.equal((await reviewed('validate', admissionReview('Pod', patched as Record<string, unknown>))).allowed, true, 'the pinned pod passes validation');
+        // wharf policy check answers the same through the API.
+        const check = await apiJson<{ allowed: boolean }>(server.url, 'POST', '/policies/images/check', admin, { image: `${host}/teama/signed:v1` }, 200);
+        assert.equal(check.allowed, true);
+      } finally {
+        await api(server.url, 'DELETE', '/policies/images/repositories/teama%2Fsigned', admin);
+        await api(server.url, 'DELETE', '/trust/keys/ci-key', admin);
+      }
     });
 
     it('authenticates the API server: no credentials or a bad key is 401; the key works as Basic and as a bearer token', async () => {

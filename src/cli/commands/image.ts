@@ -18,6 +18,16 @@ export interface ImageRow {
   securityStatus: string;
   lastPulled: string | null;
   pullCount: number;
+  /** Signatures and attestations the image carries, and the trusted keys that verified one. */
+  signatures: number;
+  verifiedBy: string[];
+}
+
+/** The Signed column: verified by which keys, or carrying signatures none of the trusted keys verifies, or none. */
+export function signedCell(image: Pick<ImageRow, 'signatures' | 'verifiedBy'>): string {
+  if (image.verifiedBy?.length) return `yes (${image.verifiedBy.join(', ')})`;
+  if (image.signatures > 0) return `unverified (${image.signatures})`;
+  return 'no';
 }
 
 interface ListOptions {
@@ -85,8 +95,8 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
       if (opts.quiet) return images.forEach((i) => writeLine(ctx.stdout, i.tag === null ? `${i.repository}@${i.digest}` : `${i.repository}:${i.tag}`));
       if (images.length === 0) return writeLine(ctx.stdout, `No images${opts.restrict ? ` in ${opts.restrict}` : ''}. Push one to ${api.host}/<namespace>/<repository>:<tag>.`);
       ctx.stdout.write(table(
-        ['Repository', 'Tag', 'Digest', 'Namespace', 'Created', 'Size', 'Security status'],
-        images.map((i) => [i.repository, i.tag ?? '<none>', opts.trunc ? shortDigest(i.digest) : i.digest, i.namespace, relativeTime(i.created, ctx.now()), humanSize(i.size), i.securityStatus]),
+        ['Repository', 'Tag', 'Digest', 'Namespace', 'Created', 'Size', 'Security status', 'Signed'],
+        images.map((i) => [i.repository, i.tag ?? '<none>', opts.trunc ? shortDigest(i.digest) : i.digest, i.namespace, relativeTime(i.created, ctx.now()), humanSize(i.size), i.securityStatus, signedCell(i)]),
       ));
     });
 
@@ -110,8 +120,8 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
       if (opts.quiet) return digests.forEach((d) => writeLine(ctx.stdout, `${d.repository}@${d.digest}`));
       if (digests.length === 0) return writeLine(ctx.stdout, `No images${opts.restrict ? ` in ${opts.restrict}` : ''}.`);
       ctx.stdout.write(table(
-        ['Repository', 'Digest', 'Tags', 'Namespace', 'Created', 'Size', 'Security status'],
-        digests.map((d) => [d.repository, opts.trunc ? shortDigest(d.digest) : d.digest, d.tags.length ? d.tags.join(', ') : '<none>', d.namespace, relativeTime(d.created, ctx.now()), humanSize(d.size), d.securityStatus]),
+        ['Repository', 'Digest', 'Tags', 'Namespace', 'Created', 'Size', 'Security status', 'Signed'],
+        digests.map((d) => [d.repository, opts.trunc ? shortDigest(d.digest) : d.digest, d.tags.length ? d.tags.join(', ') : '<none>', d.namespace, relativeTime(d.created, ctx.now()), humanSize(d.size), d.securityStatus, signedCell(d)]),
       ));
     });
 

@@ -10,6 +10,7 @@ import { parseImageReference } from '../../oci/reference.js';
 import type { Registry } from '../../registry/registry.js';
 import type { ImageService } from '../../registry/images.js';
 import type { ScanService } from '../../scanner/scan-service.js';
+import { signatureSummaries } from '../../trust/verify-image.js';
 
 export interface ImageRouteOptions {
   iam: Iam;
@@ -98,8 +99,14 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
       if (readable.get(row.name)) page.push(row);
     }
     const statuses = await options.scanner.statuses(page, principal.accountId);
+    const signatures = await signatureSummaries(options.registry.ctx, principal.accountId, page);
     for (const row of page) {
-      const item = { ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned' };
+      const summary = signatures.get(`${row.name}@${row.digest}`);
+      const item = {
+        ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned',
+        // The Signed column: signatures it carries, and the trusted keys that verified one.
+        signatures: summary?.signatures ?? 0, verifiedBy: summary?.verifiedBy ?? [],
+      };
       if (q.securityStatus && item.securityStatus.toLowerCase() !== q.securityStatus.toLowerCase()) continue;
       visible.push(item);
     }

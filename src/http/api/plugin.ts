@@ -13,6 +13,7 @@ import { opsRoutes } from './ops-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import type { Enforcement } from '../../enforcement/enforcement.js';
+import { trustRoutes } from './trust-routes.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
@@ -109,6 +110,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(gcRoutes, { iam, gc: options.gc });
   await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
   await app.register(policyRoutes, { iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
+  await app.register(trustRoutes, { iam, registry: options.registry });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {

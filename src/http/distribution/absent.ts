@@ -68,6 +68,12 @@ async function referrersList({ route, query, request, reply }: HandlerContext<Ro
   await sendJson(reply, request.method, { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }, MediaType.OciIndex);
 }
 
+/** No image, so no signatures of it: what the real handler answers for a digest it does not hold. */
+async function signaturesOfNothing({ route }: HandlerContext<Route<'signatures'>>): Promise<void> {
+  const digest = parseDigest(route.digest).value;
+  throw manifestUnknown(route.name, digest);
+}
+
 /** The absent answer of each route family, with the methods (and so the Allow header) of the real handlers. */
 export const ABSENT: { [F in DistributionRoute['family']]: Handler<Route<F>> } = {
   base: refused,
@@ -77,4 +83,5 @@ export const ABSENT: { [F in DistributionRoute['family']]: Handler<Route<F>> } =
   blobs: byMethod({ GET: blobPull, HEAD: blobPull, DELETE: blobDelete }),
   uploads: byMethod({ POST: uploadStart, PATCH: uploadSession, PUT: uploadSession, GET: uploadSession, DELETE: uploadSession }),
   referrers: byMethod({ GET: referrersList, HEAD: referrersList }),
+  signatures: byMethod({ GET: signaturesOfNothing, HEAD: signaturesOfNothing, PUT: signaturesOfNothing }),
 };

@@ -26,6 +26,10 @@ export function requiredAccess(route: DistributionRoute, method: string): Requir
       return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
     case 'uploads':
       return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push', startsPush: method === 'POST' && !route.uploadId };
+    case 'signatures':
+      // Adding a signature is part of a push (skopeo copy --sign-by asks for pull,push); reading one, of a pull.
+      if (method === 'PUT') return { kind: 'repository', repository: route.name, action: 'push', scopeActions: 'pull,push' };
+      return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };
     case 'tags':
     case 'referrers':
       return { kind: 'repository', repository: route.name, action: 'pull', scopeActions: 'pull' };

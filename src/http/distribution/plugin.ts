@@ -13,6 +13,7 @@ import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
 import { matchRoute, splitUrl, type DistributionRoute } from './routes.js';
 import { uploads } from './uploads.js';
+import { signatures } from './signature-routes.js';
 import { isStorageFull } from '../../storage/full.js';
 import { reportStorageFull } from '../storage-full.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from '../plugins/unavailable.js';
@@ -23,7 +24,7 @@ const base: Handler<{ family: 'base' }> = byMethod({
 });
 
 const FAMILIES: { [F in DistributionRoute['family']]: Handler<Extract<DistributionRoute, { family: F }>> } = {
-  base, catalog, tags, manifests, blobs, uploads, referrers,
+  base, catalog, tags, manifests, blobs, uploads, referrers, signatures,
 };
 
 /** OCI Distribution API under /v2/: one dispatcher, one handler module per route family. */
@@ -45,6 +46,9 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+    // containers/image reads this from its unauthenticated ping of /v2/ (a 401 too) and then stores and
+    // reads simple signatures through /extensions/v2/ with no lookaside configuration on the client.
+    reply.header('X-Registry-Supports-Signatures', '1');
   });
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
@@ -71,7 +75,7 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
     await handler({ registry, principal, visibility, route, query, request, reply });
   };
 
-  for (const url of ['/v2', '/v2/', '/v2/*']) {
+  for (const url of ['/v2', '/v2/', '/v2/*', '/extensions/v2/*']) {
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'], url, handler: dispatch, exposeHeadRoute: false });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The /v2/ URL space. Repository names contain slashes, so routes are matched here on the raw,
+ * The /v2/ URL space (and the signature API under /extensions/v2/). Repository names contain slashes, so routes are matched here on the raw,
  * undecoded path: percent-encoded tricks never decode into a name and fail the name grammar instead.
  */
 export type DistributionRoute =
@@ -9,7 +9,8 @@ export type DistributionRoute =
   | { family: 'manifests'; name: string; reference: string }
   | { family: 'blobs'; name: string; digest: string }
   | { family: 'uploads'; name: string; uploadId?: string }
-  | { family: 'referrers'; name: string; digest: string };
+  | { family: 'referrers'; name: string; digest: string }
+  | { family: 'signatures'; name: string; digest: string };
 
 const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => DistributionRoute]> = [
   [/^\/v2\/?$/, () => ({ family: 'base' })],
@@ -20,6 +21,8 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => DistributionRoute]> = [
   [/^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ family: 'uploads', name: m[1]!, uploadId: m[2]! })],
   [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (m) => ({ family: 'blobs', name: m[1]!, digest: m[2]! })],
   [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (m) => ({ family: 'referrers', name: m[1]!, digest: m[2]! })],
+  // The registry signature API lives beside /v2/, as in OpenShift's registry (containers/image's extensionsSignaturePath).
+  [/^\/extensions\/v2\/(.+)\/signatures\/([^/]+)$/, (m) => ({ family: 'signatures', name: m[1]!, digest: m[2]! })],
 ];
 
 export function matchRoute(pathname: string): DistributionRoute | undefined {

@@ -8,6 +8,8 @@ import { migration as loginThrottle } from './0006_login_throttle.js';
 import { migration as scaleIndexes } from './0007_scale_indexes.js';
 import { migration as storageLifecycle } from './0008_storage_lifecycle.js';
 import { migration as immutableTags } from './0010_immutable_tags.js';
+import { migration as signatures } from './0015_signatures.js';
+import { migration as trustKeys } from './0016_trust_keys.js';
 import { migration as imagePolicies } from './0017_image_policies.js';
 
 export type { Engine } from './column-types.js';
@@ -22,6 +24,8 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0007_scale_indexes': scaleIndexes,
   '0008_storage_lifecycle': storageLifecycle,
   '0010_immutable_tags': immutableTags,
+  '0015_signatures': signatures,
+  '0016_trust_keys': trustKeys,
   '0017_image_policies': imagePolicies,
 };
 

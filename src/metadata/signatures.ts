@@ -1,0 +1,59 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { repositoryIdByName } from './repositories.js';
+
+type Db = Kysely<Database>;
+
+export interface StoredSignature {
+  name: string;
+  content: Buffer;
+  created_at: number;
+}
+
+/** The simple signatures of an image, oldest first (the order clients verify them in). */
+export async function listSignatures(db: Db, repositoryName: string, digest: string): Promise<StoredSignature[]> {
+  return db.selectFrom('image_signatures').select(['name', 'content', 'created_at'])
+    .where('repository_id', '=', repositoryIdByName(db, repositoryName))
+    .where('manifest_digest', '=', digest)
+    .orderBy('created_at').orderBy('id')
+    .execute();
+}
+
+/** Stores a signature; false when the image already has one of that name (the client picks a new one). */
+export async function insertSignature(db: Db, repositoryId: number, digest: string, name: string, content: Buffer, by: string, now: number): Promise<boolean> {
+  const result = await db.insertInto('image_signatures')
+    .values({ repository_id: repositoryId, manifest_digest: digest, name, content, created_at: now, created_by: by.slice(0, 200) })
+    .onConflict((oc) => oc.columns(['repository_id', 'manifest_digest', 'name']).doNothing())
+    .returning('id').executeTakeFirst();
+  return result !== undefined;
+}
+
+/** How many simple signatures each of these images of the repository carries. */
+export async function countSignatures(db: Db, repositoryName: string, digests: string[]): Promise<Map<string, number>> {
+  if (digests.length === 0) return new Map();
+  const rows = await db.selectFrom('image_signatures').select(['manifest_digest', sql<number>`count(*)`.as('n')])
+    .where('repository_id', '=', repositoryIdByName(db, repositoryName))
+    .where('manifest_digest', 'in', digests)
+    .groupBy('manifest_digest')
+    .execute();
+  return new Map(rows.map((r) => [r.manifest_digest, Number(r.n)]));
+}
+
+/**
+ * Drops the signatures of images that are gone for good from these repositories: neither stored nor
+ * in the trash. Run after trashed images leave the trash (expiry, removal).
+ */
+export async function dropSignaturesOfRemovedImages(db: Db, repositoryNames: string[]): Promise<number> {
+  let dropped = 0;
+  for (const name of new Set(repositoryNames)) {
+    const result = await db.deleteFrom('image_signatures as s')
+      .where('s.repository_id', '=', repositoryIdByName(db, name))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('manifests as m').select(sql`1`.as('one'))
+        .whereRef('m.repository_id', '=', 's.repository_id').whereRef('m.digest', '=', 's.manifest_digest'))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('trash as t').select(sql`1`.as('one'))
+        .where('t.repository_name', '=', name).whereRef('t.digest', '=', 's.manifest_digest'))))
+      .executeTakeFirst();
+    dropped += Number(result.numDeletedRows);
+  }
+  return dropped;
+}
