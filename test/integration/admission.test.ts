@@ -311,7 +311,7 @@ for (const engine of engines()) {
 
     it('signedBy through the signature port: denied unsigned, by another key or tampered; a signature added after the denial admits the next review', async () => {
       // The webhook as the server builds it, on this server's database, with a signature checker the
-      // test controls (src/trust provides the real one at merge).
+      // test controls, to reach every verdict shape (the test above goes through src/trust with real signatures).
       const verdicts = new Map<string, SignatureVerdict[]>();
       const asked: Array<[number, string, string]> = [];
       const enforcement = new Enforcement(server.metadata.db, { verdicts: async (accountId, repository, digest) => { asked.push([accountId, repository, digest]); return verdicts.get(digest) ?? []; } },
