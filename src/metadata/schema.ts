@@ -31,6 +31,7 @@ export interface Database {
   jobs: JobTable;
   advisories: AdvisoryTable;
   advisory_packages: AdvisoryPackageTable;
+  advisory_ids: AdvisoryIdTable;
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
   exemptions: ExemptionTable;
@@ -302,6 +303,12 @@ export interface AdvisoryPackageTable {
   advisory_id: string;
   ecosystem: string;
   name: string;
+}
+
+/** Every ID an advisory goes by (its own, aliases, upstream): how records of one vulnerability find each other. */
+export interface AdvisoryIdTable {
+  alias_id: string;
+  advisory_id: string;
 }
 
 export interface VulndbImportTable {

@@ -1,10 +1,10 @@
 import type { OsRelease } from './detectors/os-release.js';
 import type { DetectedPackage } from './detectors/types.js';
-import { groupBySharedIds } from './osv/aliases.js';
+import { groupBySharedIds, idsOf } from './osv/aliases.js';
 import { ecosystemScheme, packageQueries, type PackageQuery } from './osv/ecosystems.js';
 import { matchAdvisory } from './osv/match.js';
 import type { OsvAffected, OsvRecord, SeverityLevel } from './osv/schema.js';
-import { compareSeverity, idsOf, ownSeverity, severityOf, type Severity, type SeveritySource } from './osv/severity.js';
+import { compareSeverity, ownSeverity, severityOf, type Severity, type SeveritySource } from './osv/severity.js';
 import { comparators } from './versions/index.js';
 
 /** Advisories that name a package in an ecosystem (from the vulnerability database). */

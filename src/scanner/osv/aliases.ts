@@ -1,3 +1,8 @@
+/** Every ID a record goes by: its own, its aliases and the upstream IDs it derives from. */
+export function idsOf(rec: { id: string; aliases: readonly string[]; upstream: readonly string[] }): string[] {
+  return [...new Set([rec.id, ...rec.aliases, ...rec.upstream])];
+}
+
 /**
  * Records of one vulnerability from different databases (a GHSA and a PYSEC of the same CVE, a
  * Debian DSA and its DEBIAN-CVE records) name each other through aliases and upstream IDs. Items

@@ -116,3 +116,11 @@ export function parseOsvRecord(json: unknown): OsvRecord {
 }
 
 export type SeverityLevel = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+
+/** From most to least severe; UNKNOWN ranks last so any known severity beats it. */
+export const SEVERITY_ORDER: readonly SeverityLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+
+/** Positive when a is more severe than b. */
+export function compareSeverity(a: SeverityLevel, b: SeverityLevel): number {
+  return SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a);
+}

@@ -1,5 +1,9 @@
 import cvss from 'ae-cvss-calculator';
-import type { OsvAffected, OsvRecord, OsvSeverity, SeverityLevel } from './schema.js';
+import { compareSeverity, type OsvAffected, type OsvRecord, type OsvSeverity, type SeverityLevel } from './schema.js';
+
+import { idsOf } from './aliases.js';
+
+export { compareSeverity, SEVERITY_ORDER } from './schema.js';
 
 /**
  * An advisory's severity and where it came from, so a reader can tell a computed CVSS score
@@ -13,18 +17,6 @@ export interface Severity {
   /** The CVSS base score, when the level was computed from a vector. */
   score?: number;
   vector?: string;
-}
-
-/** From most to least severe; UNKNOWN ranks last so any known severity beats it. */
-export const SEVERITY_ORDER: readonly SeverityLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
-
-/** Positive when a is more severe than b. */
-export function compareSeverity(a: SeverityLevel, b: SeverityLevel): number {
-  return SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a);
-}
-
-export function isSeverityLevel(s: string): s is SeverityLevel {
-  return (SEVERITY_ORDER as readonly string[]).includes(s);
 }
 
 /** CVSS qualitative rating (FIRST, CVSS v3.1 spec §5; the same bands in v4.0). A 0.0 "None" is negligible. */
@@ -116,11 +108,6 @@ function fromEcosystem(rec: OsvRecord, affected: OsvAffected | undefined): Sever
  */
 export function ownSeverity(rec: OsvRecord, affected?: OsvAffected): Severity {
   return fromVectors(affected?.severity) ?? fromVectors(rec.severity) ?? fromEcosystem(rec, affected) ?? { level: 'UNKNOWN', source: 'none' };
-}
-
-/** Every ID a record goes by: its own, its aliases and the upstream IDs it derives from. */
-export function idsOf(rec: Pick<OsvRecord, 'id' | 'aliases' | 'upstream'>): string[] {
-  return [...new Set([rec.id, ...rec.aliases, ...rec.upstream])];
 }
 
 /**
