@@ -77,7 +77,11 @@ export function parseMavenVersion(version: string): Item {
       isDigit = false;
     }
   }
-  if (v.length > start) list.items.push(parseItem(isDigit, v.slice(start)));
+  if (v.length > start) {
+    // A trailing ".X" qualifier reads as "-X" (1.0.0.X1 < 1.0.0-X2), as Maven 3 parses it.
+    if (!isDigit && list.items.length > 0) openList();
+    list.items.push(parseItem(isDigit, v.slice(start)));
+  }
   while (stack.length > 0) normalize(stack.pop()!.items);
   return root;
 }
