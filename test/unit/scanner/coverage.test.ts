@@ -14,6 +14,7 @@ import { parseOsRelease } from '../../../src/scanner/detectors/os-release.js';
 import { mavenPackagesInArchive, parsePomProperties } from '../../../src/scanner/detectors/maven.js';
 import { parseGemspec } from '../../../src/scanner/detectors/gem.js';
 import { keptRole } from '../../../src/scanner/image/wanted.js';
+import { parseApkInstalled } from '../../../src/scanner/detectors/apk.js';
 import { findVulnerabilities } from '../../../src/scanner/findings.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'osv');
@@ -158,5 +159,32 @@ describe('Maven and RubyGems detectors', () => {
     const spec = '# -*- encoding: utf-8 -*-\n# stub: rack 2.2.3 ruby lib\n\nGem::Specification.new do |s|\n  s.name = "rack".freeze\n  s.version = "2.2.3"\n\n  s.required_rubygems_version = Gem::Requirement.new(">= 0".freeze) if s.respond_to? :required_rubygems_version=\n  s.require_paths = ["lib".freeze]\nend\n';
     assert.deepEqual(parseGemspec(spec), { type: 'gem', name: 'rack', version: '2.2.3' });
     assert.equal(parseGemspec('Gem::Specification.new do |s|\n  s.name = File.read("NAME")\nend\n'), undefined);
+  });
+});
+
+describe('Alpine', () => {
+  // No Alpine rootfs or apk-tools is reachable here: this database is written the way apk writes
+  // /lib/apk/db/installed (one "X:value" line per field, a blank line between packages; C checksum,
+  // P name, V version, A arch, S/I sizes, T description, o origin = the source package, m maintainer,
+  // t build time, c commit), with the versions Alpine 3.18.4 shipped for busybox and libssl3.
+  const installed = [
+    'C:Q1y8hIY7L8Ju2wq0YmkUeFnhXQS3s=', 'P:busybox', 'V:1.36.1-r2', 'A:x86_64', 'S:505564', 'I:962560', 'T:Size optimized toolbox of many common UNIX utilities',
+    'U:https://busybox.net/', 'L:GPL-2.0-only', 'o:busybox', 'm:Sören Tempel <soeren+alpine@soeren-tempel.net>', 't:1689080633', 'c:b6e8bc4a5ac6ef7a7a96b55c4e4bc2cd6c8a1b5e', '',
+    'C:Q1vB0u7X0Yd7tqfz8m0jD9nQKc5eA=', 'P:libssl3', 'V:3.1.3-r0', 'A:x86_64', 'S:240000', 'I:602112', 'T:SSL shared libraries',
+    'U:https://www.openssl.org/', 'L:Apache-2.0', 'o:openssl', 'm:Ariadne Conill <ariadne@dereferenced.org>', 't:1695137421', 'c:0d5f3b7e6c9a4e8c5d4a3f2b1c0d9e8f7a6b5c4d', '',
+  ].join('\n');
+  const alpine = parseOsRelease('NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n')!;
+  // In the shape OSV publishes Alpine's secdb (ALPINE-CVE-2023-5363: upstream CVE, "Alpine:v3.18", fixed 3.1.4-r0).
+  const rec = parseOsvRecord({
+    id: 'ALPINE-CVE-2023-5363', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-5363'],
+    affected: [{ package: { ecosystem: 'Alpine:v3.18', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.1.4-r0' }] }] }],
+  });
+  it('libssl3 (origin openssl) 3.1.3-r0 on Alpine 3.18 is affected by the openssl advisory, fixed in 3.1.4-r0; busybox is not', async () => {
+    const pkgs = parseApkInstalled(installed);
+    assert.deepEqual(pkgs.map((p) => `${p.name} ${p.version} ${p.sourceName}`), ['busybox 1.36.1-r2 busybox', 'libssl3 3.1.3-r0 openssl']);
+    const { findings } = await findVulnerabilities(pkgs, alpine, async (eco, name) => (eco === 'Alpine:v3.18' && name === 'openssl' ? [rec] : []));
+    assert.deepEqual(findings.map((f) => [f.installedPackage, f.fixedVersion, f.fix, f.cves.join()]), [['libssl3', '3.1.4-r0', 'apk add --upgrade libssl3', 'CVE-2023-5363']]);
+    const fixed = parseApkInstalled(installed.replace('V:3.1.3-r0', 'V:3.1.4-r0'));
+    assert.deepEqual((await findVulnerabilities(fixed, alpine, async () => [rec])).findings, []);
   });
 });
