@@ -63,6 +63,8 @@ export function parseMavenVersion(version: string): Item {
       if (c === '-') openList();
     } else if (c >= '0' && c <= '9') {
       if (!isDigit && i > start) {
+        // A qualifier after a "." reads as after a "-" (1.0.0.CR1 is 1-rc-1), as Maven 3 parses it.
+        if (list.items.length > 0) openList();
         list.items.push(stringItem(v.slice(start, i), true));
         start = i;
         openList();
