@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -7,20 +7,41 @@ export async function findAdvisoryModified(db: Db, id: string): Promise<string |
   return (await db.selectFrom('advisories').select('modified').where('id', '=', id).executeTakeFirst())?.modified;
 }
 
-/** Replaces an advisory and its package index. */
-export async function upsertAdvisory(db: Db, id: string, modified: string, record: string, packages: Array<{ ecosystem: string; name: string }>): Promise<void> {
+/** Replaces an advisory and its package and ID indexes (`ids`: its own, aliases and upstream IDs). */
+export async function upsertAdvisory(db: Db, id: string, modified: string, record: string, packages: Array<{ ecosystem: string; name: string }>, ids: string[] = [id]): Promise<void> {
   await db.deleteFrom('advisory_packages').where('advisory_id', '=', id).execute();
+  await db.deleteFrom('advisory_ids').where('advisory_id', '=', id).execute();
   await db.insertInto('advisories').values({ id, modified, record })
     .onConflict((oc) => oc.column('id').doUpdateSet({ modified, record })).execute();
   const unique = new Map(packages.map((p) => [`${p.ecosystem}\u0000${p.name}`, p]));
   if (unique.size > 0) {
     await db.insertInto('advisory_packages').values([...unique.values()].map((p) => ({ advisory_id: id, ecosystem: p.ecosystem, name: p.name }))).execute();
   }
+  const aliases = [...new Set([id, ...ids])];
+  await db.insertInto('advisory_ids').values(aliases.map((alias) => ({ alias_id: alias, advisory_id: id }))).execute();
 }
 
-export async function advisoriesFor(db: Db, ecosystem: string, name: string): Promise<string[]> {
+/** Advisories that go by any of these IDs (as their own, an alias or an upstream ID); at most `limit`. */
+export async function advisoriesSharingIds(db: Db, ids: string[], limit = 200): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('advisories as a').select('a.record')
+    .where('a.id', 'in', (eb) => eb.selectFrom('advisory_ids').select('advisory_id').where('alias_id', 'in', ids))
+    .orderBy('a.id').limit(limit).execute();
+  return rows.map((r) => r.record);
+}
+
+/**
+ * Advisories of a package in an ecosystem. With `subEcosystems`, also those of ecosystems that
+ * name a part after it (Red Hat's "Red Hat:enterprise_linux:9::baseos" for "Red Hat:enterprise_linux:9").
+ */
+export async function advisoriesFor(db: Db, ecosystem: string, name: string, opts: { subEcosystems?: boolean } = {}): Promise<string[]> {
+  const like = `${ecosystem.replace(/[\\%_]/g, (c) => `\\${c}`)}::%`;
   const rows = await db.selectFrom('advisory_packages as ap').innerJoin('advisories as a', 'a.id', 'ap.advisory_id')
-    .select('a.record').where('ap.ecosystem', '=', ecosystem).where('ap.name', '=', name).execute();
+    .select('a.record').distinct()
+    .where((eb) => (opts.subEcosystems
+      ? eb.or([eb('ap.ecosystem', '=', ecosystem), eb('ap.ecosystem', 'like', sql<string>`${like} ESCAPE '\\'`)])
+      : eb('ap.ecosystem', '=', ecosystem)))
+    .where('ap.name', '=', name).execute();
   return rows.map((r) => r.record);
 }
 

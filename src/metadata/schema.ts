@@ -32,6 +32,7 @@ export interface Database {
   jobs: JobTable;
   advisories: AdvisoryTable;
   advisory_packages: AdvisoryPackageTable;
+  advisory_ids: AdvisoryIdTable;
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
   exemptions: ExemptionTable;
@@ -322,6 +323,12 @@ export interface AdvisoryPackageTable {
   advisory_id: string;
   ecosystem: string;
   name: string;
+}
+
+/** Every ID an advisory goes by (its own, aliases, upstream): how records of one vulnerability find each other. */
+export interface AdvisoryIdTable {
+  alias_id: string;
+  advisory_id: string;
 }
 
 export interface VulndbImportTable {

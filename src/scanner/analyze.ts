@@ -1,5 +1,7 @@
 import { parseApkInstalled } from './detectors/apk.js';
 import { parseDpkgStatus } from './detectors/dpkg.js';
+import { parseGemspec } from './detectors/gem.js';
+import { mavenPackagesInArchive, parsePomProperties } from './detectors/maven.js';
 import type { GoBuildInfo } from './detectors/go-buildinfo.js';
 import { parseNpmPackageJson } from './detectors/npm.js';
 import { parseOsRelease, type OsRelease } from './detectors/os-release.js';
@@ -11,7 +13,7 @@ import { isOsManagedLanguagePackage } from './os-managed.js';
 import { runConfigChecks, type ConfigIssue } from './config-checks/index.js';
 import { parseImageConfig } from './config-checks/image-config.js';
 import { readImageLayers, type GoBinary, type ImageFiles, type ImageLayersInput, type LayerStats } from './image/layers.js';
-import type { ScanLimits } from './image/limits.js';
+import { resolveLimits, type ScanLimits } from './image/limits.js';
 
 /**
  * One image platform, analysed: what OS it is, what is installed, and which configuration
@@ -97,6 +99,16 @@ export function detectPackages(files: ImageFiles): { os: OsRelease | undefined; 
         if (p) packages.push(located(path)(p));
         break;
       }
+      case 'maven-pom-properties': {
+        const p = parsePomProperties(f.content);
+        if (p) packages.push(located(path)(p));
+        break;
+      }
+      case 'gemspec': {
+        const p = parseGemspec(f.content);
+        if (p) packages.push(located(path)(p));
+        break;
+      }
       default:
         break;
     }
@@ -106,9 +118,29 @@ export function detectPackages(files: ImageFiles): { os: OsRelease | undefined; 
   return { os, packages: packages.filter((p) => !isOsManagedLanguagePackage(p, p.location, hasDpkgDatabase)) };
 }
 
+/**
+ * Maven packages inside the image's Java archives (.jar, .war, .ear, and the jars they carry).
+ * One archive's package is not reported twice when its pom.properties also lies exploded on disk.
+ */
+export async function detectArchivePackages(files: ImageFiles, maxNestedBytes: number): Promise<{ packages: InstalledPackage[]; warnings: string[] }> {
+  const packages: InstalledPackage[] = [];
+  const warnings: string[] = [];
+  for (const path of [...files.kept.keys()].sort()) {
+    const f = files.kept.get(path)!;
+    if (f.role !== 'java-archive') continue;
+    const found = await mavenPackagesInArchive(f.content, maxNestedBytes);
+    for (const p of found.packages) packages.push({ type: p.type, name: p.name, version: p.version, location: `${path}!/${p.entry}` });
+    if (found.error) warnings.push(`${path} is not a readable Java archive (${found.error}); its packages are not listed`);
+  }
+  return { packages, warnings };
+}
+
 export async function analyzeImage(input: AnalyzeInput): Promise<ImageAnalysis> {
   const files = await readImageLayers(input, input.limits);
-  const { os, packages } = detectPackages(files);
+  const detected = detectPackages(files);
+  const { os } = detected;
+  const archives = await detectArchivePackages(files, resolveLimits(input.limits).maxKeptFileBytes);
+  const packages = [...detected.packages, ...archives.packages];
   const configIssues = runConfigChecks({
     config: parseImageConfig(input.config),
     files: new Map([...files.kept].map(([p, f]) => [p, f.content])),
@@ -116,5 +148,5 @@ export async function analyzeImage(input: AnalyzeInput): Promise<ImageAnalysis> 
     markers: files.markers,
     packages,
   });
-  return { os, packages, goBinaries: files.goBinaries, configIssues, warnings: files.warnings, stats: files.stats };
+  return { os, packages, goBinaries: files.goBinaries, configIssues, warnings: [...files.warnings, ...archives.warnings], stats: files.stats };
 }

@@ -3,6 +3,8 @@ import type { ConfigIssue } from './config-checks/types.js';
 import type { OsRelease } from './detectors/os-release.js';
 import type { DetectedPackage } from './detectors/types.js';
 import type { Finding, UndeterminedMatch } from './findings.js';
+import { countVulnerabilities, groupBySharedIds } from './osv/aliases.js';
+import { compareSeverity, SEVERITY_ORDER, type SeverityLevel } from './osv/schema.js';
 
 export type VulnerabilityFinding = Finding;
 export type ConfigurationFinding = ConfigIssue;
@@ -50,8 +52,53 @@ export interface ReportView {
   vulndbDate: string | null;
   scannedAt: string | null;
   error: string | null;
+  /** Open (not exempt) distinct vulnerabilities by severity: what "nothing above HIGH" is checked against. */
+  severityCounts: Record<SeverityLevel, number>;
+  /** The most severe open vulnerability; null when none is open. */
+  highestSeverity: SeverityLevel | null;
   vulnerabilities: Array<VulnerabilityFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
   configurationIssues: Array<ConfigurationFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
+}
+
+/** Every ID a finding goes by; reports stored before findings were merged have no `ids`. */
+export function findingIds(v: Pick<VulnerabilityFinding, 'advisoryId' | 'aliases' | 'cves'> & { ids?: string[] }): string[] {
+  return [...new Set([v.advisoryId, ...(v.ids ?? []), ...v.aliases, ...v.cves])];
+}
+
+export function emptySeverityCounts(): Record<SeverityLevel, number> {
+  return Object.fromEntries(SEVERITY_ORDER.map((l) => [l, 0])) as Record<SeverityLevel, number>;
+}
+
+/**
+ * Distinct vulnerabilities by severity, counted as countVulnerabilities counts them (each CVE
+ * once, each CVE-less group once), each at the highest severity any of its findings has.
+ */
+export function severityCountsOf(findings: readonly VulnerabilityFinding[]): Record<SeverityLevel, number> {
+  const counts = emptySeverityCounts();
+  for (const group of groupBySharedIds(findings, findingIds)) {
+    const level = group.map((f) => f.severity ?? 'UNKNOWN').reduce((a, b) => (compareSeverity(a, b) >= 0 ? a : b));
+    counts[level] += countVulnerabilities(group, findingIds);
+  }
+  return counts;
+}
+
+/** Whether a severity is above a threshold ("nothing above HIGH": isAbove(s, 'HIGH') must be false). UNKNOWN is above nothing. */
+export function isAbove(level: SeverityLevel, threshold: SeverityLevel): boolean {
+  return level !== 'UNKNOWN' && compareSeverity(level, threshold) > 0;
+}
+
+export interface VulnerabilityFilter {
+  /** Only findings at this severity or more severe. */
+  minSeverity?: SeverityLevel;
+  /** Only findings with a fixed version to upgrade to. */
+  fixable?: boolean;
+}
+
+/** The report with only the vulnerabilities a reader asked for; status and counts stay the image's. */
+export function filterVulnerabilities(view: ReportView, filter: VulnerabilityFilter): ReportView {
+  const keep = (v: ReportView['vulnerabilities'][number]): boolean =>
+    (!filter.minSeverity || compareSeverity(v.severity ?? 'UNKNOWN', filter.minSeverity) >= 0) && (!filter.fixable || v.fixedVersion !== null);
+  return { ...view, vulnerabilities: view.vulnerabilities.filter(keep) };
 }
 
 export function issuesLabel(count: number): SecurityStatus {
@@ -108,12 +155,16 @@ export function viewReport(report: ScanReport, state: ScanState, repository: str
     const exemption = exemptions.find((e) => exempts(e, ids, repository, report.digest));
     return { ...item, exempt: exemption !== undefined, ...(exemption ? { exemption: { id: exemption.id, reason: exemption.reason, by: exemption.created_by } } : {}) };
   };
-  const vulnerabilities = report.vulnerabilities.map((v) => mark(v, [v.advisoryId, ...v.aliases, ...v.cves]));
+  const vulnerabilities = report.vulnerabilities.map((v) => mark(v, findingIds(v)));
   const configurationIssues = report.configurationIssues.map((c) => mark(c, [c.checkId]));
-  const open = vulnerabilities.filter((v) => !v.exempt).length + configurationIssues.filter((c) => !c.exempt).length;
-  const exemptCount = vulnerabilities.length + configurationIssues.length - open;
+  // One vulnerability counts once however many packages or databases report it.
+  const openVulnerabilities = vulnerabilities.filter((v) => !v.exempt);
+  const open = countVulnerabilities(openVulnerabilities, findingIds) + configurationIssues.filter((c) => !c.exempt).length;
+  const exemptCount = countVulnerabilities(vulnerabilities.filter((v) => v.exempt), findingIds) + configurationIssues.filter((c) => c.exempt).length;
+  const severityCounts = severityCountsOf(openVulnerabilities);
+  const highestSeverity = SEVERITY_ORDER.find((l) => severityCounts[l] > 0) ?? null;
   return {
     digest: report.digest, status: securityStatus({ state, hasReport: true }, open), issueCount: open, exemptCount, os: report.os, undetermined: report.undetermined ?? [], vulndbDate: report.vulndbDate,
-    scannedAt: report.scannedAt, error: null, vulnerabilities, configurationIssues,
+    scannedAt: report.scannedAt, error: null, severityCounts, highestSeverity, vulnerabilities, configurationIssues,
   };
 }

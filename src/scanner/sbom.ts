@@ -82,6 +82,12 @@ export function packageUrl(pkg: DetectedPackage, os?: OsRelease): string | undef
       const v = pkg.name === 'stdlib' ? pkg.version.replace(/^go/, 'v') : pkg.version;
       return `pkg:golang/${pkg.name.split('/').map((s) => enc(s)).join('/')}@${enc(v, true)}`;
     }
+    case 'maven': {
+      const [group, artifact] = pkg.name.split(':');
+      return `pkg:maven/${enc(group ?? '')}/${enc(artifact ?? '')}@${version}`;
+    }
+    case 'gem':
+      return `pkg:gem/${enc(pkg.name)}@${version}`;
   }
 }
 

@@ -13,7 +13,7 @@ import { RegistryError } from '../oci/errors.js';
 import { cycloneDx } from './sbom.js';
 import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
-import { issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
+import { emptySeverityCounts, issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
 import { isScannableImage } from './scannable.js';
 import type { VulnDb } from './vulndb.js';
 
@@ -122,7 +122,7 @@ export class ScanService {
     // The layer readers, detectors and version schemes load with the first scan, not at start-up.
     const [{ analyzeImage }, { findVulnerabilities }] = await Promise.all([import('./analyze.js'), import('./findings.js')]);
     const analysis = await analyzeImage({ layers, config });
-    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name));
+    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name), (ids) => this.vulndb.aliases(ids));
     const status = await this.vulndb.status();
     return {
       digest,
@@ -170,7 +170,7 @@ export class ScanService {
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
     if (!row || !row.report) {
       const status = await this.statusOf(name, digest, exemptions);
-      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
+      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, severityCounts: emptySeverityCounts(), highestSeverity: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
     }
     return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions);
   }

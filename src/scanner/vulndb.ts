@@ -8,6 +8,7 @@ import type { Database } from '../metadata/schema.js';
 import * as advisories from '../metadata/advisories.js';
 import { OsvFormatError, parseOsvRecord, type OsvRecord } from './osv/schema.js';
 import { normalizePythonName } from './detectors/python.js';
+import { idsOf } from './osv/aliases.js';
 
 export interface ImportResult {
   records: number;
@@ -82,13 +83,18 @@ export class VulnDb {
     const packages = record.affected
       .filter((a) => a.package)
       .map((a) => ({ ecosystem: a.package!.ecosystem, name: indexName(a.package!.ecosystem, a.package!.name) }));
-    await this.db.transaction().execute((trx) => advisories.upsertAdvisory(trx, record.id, record.modified, JSON.stringify(record.raw), packages));
+    await this.db.transaction().execute((trx) => advisories.upsertAdvisory(trx, record.id, record.modified, JSON.stringify(record.raw), packages, idsOf(record)));
     return true;
   }
 
   async lookup(ecosystem: string, name: string): Promise<OsvRecord[]> {
-    const texts = await advisories.advisoriesFor(this.db, ecosystem, indexName(ecosystem, name));
+    const texts = await advisories.advisoriesFor(this.db, ecosystem, indexName(ecosystem, name), { subEcosystems: ecosystem.startsWith('Red Hat:') });
     return texts.map((t) => parseOsvRecord(JSON.parse(t)));
+  }
+
+  /** Loaded records that go by any of these IDs: other databases' records of the same vulnerability. */
+  async aliases(ids: string[]): Promise<OsvRecord[]> {
+    return (await advisories.advisoriesSharingIds(this.db, ids)).map((t) => parseOsvRecord(JSON.parse(t)));
   }
 
   async status() {

@@ -370,6 +370,14 @@ describe('wharf CLI against a real server', { skip: skopeoVersion ? false : 'sko
     await fails(['image-tag', `${NS}/app:1.0`], 2, /missing required argument 'target'/);
   });
 
+  it('filters wharf va by severity and fixability, keeping the image\'s status, and refuses an unknown severity', async () => {
+    const all = JSON.parse((await ok(['va', `${NS}/app:1.0`, '--format', 'json'])).stdout) as { status: string; vulnerabilities: unknown[] };
+    const high = JSON.parse((await ok(['va', `${NS}/app:1.0`, '--severity', 'high', '--fixable', '--format', 'json'])).stdout) as { status: string; vulnerabilities: Array<{ severity: string; fixedVersion: string | null }> };
+    assert.equal(high.status, all.status);
+    assert.ok(high.vulnerabilities.every((v) => (v.severity === 'CRITICAL' || v.severity === 'HIGH') && v.fixedVersion !== null));
+    await fails(['va', `${NS}/app:1.0`, '--severity', 'severe'], 2, /--severity severe: give one of CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE, UNKNOWN/);
+  });
+
   it('inspects an image by tag and by digest, with the registry host or without', async () => {
     const [byTag] = JSON.parse((await ok(['image', 'inspect', `${NS}/app:1.0`])).stdout) as Array<{ digest: string; tags: string[]; layers: Array<{ digest: string; size: number }>; config: { architecture: string } }>;
     assert.equal(byTag!.digest, single.root.digest);

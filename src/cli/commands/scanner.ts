@@ -7,11 +7,11 @@ import { apiReference, referencePath } from './image-reference.js';
 
 interface Vulnerability {
   advisoryId: string; aliases: string[]; cves: string[]; package: string; installedPackage: string; installedVersion: string;
-  fixedVersion: string | null; severity: string; summary: string; fix: string; exempt: boolean;
+  fixedVersion: string | null; severity: string; severitySource?: string; cvssScore?: number; ids?: string[]; summary: string; fix: string; exempt: boolean;
 }
 interface ConfigurationIssue { checkId: string; title: string; severity: string; remediation: string; detail: string; exempt: boolean }
 interface Report {
-  name: string; digest: string; status: string; issueCount: number; exemptCount: number;
+  name: string; digest: string; status: string; issueCount: number; exemptCount: number; severityCounts?: Record<string, number>;
   os: { prettyName?: string; id: string; versionId?: string } | null; vulndbDate: string | null; scannedAt: string | null; error: string | null;
   vulnerabilities: Vulnerability[]; configurationIssues: ConfigurationIssue[];
 }
@@ -24,11 +24,13 @@ function printReport(ctx: CliContext, report: Report): void {
   ctx.stdout.write(`Operating system: ${os}\n`);
   if (report.scannedAt) ctx.stdout.write(`Scanned:          ${report.scannedAt}${report.vulndbDate ? ` (advisory data of ${report.vulndbDate})` : ''}\n`);
   if (report.error) ctx.stdout.write(`Scan error:       ${report.error}\n`);
+  const counts = Object.entries(report.severityCounts ?? {}).filter(([, n]) => n > 0);
+  if (counts.length > 0) ctx.stdout.write(`Vulnerabilities:  ${counts.map(([level, n]) => `${n} ${level}`).join(', ')}\n`);
   ctx.stdout.write('\n');
   if (report.vulnerabilities.length > 0) {
     ctx.stdout.write('Vulnerable packages\n');
     ctx.stdout.write(table(['Advisory', 'CVE', 'Severity', 'Package', 'Installed', 'Fixed in', 'Fix', 'Exempt'], report.vulnerabilities.map((v) => [
-      v.advisoryId, v.cves.join(' ') || '-', v.severity, v.installedPackage, v.installedVersion, v.fixedVersion ?? 'no fix yet', v.fix, v.exempt ? 'exempt' : '-',
+      (v.ids ?? [v.advisoryId]).join(' '), v.cves.join(' ') || '-', severityLabel(v), v.installedPackage, v.installedVersion, v.fixedVersion ?? 'no fix yet', v.fix, v.exempt ? 'exempt' : '-',
     ])));
     ctx.stdout.write('\n');
   }
@@ -42,16 +44,35 @@ function printReport(ctx: CliContext, report: Report): void {
   if (report.vulnerabilities.length === 0 && report.configurationIssues.length === 0) ctx.stdout.write(report.status === 'No Issues' ? 'No issues found.\n' : '');
 }
 
+/** "HIGH 7.5 (cvss-v3.1)": the level, the score when computed, and where it came from. */
+function severityLabel(v: Vulnerability): string {
+  if (!v.severitySource || v.severitySource === 'none') return v.severity;
+  return `${v.severity}${v.cvssScore !== undefined ? ` ${v.cvssScore.toFixed(1)}` : ''} (${v.severitySource})`;
+}
+
+const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+
 /** `wharf va`, `wharf sbom`, `wharf exemption …`: the Vulnerability Advisor from the command line. */
 export function registerScannerCommands(program: Command, ctx: CliContext): void {
   examples(program.command('va <image>')
     .description('show the Vulnerability Advisor report of an image: vulnerable packages and configuration issues, with how to fix them')
+    .option('--severity <level>', `only vulnerabilities at this severity or above (${SEVERITIES.join(', ')})`)
+    .option('--fixable', 'only vulnerabilities with a fixed version to upgrade to')
     .addOption(formatOption()),
   'wharf va team-a/app:1.0',
+  'wharf va team-a/app:1.0 --severity high --fixable',
   'wharf va team-a/app@sha256:0123… --format json')
-    .action(async (image: string, opts: { format: OutputFormat }) => {
+    .action(async (image: string, opts: { format: OutputFormat; severity?: string; fixable?: boolean }) => {
       const api = ApiClient.fromStoredLogin(ctx);
-      const report = await api.get<Report>(`${referencePath(apiReference(api, image))}/report`);
+      const query = new URLSearchParams();
+      if (opts.severity !== undefined) {
+        const level = opts.severity.toUpperCase();
+        if (!SEVERITIES.includes(level)) throw new UsageError(`--severity ${opts.severity}: give one of ${SEVERITIES.join(', ')} (case does not matter)`);
+        query.set('severity', level);
+      }
+      if (opts.fixable) query.set('fixable', 'true');
+      const qs = query.size > 0 ? `?${query.toString()}` : '';
+      const report = await api.get<Report>(`${referencePath(apiReference(api, image))}/report${qs}`);
       if (opts.format === 'json') writeJson(ctx.stdout, report);
       else printReport(ctx, report);
     });

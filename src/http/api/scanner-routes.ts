@@ -4,6 +4,8 @@ import type { Iam } from '../../iam/iam.js';
 import { principalLabel } from '../../iam/principal.js';
 import { parseImageReference } from '../../oci/reference.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
+import { SEVERITY_ORDER, type SeverityLevel } from '../../scanner/osv/schema.js';
+import { filterVulnerabilities } from '../../scanner/report.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
 import { requireRepository } from './image-routes.js';
@@ -28,11 +30,24 @@ export async function scannerRoutes(app: FastifyInstance, options: ScannerRouteO
     return ref;
   };
 
-  app.get<{ Params: { reference: string } }>('/images/:reference/report', { schema: { params: referenceParam } }, async (request) => {
+  app.get<{ Params: { reference: string }; Querystring: { severity?: SeverityLevel; fixable?: boolean } }>('/images/:reference/report', {
+    schema: {
+      params: referenceParam,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          severity: { type: 'string', enum: [...SEVERITY_ORDER], description: 'only vulnerabilities at this severity or above (status and counts stay the whole image\'s)' },
+          fixable: { type: 'boolean', description: 'only vulnerabilities with a fixed version to upgrade to' },
+        },
+      },
+    },
+  }, async (request) => {
     const ref = await resolve(request.caller, request.params.reference);
     const digest = await scanner.digestOf(ref);
     const principal = iam.service.requireAuthenticated(request.caller);
-    return { name: ref.name, ...(await scanner.report(ref.name, digest, principal.accountId)) };
+    const view = await scanner.report(ref.name, digest, principal.accountId);
+    const { severity, fixable } = request.query;
+    return { name: ref.name, ...filterVulnerabilities(view, { ...(severity ? { minSeverity: severity } : {}), ...(fixable ? { fixable } : {}) }) };
   });
 
   app.get<{ Params: { reference: string } }>('/images/:reference/sbom', { schema: { params: referenceParam } }, async (request, reply) => {

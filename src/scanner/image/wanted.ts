@@ -1,3 +1,4 @@
+import { isInstalledGemspec } from '../detectors/gem.js';
 import { isNodeModulesManifest } from '../detectors/npm.js';
 
 /**
@@ -14,6 +15,9 @@ export type KeptRole =
   | 'rpmdb-sqlite'
   | 'npm-manifest'
   | 'python-metadata'
+  | 'maven-pom-properties'
+  | 'java-archive'
+  | 'gemspec'
   | 'login-defs'
   | 'passwd';
 
@@ -43,6 +47,10 @@ export function keptRole(path: string): KeptRole | undefined {
   }
   if (path.endsWith('/package.json') && isNodeModulesManifest(path)) return 'npm-manifest';
   if (path.endsWith('.dist-info/METADATA') || path.endsWith('.egg-info/PKG-INFO') || path.endsWith('.egg-info')) return 'python-metadata';
+  // An exploded Java archive, or the archive itself (its pom.properties are read from inside).
+  if (/\/META-INF\/maven\/[^/]+\/[^/]+\/pom\.properties$/.test(path)) return 'maven-pom-properties';
+  if (/\.(jar|war|ear)$/i.test(path)) return 'java-archive';
+  if (path.endsWith('.gemspec') && isInstalledGemspec(path)) return 'gemspec';
   return undefined;
 }
 

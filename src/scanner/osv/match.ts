@@ -1,5 +1,5 @@
 import { comparators } from '../versions/index.js';
-import { ecosystemScheme, samePackage, type PackageQuery } from './ecosystems.js';
+import { ecosystemCovers, ecosystemScheme, samePackage, type PackageQuery } from './ecosystems.js';
 import type { OsvAffected, OsvRange, OsvRecord } from './schema.js';
 
 export type MatchResult =
@@ -49,7 +49,7 @@ export function matchAdvisory(record: OsvRecord, query: PackageQuery): MatchResu
   const cmp = comparators[scheme];
   let best: MatchResult = { status: 'not-affected' };
   for (const a of record.affected) {
-    if (!a.package || a.package.ecosystem !== query.ecosystem || !samePackage(query.ecosystem, a.package.name, query.name)) continue;
+    if (!a.package || !ecosystemCovers(query.ecosystem, a.package.ecosystem) || !samePackage(query.ecosystem, a.package.name, query.name)) continue;
     try {
       // An explicit versions list is authoritative for the versions it names.
       let hit: Outcome = { affected: a.versions.some((v) => cmp(v, query.version) === 0) };

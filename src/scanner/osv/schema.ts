@@ -16,6 +16,8 @@ export interface OsvAffected {
   package?: { ecosystem: string; name: string; purl?: string };
   ranges: OsvRange[];
   versions: string[];
+  /** Severity of this package's entry (OSV 1.6+), which takes the place of the record's. */
+  severity?: OsvSeverity[];
   ecosystem_specific?: Record<string, unknown>;
   database_specific?: Record<string, unknown>;
 }
@@ -23,6 +25,13 @@ export interface OsvAffected {
 export interface OsvSeverity {
   type: string; // CVSS_V2, CVSS_V3, CVSS_V4, Ubuntu
   score: string;
+}
+
+function severities(x: unknown): OsvSeverity[] {
+  return (Array.isArray(x) ? x : [])
+    .filter(isObj)
+    .filter((s) => typeof s.type === 'string' && typeof s.score === 'string')
+    .map((s) => ({ type: s.type as string, score: s.score as string }));
 }
 
 export interface OsvRecord {
@@ -83,6 +92,7 @@ export function parseOsvRecord(json: unknown): OsvRecord {
       out.package = { ecosystem, name };
       if (typeof purl === 'string') out.package.purl = purl;
     }
+    if (Array.isArray(a.severity)) out.severity = severities(a.severity);
     if (isObj(a.ecosystem_specific)) out.ecosystem_specific = a.ecosystem_specific;
     if (isObj(a.database_specific)) out.database_specific = a.database_specific;
     return out;
@@ -93,10 +103,7 @@ export function parseOsvRecord(json: unknown): OsvRecord {
     aliases: strings(json.aliases),
     upstream: strings(json.upstream),
     related: strings(json.related),
-    severity: (Array.isArray(json.severity) ? json.severity : [])
-      .filter(isObj)
-      .filter((s) => typeof s.type === 'string' && typeof s.score === 'string')
-      .map((s) => ({ type: s.type as string, score: s.score as string })),
+    severity: severities(json.severity),
     affected,
     raw: json,
   };
@@ -110,19 +117,10 @@ export function parseOsvRecord(json: unknown): OsvRecord {
 
 export type SeverityLevel = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
 
-/**
- * The qualitative severity a report shows. Sources, in order: the affected entry's
- * ecosystem_specific.severity (Debian/Ubuntu urgency-style), the record's database_specific.severity
- * (GitHub: LOW, MODERATE, HIGH, CRITICAL). CVSS vectors stay in `severity` for display; turning a
- * vector into a base score is left to the report layer.
- */
-export function severityLevel(rec: OsvRecord, affected?: OsvAffected): SeverityLevel {
-  const candidates = [affected?.ecosystem_specific?.severity, affected?.database_specific?.severity, rec.database_specific?.severity];
-  for (const c of candidates) {
-    if (typeof c !== 'string') continue;
-    const s = c.toUpperCase();
-    if (s === 'MODERATE' || s === 'MEDIUM') return 'MEDIUM';
-    if (s === 'CRITICAL' || s === 'HIGH' || s === 'LOW' || s === 'NEGLIGIBLE') return s;
-  }
-  return 'UNKNOWN';
+/** From most to least severe; UNKNOWN ranks last so any known severity beats it. */
+export const SEVERITY_ORDER: readonly SeverityLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+
+/** Positive when a is more severe than b. */
+export function compareSeverity(a: SeverityLevel, b: SeverityLevel): number {
+  return SEVERITY_ORDER.indexOf(b) - SEVERITY_ORDER.indexOf(a);
 }
