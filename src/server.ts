@@ -145,7 +145,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');

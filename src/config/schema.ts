@@ -172,6 +172,10 @@ export const configSections = {
     /** `host:port` of a separate, unauthenticated listener serving only /metrics (e.g. 127.0.0.1:9464); empty for none. */
     listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
   }),
+  console: z.strictObject({
+    /** Serve the web console at / (the built files of web/, shipped in dist/console). */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -185,6 +189,7 @@ export const configSchema = z.strictObject({
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
   metrics: configSections.metrics.prefault({}),
+  console: configSections.console.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {

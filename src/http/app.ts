@@ -5,6 +5,7 @@ import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { healthRoutes } from './health.js';
+import { consolePlugin, defaultConsoleDir } from './console/plugin.js';
 import { countRequests, metricsRoutes } from './metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
@@ -29,6 +30,9 @@ export interface AppOptions extends ApiOptions {
   metrics: Metrics;
   /** metrics.token: the bearer token of GET /metrics on this port (empty: refused here). */
   metricsToken: string;
+  /** console.enabled: serve the web console at / (consoleDir: its built files, found in dist/console by default). */
+  console?: boolean;
+  consoleDir?: string;
   /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -90,5 +94,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
+  if (options.console !== false) {
+    const dir = options.consoleDir ?? defaultConsoleDir();
+    await app.register(consolePlugin, dir ? { dir } : {});
+  }
   return app;
 }

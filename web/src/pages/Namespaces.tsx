@@ -1,0 +1,69 @@
+import { useState, type FormEvent } from 'react';
+import { api, enc } from '../api';
+import { ErrorNote, Loading, Page, useAction, useLoad, usePermissions } from '../common';
+import { bytes, date } from '../format';
+import { groupImages, loadImageRows } from '../images';
+import type { Namespace } from '../types';
+
+/** Namespaces with their image count and the bytes of their images; Managers add and remove them. */
+export function Namespaces() {
+  const perms = usePermissions();
+  const loaded = useLoad(async () => {
+    const [{ namespaces }, rows] = await Promise.all([api<{ namespaces: Namespace[] }>('GET', '/namespaces'), loadImageRows()]);
+    // Storage of a namespace: its distinct images' sizes (layers shared between images count in each).
+    const storage = new Map<string, number>();
+    for (const image of groupImages(rows)) storage.set(image.namespace, (storage.get(image.namespace) ?? 0) + image.size);
+    return namespaces.map((n) => ({ ...n, storage: storage.get(n.name) ?? 0 }));
+  }, 'namespaces');
+  const [name, setName] = useState('');
+  const action = useAction();
+
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await action.run(() => api('POST', '/namespaces', { name: name.trim() }))) {
+      setName('');
+      loaded.reload();
+    }
+  };
+  const remove = async (ns: string) => {
+    if (!confirm(`Remove namespace ${ns}? Its images must be deleted first; the API says so if any remain.`)) return;
+    if (await action.run(() => api('DELETE', `/namespaces/${enc(ns)}`))) loaded.reload();
+  };
+
+  return (
+    <Page title="Namespaces">
+      {perms.canManage ? (
+        <form className="toolbar" onSubmit={add}>
+          <label htmlFor="ns-name">New namespace</label>
+          <input id="ns-name" required value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. team-a" />
+          <button type="submit" className="button primary" disabled={action.busy}>Add namespace</button>
+        </form>
+      ) : null}
+      <ErrorNote message={loaded.error ?? action.error} />
+      {loaded.loading && !loaded.data ? <Loading what="namespaces" /> : null}
+      {loaded.data && loaded.data.length === 0 ? (
+        <div className="empty"><h2>No namespaces yet</h2><p>{perms.canManage ? 'Add one above, or push to a new namespace as an account Manager.' : 'Ask an account Manager to add one.'}</p></div>
+      ) : null}
+      {loaded.data && loaded.data.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Namespaces of your account</caption>
+            <thead><tr><th scope="col">Namespace</th><th scope="col">Images</th><th scope="col">Storage</th><th scope="col">Public pull</th><th scope="col">Created</th>{perms.canManage ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr></thead>
+            <tbody>
+              {loaded.data.map((n) => (
+                <tr key={n.name} data-testid="namespace-row">
+                  <td data-label="Namespace"><strong>{n.name}</strong></td>
+                  <td data-label="Images">{n.imageCount}</td>
+                  <td data-label="Storage">{bytes(n.storage)}</td>
+                  <td data-label="Public pull">{n.publicPull ? 'yes' : 'no'}</td>
+                  <td data-label="Created">{date(n.created)}</td>
+                  {perms.canManage ? <td data-label="Actions"><button type="button" className="button small danger" onClick={() => remove(n.name)} aria-label={`Remove namespace ${n.name}`}>Remove</button></td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Page>
+  );
+}
