@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, loadSession, saveSession, whenSessionExpires, type Session } from './api';
-import { ErrorNote, Loading, PermissionsContext, messageOf, permissionsOf, type Permissions } from './common';
+import { ErrorNote, Loading, PermissionsContext, messageOf, permissionsOf, type Permissions, type RolesView } from './common';
 import { follow, navigate, useLocation } from './router';
 import { applyTheme, initialTheme, type Theme } from './theme';
 import type { Whoami } from './types';
@@ -64,7 +64,8 @@ function SignedIn({ theme, toggleTheme, signOut }: { theme: Theme; toggleTheme: 
   const mainRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
-    api<Whoami>('GET', '/whoami').then((me) => setPerms(permissionsOf(me)), (err: unknown) => setError(messageOf(err)));
+    Promise.all([api<Whoami>('GET', '/whoami'), api<RolesView>('GET', '/permissions')])
+      .then(([me, roles]) => setPerms(permissionsOf(me, roles)), (err: unknown) => setError(messageOf(err)));
   }, []);
 
   // After a client navigation, focus goes to the new page's heading, as a page load would put it.

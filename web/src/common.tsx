@@ -2,20 +2,32 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import { ApiError } from './api';
 import type { Role, Whoami } from './types';
 
-/** Who is signed in and what they may do: the console offers only what the API would allow. */
+/** Who is signed in and what they may do (GET /permissions): the console offers only what the API would allow. */
 export interface Permissions {
   me: Whoami;
-  /** Push, tag and delete images, restore from the trash (account Writer or more). */
-  canWrite: boolean;
-  /** Namespaces, quotas, retention, exemptions, users and keys of others (account Manager). */
+  /** Namespaces, quotas, exemptions, users and keys of others: the account's Managers. */
   canManage: boolean;
+  /** Push, tag, delete and restore images of the namespace (Writer there, or on the account). */
+  canWriteIn(namespace: string): boolean;
+  /** Retention of the namespace (Manager there, or on the account). */
+  canManageIn(namespace: string): boolean;
 }
 
-const RANK: Record<Role, number> = { reader: 1, writer: 2, manager: 3 };
+export interface RolesView { accountRole: Role | null; namespaces: Array<{ name: string; role: Role | null }> }
 
-export function permissionsOf(me: Whoami): Permissions {
-  const rank = me.accountRole ? RANK[me.accountRole] : 0;
-  return { me, canWrite: rank >= 2, canManage: rank >= 3 };
+const RANK: Record<Role, number> = { reader: 1, writer: 2, manager: 3 };
+const rankOf = (role: Role | null | undefined) => (role ? RANK[role] : 0);
+
+export function permissionsOf(me: Whoami, roles: RolesView): Permissions {
+  const account = rankOf(roles.accountRole);
+  const inNamespace = new Map(roles.namespaces.map((n) => [n.name, Math.max(account, rankOf(n.role))]));
+  const rankIn = (namespace: string) => inNamespace.get(namespace) ?? account;
+  return {
+    me,
+    canManage: account >= 3,
+    canWriteIn: (namespace) => rankIn(namespace) >= 2,
+    canManageIn: (namespace) => rankIn(namespace) >= 3,
+  };
 }
 
 export const PermissionsContext = createContext<Permissions | undefined>(undefined);

@@ -10,6 +10,7 @@ import { gcRoutes } from './gc-routes.js';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import { permissionRoutes } from './permission-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
@@ -97,6 +98,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(iamRoutes, { iam });
+  await app.register(permissionRoutes, { iam });
   await app.register(imageRoutes, {
     iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),

@@ -1,6 +1,7 @@
 import { api } from '../api';
 import { ErrorNote, Loading, Page, useLoad } from '../common';
 import { date } from '../format';
+import { follow } from '../router';
 
 type Row = Record<string, unknown>;
 
@@ -23,7 +24,7 @@ function cell(value: unknown, column: string): string {
 export function Iam() {
   return (
     <Page title="Access (IAM)">
-      <p className="muted">Users, service IDs, access groups and policies of your account. Change them with <code>wharf iam</code>; API keys have <a href="/iam/api-keys">their own page</a>.</p>
+      <p className="muted">Users, service IDs, access groups and policies of your account. Change them with <code>wharf iam</code>; API keys have <a href="/iam/api-keys" onClick={follow}>their own page</a>.</p>
       {SECTIONS.map((s) => <Section key={s.path} {...s} />)}
     </Page>
   );

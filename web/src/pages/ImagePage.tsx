@@ -95,7 +95,7 @@ function Layers({ image }: { image: ImageDetail }) {
   const total = image.layers.reduce((s, l) => s + l.size, 0);
   return (
     <table>
-      <caption>{image.layers.length} layers, {bytes(total)} compressed</caption>
+      <caption>{image.layers.length} layer{image.layers.length === 1 ? '' : 's'}, {bytes(total)} compressed</caption>
       <thead><tr><th scope="col">#</th><th scope="col">Digest</th><th scope="col">Media type</th><th scope="col">Size</th></tr></thead>
       <tbody>
         {image.layers.map((l, i) => (

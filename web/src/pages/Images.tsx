@@ -25,6 +25,7 @@ export function Images() {
   const action = useAction();
 
   const shown = useMemo(() => sortImages((loaded.data ?? []).filter((i) => matches(i, search.trim())), sort.key, sort.ascending), [loaded.data, search, sort]);
+  const anyWrite = visibleWrite(shown, perms.canWriteIn);
   const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const visible = shown.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
@@ -61,7 +62,7 @@ export function Images() {
                       </button>
                     </th>
                   ))}
-                  {perms.canWrite ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
+                  {anyWrite ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
                 </tr>
               </thead>
               <tbody>
@@ -82,9 +83,9 @@ export function Images() {
                         <Badge tone={statusTone(image.securityStatus)}>{image.securityStatus}</Badge>
                       </a>
                     </td>
-                    {perms.canWrite ? (
+                    {anyWrite ? (
                       <td data-label="Actions">
-                        <button type="button" className="button small danger" disabled={action.busy} onClick={() => remove(image)} aria-label={`Delete ${image.name}@${shortDigest(image.digest)}`}>Delete</button>
+                        {perms.canWriteIn(image.namespace) ? <button type="button" className="button small danger" disabled={action.busy} onClick={() => remove(image)} aria-label={`Delete ${image.name}@${shortDigest(image.digest)}`}>Delete</button> : null}
                       </td>
                     ) : null}
                   </tr>
@@ -114,4 +115,9 @@ function EmptyImages() {
       <pre><code>{`skopeo copy docker://docker.io/library/alpine:latest docker://${host}/<namespace>/alpine:latest\n\ndocker tag alpine:latest ${host}/<namespace>/alpine:latest\ndocker push ${host}/<namespace>/alpine:latest`}</code></pre>
     </div>
   );
+}
+
+/** Whether any listed image may be deleted: a Reader's table has no actions column at all. */
+function visibleWrite(images: Image[], canWriteIn: (namespace: string) => boolean): boolean {
+  return [...new Set(images.map((i) => i.namespace))].some(canWriteIn);
 }

@@ -69,7 +69,7 @@ function Retention({ namespace }: { namespace: string }) {
       {loaded.data ? (
         <p>Now: {loaded.data.keepImages === null ? 'keeps every image' : `keeps the newest ${loaded.data.keepImages} images of each repository`}{loaded.data.removeUntagged ? ', removes untagged images' : ''}.</p>
       ) : null}
-      {perms.canManage ? (
+      {perms.canManageIn(namespace) ? (
         <form className="toolbar" onSubmit={save}>
           <label htmlFor={`${id}-keep`}>Keep newest</label>
           <input id={`${id}-keep`} type="number" min={0} value={keep} onChange={(e) => setKeep(e.target.value)} placeholder="all" className="narrow" />

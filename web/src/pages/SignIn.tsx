@@ -30,8 +30,8 @@ export function SignIn({ notice, onSignedIn }: { notice: string | undefined; onS
         {notice ? <p className="note info" role="status">{notice}</p> : null}
         <fieldset className="segmented">
           <legend className="visually-hidden">Sign in with</legend>
-          <label><input type="radio" name="mode" value="password" checked={mode === 'password'} onChange={() => setMode('password')} /> Password</label>
-          <label><input type="radio" name="mode" value="apikey" checked={mode === 'apikey'} onChange={() => setMode('apikey')} /> API key</label>
+          <label><input type="radio" name="mode" value="password" checked={mode === 'password'} onChange={() => setMode('password')} /> Use a password</label>
+          <label><input type="radio" name="mode" value="apikey" checked={mode === 'apikey'} onChange={() => setMode('apikey')} /> Use an API key</label>
         </fieldset>
         {mode === 'password' ? (
           <>

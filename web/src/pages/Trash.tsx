@@ -21,7 +21,7 @@ export function Trash() {
         <div className="table-wrap">
           <table>
             <caption className="visually-hidden">Deleted images</caption>
-            <thead><tr><th scope="col">Image</th><th scope="col">Size</th><th scope="col">Deleted</th><th scope="col">Expires</th>{perms.canWrite ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr></thead>
+            <thead><tr><th scope="col">Image</th><th scope="col">Size</th><th scope="col">Deleted</th><th scope="col">Expires</th>{items.some((i) => perms.canWriteIn(namespaceOf(i.name))) ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}</tr></thead>
             <tbody>
               {items.map((item) => (
                 <tr key={`${item.name}@${item.digest}`} data-testid="trash-row">
@@ -33,7 +33,7 @@ export function Trash() {
                   <td data-label="Size">{bytes(item.size)}</td>
                   <td data-label="Deleted">{date(item.deleted)} by {item.deletedBy}</td>
                   <td data-label="Expires">{date(item.expires)}</td>
-                  {perms.canWrite ? <td data-label="Actions"><button type="button" className="button small" disabled={action.busy} onClick={() => restore(item)} aria-label={`Restore ${item.name}@${shortDigest(item.digest)}`}>Restore</button></td> : null}
+                  {items.some((i) => perms.canWriteIn(namespaceOf(i.name))) ? <td data-label="Actions">{perms.canWriteIn(namespaceOf(item.name)) ? <button type="button" className="button small" disabled={action.busy} onClick={() => restore(item)} aria-label={`Restore ${item.name}@${shortDigest(item.digest)}`}>Restore</button> : null}</td> : null}
                 </tr>
               ))}
             </tbody>
@@ -42,4 +42,8 @@ export function Trash() {
       ) : null}
     </Page>
   );
+}
+
+function namespaceOf(name: string): string {
+  return name.slice(0, name.indexOf('/'));
 }
