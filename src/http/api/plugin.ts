@@ -72,7 +72,12 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
       request.log.error({ err: error }, 'API request failed');
       problem = new ProblemError('internal', 'the request could not be completed; the error is in the server log');
     }
-    if (problem.status === 401) reply.header('WWW-Authenticate', `Basic realm="${iam.tokens.service}"`);
+    if (problem.status === 401) {
+      // A refused Bearer token is challenged as one (RFC 6750): a Basic challenge would make a
+      // browser (the web console's fetch) pop up its own password dialog instead of signing in again.
+      const bearer = readCredentials(request).scheme === 'bearer';
+      reply.header('WWW-Authenticate', bearer ? `Bearer realm="${iam.tokens.service}", error="invalid_token"` : `Basic realm="${iam.tokens.service}"`);
+    }
     if (typeof problem.extra.retryAfter === 'number') reply.header('Retry-After', String(problem.extra.retryAfter));
     await reply.code(problem.status).type('application/problem+json').send(problem.toBody(request.url.split('?')[0]));
   });
