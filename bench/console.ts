@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import { startTestServer, TEST_ADMIN_PASSWORD } from '../test/support/server.ts';
-import { launchChromium } from '../test/support/browser.ts';
+import { startTestServer, TEST_ADMIN_PASSWORD } from '../test/support/server.js';
+import { launchChromium } from '../test/support/browser.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { images: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' } } });
