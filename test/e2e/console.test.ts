@@ -306,17 +306,39 @@ describe('web console in chromium', { skip }, () => {
     await accessible(page, 'reader-trash');
   });
 
-  it('goes back to sign-in with a message when the session expires', async () => {
+  const session = async (page: Page) => JSON.parse(String(await page.evaluate('sessionStorage.getItem("wharf.console.session")'))) as { token: string; refreshToken?: string };
+  const setSession = (page: Page, change: Record<string, unknown>) => page.evaluate(`(() => {
+    const key = 'wharf.console.session';
+    sessionStorage.setItem(key, JSON.stringify({ ...JSON.parse(sessionStorage.getItem(key)), ...${JSON.stringify(change)} }));
+  })()`);
+  const REFUSED_TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.bm90LXNpZ25lZA';
+
+  it('renews a refused access token with the refresh token, and goes back to sign-in with a message when that ends too', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    // The stored token stops being accepted (as when it expires on the server).
-    await page.evaluate(`(() => {
-      const key = 'wharf.console.session';
-      const session = JSON.parse(sessionStorage.getItem(key));
-      sessionStorage.setItem(key, JSON.stringify({ ...session, token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.bm90LXNpZ25lZA' }));
-    })()`);
+    // The access token stops being accepted (as when it expires): the console renews it unseen.
+    await setSession(page, { token: REFUSED_TOKEN });
     await nav(page, 'Trash').click();
+    await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+    await page.locator('.loading').first().waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('alert').count(), 0);
+    assert.notEqual((await session(page)).token, REFUSED_TOKEN, 'a new access token');
+
+    // Both refused (the refresh token revoked or expired): back to sign-in, saying why.
+    await setSession(page, { token: REFUSED_TOKEN, refreshToken: 'wrt_not_a_token' });
+    await nav(page, 'API keys').click();
     await page.getByText('Your session has expired: sign in again.').waitFor();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('signs out for good: the refresh token is revoked on the server', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    const { refreshToken } = await session(page);
+    assert.match(refreshToken ?? '', /^wrt_/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out.').waitFor();
+    const refused = await fetch(`${server.url}/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken! }) });
+    assert.equal(refused.status, 401);
   });
 });

@@ -39,6 +39,19 @@ for (const engine of engines()) {
       assert.ok(t.base);
     });
 
+    it('revokes a refresh token at POST /auth/revoke (the console\'s sign-out), and says nothing about anything else', async () => {
+      const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+      const login = await fetch(`${server.url}/auth/token`, form({ grant_type: 'password', username: 'reader', password: PASSWORDS.reader, access_type: 'offline' }));
+      const { refresh_token: refresh } = await login.json() as { refresh_token: string };
+      const renew = () => fetch(`${server.url}/auth/token`, form({ grant_type: 'refresh_token', refresh_token: refresh }));
+      assert.equal((await renew()).status, 200, 'the refresh token works before');
+      assert.equal((await fetch(`${server.url}/auth/revoke`, form({ token: refresh }))).status, 200);
+      assert.equal((await renew()).status, 401, 'and not after');
+      const other = await fetch(`${server.url}/auth/revoke`, form({ token: 'wrt_AAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }));
+      assert.equal(other.status, 200, 'an unknown token answers the same');
+      assert.equal((await fetch(`${server.url}/auth/revoke`, form({}))).status, 400);
+    });
+
     it('is left out with console.enabled false: / is the registry\'s 404 again', async () => {
       const off = await startTestServer(engine, { console: { enabled: false } });
       try {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, loadSession, saveSession, whenSessionExpires, type Session } from './api';
+import { api, loadSession, saveSession, signOut as endSession, whenSessionExpires, type Session } from './api';
 import { ErrorNote, Loading, PermissionsContext, messageOf, permissionsOf, type Permissions, type RolesView } from './common';
 import { follow, navigate, useLocation } from './router';
 import { applyTheme, initialTheme, type Theme } from './theme';
@@ -48,7 +48,7 @@ export function App() {
     return <SignIn notice={notice} onSignedIn={(s) => { saveSession(s); setNotice(undefined); setSession(s); }} />;
   }
   const signOut = () => {
-    saveSession(undefined);
+    void endSession();
     setSession(undefined);
     setNotice('You are signed out.');
     navigate('/');
