@@ -38,6 +38,7 @@ export interface Database {
   trash_references: TrashReferenceTable;
   leases: LeaseTable;
   gc_runs: GcRunTable;
+  daily_pulls: DailyPullTable;
 }
 
 export interface RepositoryTable {
@@ -243,6 +244,14 @@ export interface AccountQuotaTable {
   pull_bytes_per_month: number | null;
   /** Monthly limit of bytes pulled by clients outside the account (anonymous or another tenant's). */
   public_pull_bytes_per_month: number | null;
+}
+
+/** Pulls of a namespace's images on one UTC day (YYYY-MM-DD), for the console's pictures. */
+export interface DailyPullTable {
+  account_id: number;
+  namespace: string;
+  day: string;
+  pulls: number;
 }
 
 export interface AccountPullUsageTable {

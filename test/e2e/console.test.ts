@@ -141,6 +141,10 @@ describe('web console in chromium', { skip }, () => {
     await page.getByLabel('Password', { exact: true }).fill(TEST_ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // The pictures: two images pushed today, two advisories in each.
+    await page.getByRole('img', { name: /^Pushes and pulls per day .*: Pushes 2, Pulls 0$/ }).waitFor();
+    assert.equal(await page.locator('.stat', { hasText: 'open vulnerabilities' }).innerText(), '4\nopen vulnerabilities');
+    await page.getByRole('img', { name: /^Storage per namespace: team / }).waitFor();
     await accessible(page, 'overview');
 
     await nav(page, 'Images').click();

@@ -34,3 +34,46 @@ export function BarChart({ title, bars, limit, limitLabel }: { title: string; ba
     </figure>
   );
 }
+
+export interface DaySeries { label: string; tone: string; values: number[] }
+
+/** Columns per day for a few series side by side; each column carries its figure in a tooltip. */
+export function DayChart({ title, days, series }: { title: string; days: string[]; series: DaySeries[] }) {
+  const width = 640;
+  const height = 180;
+  const left = 32;
+  const bottom = 22;
+  const plotW = width - left - 8;
+  const plotH = height - bottom - 8;
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const slot = plotW / Math.max(1, days.length);
+  const bar = Math.max(1, (slot - 2) / series.length);
+  const totals = series.map((s) => `${s.label} ${s.values.reduce((a, b) => a + b, 0)}`).join(', ');
+  return (
+    <figure className="chart">
+      <figcaption>{title}</figcaption>
+      <ul className="legend">
+        {series.map((s) => <li key={s.label}><span className={`swatch ${s.tone}`} aria-hidden="true" /> {s.label}</li>)}
+      </ul>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}, ${days[0]} to ${days[days.length - 1]}: ${totals}`} preserveAspectRatio="xMinYMin meet">
+        <text x={left - 4} y={12} textAnchor="end" className="chart-value">{max}</text>
+        <text x={left - 4} y={plotH + 8} textAnchor="end" className="chart-value">0</text>
+        <line x1={left} x2={width - 8} y1={plotH + 8} y2={plotH + 8} className="chart-axis" />
+        {days.map((day, i) => (
+          <g key={day} transform={`translate(${left + i * slot + 1} 8)`}>
+            {series.map((s, j) => {
+              const v = s.values[i] ?? 0;
+              const h = (v / max) * plotH;
+              return (
+                <rect key={s.label} x={j * bar} y={plotH - h} width={bar} height={Math.max(h, v > 0 ? 1 : 0)} className={`chart-bar ${s.tone}`}>
+                  <title>{`${day}: ${v} ${s.label.toLowerCase()}`}</title>
+                </rect>
+              );
+            })}
+            {i % 7 === 0 || i === days.length - 1 ? <text x={slot / 2} y={plotH + 20} textAnchor="middle" className="chart-value">{day.slice(5)}</text> : null}
+          </g>
+        ))}
+      </svg>
+    </figure>
+  );
+}

@@ -68,3 +68,10 @@ export interface QuotaView {
   pullTraffic: { limit: number | null; used: number; month: string };
   publicPullTraffic: { limit: number | null; used: number; month: string };
 }
+
+export interface Stats {
+  days: Array<{ day: string; pushes: number; pulls: number }>;
+  namespaces: Array<{ name: string; storageBytes: number }>;
+  vulnerabilities: Record<Severity, number>;
+  scannedImages: number;
+}

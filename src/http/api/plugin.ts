@@ -11,6 +11,7 @@ import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { permissionRoutes } from './permission-routes.js';
+import { statsRoutes } from './stats-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
@@ -42,6 +43,8 @@ export interface ApiOptions {
   exemptions: ExemptionService;
   vulndb: VulnDb;
   publicUrl: string;
+  /** The clock (tests move it); Date.now when absent. */
+  now?: () => number;
 }
 
 export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Promise<void> {
@@ -104,6 +107,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
 
   await app.register(iamRoutes, { iam });
   await app.register(permissionRoutes, { iam });
+  await app.register(statsRoutes, { iam, now: options.now ?? Date.now });
   await app.register(imageRoutes, {
     iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),

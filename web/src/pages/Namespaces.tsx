@@ -2,18 +2,16 @@ import { useState, type FormEvent } from 'react';
 import { api, enc } from '../api';
 import { ErrorNote, Loading, Page, useAction, useLoad, usePermissions } from '../common';
 import { bytes, date } from '../format';
-import { groupImages, loadImageRows } from '../images';
-import type { Namespace } from '../types';
+import type { Namespace, Stats } from '../types';
 
-/** Namespaces with their image count and the bytes of their images; Managers add and remove them. */
+/** Namespaces with their image count and storage; Managers add and remove them. */
 export function Namespaces() {
   const perms = usePermissions();
   const loaded = useLoad(async () => {
-    const [{ namespaces }, rows] = await Promise.all([api<{ namespaces: Namespace[] }>('GET', '/namespaces'), loadImageRows()]);
-    // Storage of a namespace: its distinct images' sizes (layers shared between images count in each).
-    const storage = new Map<string, number>();
-    for (const image of groupImages(rows)) storage.set(image.namespace, (storage.get(image.namespace) ?? 0) + image.size);
-    return namespaces.map((n) => ({ ...n, storage: storage.get(n.name) ?? 0 }));
+    const [{ namespaces }, stats] = await Promise.all([api<{ namespaces: Namespace[] }>('GET', '/namespaces'), api<Stats>('GET', '/stats?days=1')]);
+    // Distinct blobs' bytes, as the storage quota counts them (only for namespaces read whole).
+    const storage = new Map(stats.namespaces.map((n) => [n.name, n.storageBytes]));
+    return namespaces.map((n) => ({ ...n, storage: storage.get(n.name) }));
   }, 'namespaces');
   const [name, setName] = useState('');
   const action = useAction();
