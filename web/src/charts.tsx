@@ -70,7 +70,7 @@ export function DayChart({ title, days, series }: { title: string; days: string[
                 </rect>
               );
             })}
-            {i % 7 === 0 || i === days.length - 1 ? <text x={slot / 2} y={plotH + 20} textAnchor="middle" className="chart-value">{day.slice(5)}</text> : null}
+            {(i % 7 === 0 && days.length - 1 - i >= 4) || i === days.length - 1 ? <text x={slot / 2} y={plotH + 20} textAnchor="middle" className="chart-value">{day.slice(5)}</text> : null}
           </g>
         ))}
       </svg>
