@@ -291,6 +291,35 @@ describe('web console in chromium', { skip }, () => {
     await accessible(phone, 'images-phone');
   });
 
+  it('a Manager adds a user and gives it Writer on a namespace; that user is offered deletes there and no IAM', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    await nav(page, 'Access (IAM)').click();
+    const users = page.getByRole('region', { name: 'Users' });
+    await users.getByLabel('Username').fill('dev');
+    await users.getByLabel('Password').fill('dev-password-0123');
+    await users.getByRole('button', { name: 'Add user' }).click();
+    await users.getByTestId('iam-Users').filter({ hasText: 'dev' }).waitFor();
+    const policies = page.getByRole('region', { name: 'Policies' });
+    await policies.getByLabel('Subject').selectOption({ label: 'user dev' });
+    await policies.getByLabel('Role').selectOption('Writer');
+    await policies.getByLabel('Namespace').fill('team');
+    await policies.getByRole('button', { name: 'Add policy' }).click();
+    await policies.getByTestId('iam-Policies').filter({ hasText: 'user dev' }).filter({ hasText: 'namespace team' }).waitFor();
+    // The API's refusal is shown: no such namespace in the account.
+    await policies.getByLabel('Subject').selectOption({ label: 'user dev' });
+    await policies.getByLabel('Namespace').fill('nowhere');
+    await policies.getByRole('button', { name: 'Add policy' }).click();
+    await policies.getByRole('alert').waitFor();
+    await accessible(page, 'iam-edited');
+
+    const dev = await newPage();
+    await signIn(dev, 'dev', 'dev-password-0123');
+    await nav(dev, 'Images').click();
+    await imageRow(dev, 'team/app').getByRole('button', { name: /^Delete team\/app@/ }).waitFor();
+    assert.equal(await nav(dev, 'Access (IAM)').count(), 0);
+  });
+
   it('offers a Reader no changes', async () => {
     const page = await newPage();
     await signIn(page, 'reader', READER_PASSWORD);
