@@ -158,6 +158,11 @@ describe('web console in chromium', { skip }, () => {
     await page.getByLabel('Search images').fill('tool');
     await imageRow(page, 'team/app').waitFor({ state: 'detached' });
     assert.equal(await imageRow(page, 'team/tool').count(), 1);
+    await page.getByLabel('Search images').fill('');
+    await imageRow(page, 'team/app').waitFor();
+    await page.getByRole('button', { name: 'Image' }).click();
+    assert.equal(await page.getByRole('columnheader', { name: 'Image' }).getAttribute('aria-sort'), 'descending');
+    assert.deepEqual(await page.locator('.image-name').allInnerTexts(), ['team/tool', 'team/app'], 'sorted by name, descending');
   });
 
   it('opens the image: pull commands by tag and digest, layers, config, history', async () => {
@@ -264,6 +269,12 @@ describe('web console in chromium', { skip }, () => {
       await page.getByRole('heading', { level: 1, name: link }).waitFor();
       await accessible(page, name);
     }
+    // Retention with a dry run: keeping no image would move both of team's images to the trash.
+    await nav(page, 'Quota & retention').click();
+    await page.getByLabel('Keep newest').fill('0');
+    await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+    await page.getByText('The policy would move 2 images to the trash at its first run.').waitFor();
+
     await nav(page, 'Namespaces').click();
     const ns = page.getByTestId('namespace-row').filter({ hasText: 'team' });
     await ns.waitFor();

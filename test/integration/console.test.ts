@@ -28,6 +28,8 @@ for (const engine of engines()) {
       assert.deepEqual(await of('manager'), { accountRole: 'manager', namespaces: [{ name: 'teama', role: 'manager' }] });
       assert.deepEqual(await of('bowner'), { accountRole: 'manager', namespaces: [{ name: 'teamb', role: 'manager' }] });
       assert.equal((await api(server.url, 'GET', '/permissions')).status, 401, 'anonymous callers are refused');
+      const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json() as { paths: Record<string, unknown> };
+      for (const route of ['/api/v1/permissions', '/api/v1/stats']) assert.ok(route in doc.paths, `${route} documented`);
     });
 
     it('answers a refused Bearer token with a Bearer challenge, so a browser asks no password of its own', async () => {
