@@ -174,6 +174,11 @@ describe('web console in chromium', { skip }, () => {
     const host = new URL(server.url).host;
     const pulls = await page.locator('.pulls code').allInnerTexts();
     assert.deepEqual(pulls.sort(), [`docker pull ${host}/team/app:latest`, `docker pull ${host}/team/app:v1`, `docker pull ${host}/team/app@${appDigest}`].sort());
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const byDigest = `docker pull ${host}/team/app@${appDigest}`;
+    await page.getByRole('button', { name: `Copy ${byDigest}` }).click();
+    await page.getByRole('button', { name: `Copied ${byDigest}` }).waitFor();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), byDigest);
     await accessible(page, 'image-overview');
     await page.getByRole('link', { name: 'Config' }).click();
     await page.getByText('NODE_ENV=production').waitFor();

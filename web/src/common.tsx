@@ -91,23 +91,43 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
 }
 
 /** A button that copies text (a pull command, a new API key) and says so. */
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [copied, setCopied] = useState(false);
+export function CopyButton({ text, what }: { text: string; what: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const copy = async () => {
+    let ok = false;
     try {
       await navigator.clipboard.writeText(text);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
+      ok = true;
     } catch {
-      // No clipboard (plain HTTP on another host): the text is selectable next to the button.
-      setCopied(false);
+      // No asynchronous clipboard outside secure contexts (plain HTTP to another host): the old way.
+      ok = copyThroughSelection(text);
     }
+    setState(ok ? 'copied' : 'failed');
+    setTimeout(() => setState('idle'), 2500);
   };
   return (
-    <button type="button" className="button small" onClick={copy} aria-label={label}>
-      {copied ? 'Copied' : 'Copy'}
-    </button>
+    <>
+      <button type="button" className="button small" onClick={copy} aria-label={`${state === 'copied' ? 'Copied' : 'Copy'} ${what}`}>{state === 'copied' ? 'Copied' : 'Copy'}</button>
+      <span className="visually-hidden" role="status">{state === 'copied' ? 'Copied to the clipboard' : state === 'failed' ? 'Could not copy: select the text and copy it' : ''}</span>
+    </>
   );
+}
+
+function copyThroughSelection(text: string): boolean {
+  const area = document.createElement('textarea');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  area.style.position = 'fixed';
+  area.style.opacity = '0';
+  document.body.append(area);
+  area.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
 }
 
 export function Badge({ tone, children }: { tone: string; children: ReactNode }) {

@@ -35,7 +35,7 @@ export function ApiKeys() {
       {created ? (
         <div className="note success" role="status" data-testid="new-api-key">
           <p><strong>Your new API key.</strong> Copy it now: it is not shown again.</p>
-          <p><code className="break" id="new-key">{created.apiKey}</code> <CopyButton text={created.apiKey} label="Copy the new API key" /></p>
+          <p><code className="break" id="new-key">{created.apiKey}</code> <CopyButton text={created.apiKey} what="the new API key" /></p>
           <p className="small">Sign in with it: <code>wharf login --apikey …</code>, or <code>docker login -u iamapikey</code>.</p>
           <button type="button" className="button small" onClick={() => setCreated(undefined)}>Done</button>
         </div>

@@ -57,7 +57,7 @@ function Overview({ image }: { image: ImageDetail }) {
       <h2>Pull</h2>
       <ul className="pulls">
         {pulls.map((p) => (
-          <li key={p}><code>{p}</code> <CopyButton text={p} label={`Copy ${p}`} /></li>
+          <li key={p}><code>{p}</code> <CopyButton text={p} what={p} /></li>
         ))}
       </ul>
       <dl className="facts">
