@@ -7,6 +7,7 @@ import { connectMetadata, type MetadataDb } from './metadata/connect.js';
 import { openBlobStore } from './storage/open.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
+import { recordStorageSnapshots } from './ops/storage-snapshots.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
 import { Readiness } from './ops/readiness.js';
@@ -202,6 +203,7 @@ async function start(
       const purged = await registry.images.purgeExpiredTrash();
       if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
       await retention.runScheduled();
+      await recordStorageSnapshots(metadata.db, now());
     } catch (err) {
       logger.error({ err }, 'maintenance failed');
     }

@@ -15,8 +15,8 @@ export async function addDailyPulls(db: Db, rows: DailyPulls[]): Promise<void> {
   if (rows.length === 0) return;
   await db.transaction().execute(async (trx) => {
     for (const row of rows) {
-      await trx.insertInto('daily_pulls').values({ account_id: row.accountId, namespace: row.namespace, day: row.day, pulls: row.pulls })
-        .onConflict((oc) => oc.columns(['account_id', 'day', 'namespace']).doUpdateSet((eb) => ({ pulls: eb('daily_pulls.pulls', '+', row.pulls) })))
+      await trx.insertInto('daily_usage').values({ account_id: row.accountId, namespace: row.namespace, day: row.day, pulls: row.pulls, storage_bytes: null })
+        .onConflict((oc) => oc.columns(['account_id', 'day', 'namespace']).doUpdateSet((eb) => ({ pulls: eb('daily_usage.pulls', '+', row.pulls) })))
         .execute();
     }
   });
@@ -24,7 +24,7 @@ export async function addDailyPulls(db: Db, rows: DailyPulls[]): Promise<void> {
 
 export async function pullsPerDay(db: Db, accountId: number, namespaces: string[], sinceDay: string): Promise<Map<string, number>> {
   if (namespaces.length === 0) return new Map();
-  const rows = await db.selectFrom('daily_pulls')
+  const rows = await db.selectFrom('daily_usage')
     .select(['day', (eb) => eb.fn.sum<number>('pulls').as('pulls')])
     .where('account_id', '=', accountId).where('namespace', 'in', namespaces).where('day', '>=', sinceDay)
     .groupBy('day')
@@ -71,4 +71,31 @@ export async function namespaceReports(db: Db, namespace: string): Promise<Array
     .where('r.name', '>=', from).where('r.name', '<', to).where('s.report', 'is not', null)
     .execute();
   return rows.map((r) => ({ name: r.name, digest: r.digest, report: r.report! }));
+}
+
+/** Every namespace with its account (for the storage snapshots). */
+export async function allNamespaces(db: Db): Promise<Array<{ name: string; accountId: number }>> {
+  const rows = await db.selectFrom('namespaces').select(['name', 'account_id']).execute();
+  return rows.map((r) => ({ name: r.name, accountId: Number(r.account_id) }));
+}
+
+/** Sets a namespace's storage for the day (the latest snapshot wins; replicas writing the same figure agree). */
+export async function recordStorage(db: Db, row: { accountId: number; namespace: string; day: string; bytes: number }): Promise<void> {
+  await db.insertInto('daily_usage').values({ account_id: row.accountId, namespace: row.namespace, day: row.day, storage_bytes: row.bytes })
+    .onConflict((oc) => oc.columns(['account_id', 'day', 'namespace']).doUpdateSet({ storage_bytes: row.bytes }))
+    .execute();
+}
+
+/** The storage snapshots of the namespaces since a day: namespace → day → bytes. */
+export async function storagePerDay(db: Db, accountId: number, namespaces: string[], sinceDay: string): Promise<Map<string, Map<string, number>>> {
+  const result = new Map<string, Map<string, number>>();
+  if (namespaces.length === 0) return result;
+  const rows = await db.selectFrom('daily_usage').select(['namespace', 'day', 'storage_bytes'])
+    .where('account_id', '=', accountId).where('namespace', 'in', namespaces).where('day', '>=', sinceDay).where('storage_bytes', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    if (!result.has(row.namespace)) result.set(row.namespace, new Map());
+    result.get(row.namespace)!.set(row.day, Number(row.storage_bytes));
+  }
+  return result;
 }

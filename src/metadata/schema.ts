@@ -38,7 +38,7 @@ export interface Database {
   trash_references: TrashReferenceTable;
   leases: LeaseTable;
   gc_runs: GcRunTable;
-  daily_pulls: DailyPullTable;
+  daily_usage: DailyUsageTable;
 }
 
 export interface RepositoryTable {
@@ -246,12 +246,14 @@ export interface AccountQuotaTable {
   public_pull_bytes_per_month: number | null;
 }
 
-/** Pulls of a namespace's images on one UTC day (YYYY-MM-DD), for the console's pictures. */
-export interface DailyPullTable {
+/** A namespace's pulls and storage on one UTC day (YYYY-MM-DD), for the console's pictures. */
+export interface DailyUsageTable {
   account_id: number;
   namespace: string;
   day: string;
-  pulls: number;
+  pulls: Generated<number>;
+  /** Bytes of its distinct blobs at the day's latest snapshot; null before the first. */
+  storage_bytes: number | null;
 }
 
 export interface AccountPullUsageTable {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
-import { dayOf, namespaceReports, namespaceStorage, pullsPerDay, pushesPerDay } from '../metadata/activity.js';
+import { dayOf, namespaceReports, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
 import { listExemptions } from '../metadata/exemptions.js';
 import { exempts, type Exemption, type ScanReport } from '../scanner/report.js';
 
@@ -10,7 +10,8 @@ export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'U
 export interface AccountFigures {
   /** Oldest first, every day of the period (days without activity count zero). */
   days: Array<{ day: string; pushes: number; pulls: number }>;
-  namespaces: Array<{ name: string; storageBytes: number }>;
+  /** Storage now, and at each day's snapshot (aligned with `days`; null: none that day). */
+  namespaces: Array<{ name: string; storageBytes: number; history: Array<number | null> }>;
   /** Open (not exempt) vulnerabilities of the scanned images, by severity. */
   vulnerabilities: Record<(typeof SEVERITIES)[number], number>;
   scannedImages: number;
@@ -31,8 +32,12 @@ export async function accountFigures(db: Kysely<Database>, accountId: number, na
     return { day, pushes: pushes.get(day) ?? 0, pulls: pulls.get(day) ?? 0 };
   });
 
+  const history = await storagePerDay(db, accountId, namespaces, firstDay);
   const storage = [];
-  for (const name of namespaces) storage.push({ name, storageBytes: await namespaceStorage(db, name) });
+  for (const name of namespaces) {
+    const snapshots = history.get(name);
+    storage.push({ name, storageBytes: await namespaceStorage(db, name), history: days.map((d) => snapshots?.get(d.day) ?? null) });
+  }
 
   const exemptions = (await listExemptions(db, accountId)) as Exemption[];
   const vulnerabilities = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as AccountFigures['vulnerabilities'];

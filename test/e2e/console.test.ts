@@ -10,6 +10,7 @@ import { apiJson, basic } from '../support/iam.js';
 import { makeLayer, MEDIA, OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { describeRun, runCommand } from '../support/process.js';
 import { chromiumMissing, describeViolations, launchChromium, screenshot, seriousViolations } from '../support/browser.js';
+import { recordStorageSnapshots } from '../../src/ops/storage-snapshots.js';
 
 /**
  * The web console in Debian's chromium, as a new user meets it: sign in, find an image and its two
@@ -70,6 +71,8 @@ describe('web console in chromium', { skip }, () => {
       assert.equal(result.code, 0, describeRun('skopeo', args, result));
     }
     await server.jobs.drain();
+    // Today's storage snapshot (the maintenance task takes one every 10 minutes).
+    await recordStorageSnapshots(server.metadata.db, Date.now());
     browser = await launchChromium();
   });
 
@@ -145,6 +148,7 @@ describe('web console in chromium', { skip }, () => {
     await page.getByRole('img', { name: /^Pushes and pulls per day .*: Pushes 2, Pulls 0$/ }).waitFor();
     assert.equal(await page.locator('.stat', { hasText: 'open vulnerabilities' }).innerText(), '4\nopen vulnerabilities');
     await page.getByRole('img', { name: /^Storage per namespace: team / }).waitFor();
+    await page.getByRole('img', { name: /^Storage per namespace over time \(daily snapshots\), latest: team \d/ }).waitFor();
     await accessible(page, 'overview');
 
     await nav(page, 'Images').click();

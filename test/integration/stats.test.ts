@@ -8,13 +8,14 @@ import { gzipSync } from 'node:zlib';
 import { engines, startTestServer, type TestServer } from '../support/server.js';
 import { apiJson, basic, send, setUpTenants, PASSWORDS, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
+import { recordStorageSnapshots } from '../../src/ops/storage-snapshots.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 interface Stats {
   days: Array<{ day: string; pushes: number; pulls: number }>;
-  namespaces: Array<{ name: string; storageBytes: number }>;
+  namespaces: Array<{ name: string; storageBytes: number; history: Array<number | null> }>;
   vulnerabilities: Record<string, number>;
   scannedImages: number;
 }
@@ -67,6 +68,21 @@ for (const engine of engines()) {
       assert.deepEqual(after.namespaces.map((n) => n.name), ['teama']);
       const quota = await apiJson<{ storage: { used: number } }>(server.url, 'GET', '/quota', basic(t.admin));
       assert.equal(after.namespaces[0]!.storageBytes, quota.storage.used, 'one namespace holds all of the account\'s storage');
+    });
+
+    it('draws storage over time from the daily snapshots the maintenance task takes', async () => {
+      const none = await stats(as('reader'));
+      assert.ok(none.namespaces[0]!.history.every((h) => h === null), 'no snapshot yet');
+      const now = Date.now();
+      await recordStorageSnapshots(server.metadata.db, now - 2 * 24 * 3600 * 1000);
+      await recordStorageSnapshots(server.metadata.db, now);
+      const [teama] = (await stats(as('reader'))).namespaces;
+      assert.equal(teama!.history.length, 7);
+      assert.deepEqual(teama!.history.slice(-3), [teama!.storageBytes, null, teama!.storageBytes]);
+      assert.ok(teama!.history.slice(0, 4).every((h) => h === null));
+      assert.ok(teama!.storageBytes > 0);
+      const other = await stats(as('bowner'));
+      assert.ok(other.namespaces.every((n) => n.name === 'teamb'), 'snapshots stay with their account');
     });
 
     it('counts open vulnerabilities by severity, without exempted ones', async () => {

@@ -77,3 +77,54 @@ export function DayChart({ title, days, series }: { title: string; days: string[
     </figure>
   );
 }
+
+export interface Line { label: string; values: Array<number | null> }
+
+/** Lines over days (gaps where a day has no figure), with an optional limit drawn across. */
+export function LineChart({ title, days, lines, limit, format }: { title: string; days: string[]; lines: Line[]; limit?: number | null; format: (n: number) => string }) {
+  const width = 640;
+  const height = 180;
+  const left = 70;
+  const plotW = width - left - 10;
+  const plotH = height - 30;
+  const values = lines.flatMap((l) => l.values.filter((v): v is number => v !== null));
+  const max = Math.max(1, limit ?? 0, ...values);
+  const x = (i: number) => left + (days.length <= 1 ? plotW : (i / (days.length - 1)) * plotW);
+  const y = (v: number) => 8 + plotH - (v / max) * plotH;
+  const latest = lines.map((l) => `${l.label} ${format([...l.values].reverse().find((v) => v !== null) ?? 0)}`).join(', ');
+  return (
+    <figure className="chart">
+      <figcaption>{title}</figcaption>
+      <ul className="legend">
+        {lines.map((l, i) => <li key={l.label}><span className={`swatch series-${i % 6}`} aria-hidden="true" /> {l.label}</li>)}
+        {limit ? <li><span className="swatch limit" aria-hidden="true" /> quota {format(limit)}</li> : null}
+      </ul>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${title}, latest: ${latest}${limit ? `; quota ${format(limit)}` : ''}`} preserveAspectRatio="xMinYMin meet">
+        <text x={left - 6} y={14} textAnchor="end" className="chart-value">{format(max)}</text>
+        <text x={left - 6} y={plotH + 10} textAnchor="end" className="chart-value">0</text>
+        <line x1={left} x2={width - 10} y1={plotH + 8} y2={plotH + 8} className="chart-axis" />
+        {limit ? <line x1={left} x2={width - 10} y1={y(limit)} y2={y(limit)} className="chart-limit" /> : null}
+        {lines.map((l, i) => {
+          // Runs of consecutive days with a figure become one polyline each; a lone day is a dot.
+          const runs: Array<Array<[number, number]>> = [];
+          l.values.forEach((v, d) => {
+            if (v === null) return;
+            const last = runs[runs.length - 1];
+            const point: [number, number] = [x(d), y(v)];
+            if (last && l.values[d - 1] !== null && d > 0) last.push(point);
+            else runs.push([point]);
+          });
+          return (
+            <g key={l.label} className={`series-${i % 6}`}>
+              {runs.map((run, r) => run.length > 1
+                ? <polyline key={r} points={run.map((p) => p.join(',')).join(' ')} className="chart-line" />
+                : <circle key={r} cx={run[0]![0]} cy={run[0]![1]} r={3} className="chart-dot" />)}
+            </g>
+          );
+        })}
+        <text x={left} y={height - 4} className="chart-value">{days[0]?.slice(5)}</text>
+        <text x={width - 10} y={height - 4} textAnchor="end" className="chart-value">{days[days.length - 1]?.slice(5)}</text>
+      </svg>
+    </figure>
+  );
+}

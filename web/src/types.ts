@@ -71,7 +71,7 @@ export interface QuotaView {
 
 export interface Stats {
   days: Array<{ day: string; pushes: number; pulls: number }>;
-  namespaces: Array<{ name: string; storageBytes: number }>;
+  namespaces: Array<{ name: string; storageBytes: number; history: Array<number | null> }>;
   vulnerabilities: Record<Severity, number>;
   scannedImages: number;
 }

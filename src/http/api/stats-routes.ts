@@ -9,7 +9,7 @@ export async function statsRoutes(app: FastifyInstance, options: { iam: Iam; now
 
   app.get<{ Querystring: { days?: number } }>('/stats', {
     schema: {
-      description: 'Storage per namespace, manifests pushed and images pulled per UTC day, and open vulnerabilities by severity, '
+      description: 'Storage per namespace (now and at each day\'s snapshot), manifests pushed and images pulled per UTC day, and open vulnerabilities by severity, '
         + 'over the namespaces you may read whole (a Reader of single repositories sees none of a namespace\'s totals).',
       querystring: { type: 'object', additionalProperties: false, properties: { days: { type: 'integer', minimum: 1, maximum: 90, default: 30 } } },
       response: {
@@ -17,7 +17,13 @@ export async function statsRoutes(app: FastifyInstance, options: { iam: Iam; now
           type: 'object', required: ['days', 'namespaces', 'vulnerabilities', 'scannedImages'],
           properties: {
             days: { type: 'array', items: { type: 'object', required: ['day', 'pushes', 'pulls'], properties: { day: { type: 'string' }, pushes: { type: 'integer' }, pulls: { type: 'integer' } } } },
-            namespaces: { type: 'array', items: { type: 'object', required: ['name', 'storageBytes'], properties: { name: { type: 'string' }, storageBytes: { type: 'integer' } } } },
+            namespaces: {
+              type: 'array',
+              items: {
+                type: 'object', required: ['name', 'storageBytes', 'history'],
+                properties: { name: { type: 'string' }, storageBytes: { type: 'integer' }, history: { type: 'array', items: { type: ['integer', 'null'] } } },
+              },
+            },
             vulnerabilities: { type: 'object', required: [...SEVERITIES], properties: Object.fromEntries(SEVERITIES.map((s) => [s, { type: 'integer' }])) },
             scannedImages: { type: 'integer' },
           },

@@ -1,5 +1,5 @@
 import { api } from '../api';
-import { BarChart, DayChart } from '../charts';
+import { BarChart, DayChart, LineChart } from '../charts';
 import { ErrorNote, Loading, Page, useLoad } from '../common';
 import { bytes, statusTone } from '../format';
 import { groupImages, issuesOf, loadImageRows } from '../images';
@@ -44,6 +44,12 @@ export function Overview() {
                 bars={[...data.stats.namespaces].sort((a, b) => b.storageBytes - a.storageBytes).map((n) => ({ label: n.name, value: n.storageBytes, text: bytes(n.storageBytes) }))} />
             ) : <p className="muted">No namespace to show.</p>}
           </section>
+          {data.stats.namespaces.some((n) => n.history.some((h) => h !== null)) ? (
+            <section className="card">
+              <LineChart title="Storage per namespace over time (daily snapshots)" days={data.stats.days.map((d) => d.day)} limit={data.quota.storage.limit} format={bytes}
+                lines={data.stats.namespaces.slice(0, 6).map((n) => ({ label: n.name, values: n.history }))} />
+            </section>
+          ) : null}
           <section className="card">
             <DayChart title="Pushes and pulls per day (last 30 days)" days={data.stats.days.map((d) => d.day)} series={[
               { label: 'Pushes', tone: 'accent', values: data.stats.days.map((d) => d.pushes) },
