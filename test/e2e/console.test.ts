@@ -297,6 +297,12 @@ describe('web console in chromium', { skip }, () => {
     await nav(page, 'Images').click();
     await imageRow(page, 'team/app').waitFor();
     await accessible(page, 'images-dark');
+    await nav(page, 'Overview').click();
+    await page.getByRole('img', { name: /^Pushes and pulls per day/ }).waitFor();
+    await accessible(page, 'overview-dark');
+    await page.goto(`${server.url}/images/${encodeURIComponent(`team/app@${appDigest}`)}?tab=security`);
+    await page.getByTestId('vulnerability').first().waitFor();
+    await accessible(page, 'security-dark');
 
     const phone = await newPage({ width: 390, height: 844 }, 'dark');
     await phone.goto(server.url);
