@@ -58,6 +58,8 @@ describe('web console in chromium', { skip }, () => {
     await apiJson(server.url, 'POST', '/namespaces', admin, { name: 'team' });
     const reader = await apiJson<{ id: number }>(server.url, 'POST', '/iam/users', admin, { username: 'reader', password: READER_PASSWORD });
     await apiJson(server.url, 'POST', '/iam/policies', admin, { subject: `user:${reader.id}`, role: 'Reader', namespace: 'team' });
+    // A user of the account with no policy yet: sees no image at all.
+    await apiJson(server.url, 'POST', '/iam/users', admin, { username: 'newcomer', password: READER_PASSWORD });
 
     // Real pushes: skopeo copies the layout's images in, one of them under two tags.
     work = mkdtempSync(path.join(os.tmpdir(), 'wharf-console-'));
@@ -344,6 +346,19 @@ describe('web console in chromium', { skip }, () => {
     await nav(dev, 'Images').click();
     await imageRow(dev, 'team/app').getByRole('button', { name: /^Delete team\/app@/ }).waitFor();
     assert.equal(await nav(dev, 'Access (IAM)').count(), 0);
+  });
+
+  it('tells a newcomer with no images how to push one', async () => {
+    const page = await newPage();
+    await signIn(page, 'newcomer', READER_PASSWORD);
+    await nav(page, 'Images').click();
+    await page.getByRole('heading', { name: 'No images yet' }).waitFor();
+    const howTo = await page.locator('.empty pre').innerText();
+    assert.match(howTo, new RegExp(`skopeo copy docker://docker.io/library/alpine:latest docker://${new URL(server.url).host}/<namespace>/alpine:latest`));
+    assert.match(howTo, /docker push /);
+    await accessible(page, 'images-empty');
+    await nav(page, 'Namespaces').click();
+    await page.getByText('Ask an account Manager to add one.').waitFor();
   });
 
   it('offers a Reader no changes', async () => {
