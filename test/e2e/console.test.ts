@@ -348,6 +348,28 @@ describe('web console in chromium', { skip }, () => {
     assert.equal(await nav(dev, 'Access (IAM)').count(), 0);
   });
 
+  it('works from the keyboard: sign in, skip to the content, follow links, sort, with a visible focus', async () => {
+    const page = await newPage();
+    await page.goto(server.url);
+    await page.getByLabel('Username').focus();
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(TEST_ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content', 'the first stop is the skip link');
+    await nav(page, 'Images').focus();
+    assert.notEqual(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle'), 'none', 'focus is visible');
+    await page.keyboard.press('Enter');
+    await imageRow(page, 'team/app').waitFor();
+    await page.getByRole('button', { name: 'Size' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getByRole('columnheader', { name: 'Size' }).getAttribute('aria-sort'), 'descending');
+  });
+
   it('tells a newcomer with no images how to push one', async () => {
     const page = await newPage();
     await signIn(page, 'newcomer', READER_PASSWORD);
