@@ -2,6 +2,7 @@
 // `npm run build` (also run by `npm install`, the tests and the benchmark): tsc compiles src/ into
 // dist/ (type-checked, one file per module), then esbuild bundles the `wharf` command from that
 // output into dist/bundle/wharf.cjs, and scripts/warm-code-cache.mjs writes V8's code cache for it.
+// Vite builds the web console (web/) into dist/console, which the registry serves at /.
 // Node spent most of a start resolving, reading and compiling some 700 modules; one bundle with
 // its bytecode cached starts in well under half the time. bin/wharf.js runs the bundle.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +34,12 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+// The console: skipped only when asked (WHARF_BUILD_CONSOLE=0), e.g. for a server-only build.
+if (process.env.WHARF_BUILD_CONSOLE !== '0') {
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: path.join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+}
 
 const warm = spawnSync(process.execPath, [path.join(root, 'scripts', 'warm-code-cache.mjs')], { stdio: 'inherit' });
 if (warm.status !== 0) process.exit(warm.status ?? 1);

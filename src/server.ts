@@ -7,6 +7,7 @@ import { connectMetadata, type MetadataDb } from './metadata/connect.js';
 import { openBlobStore } from './storage/open.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
+import { recordStorageSnapshots } from './ops/storage-snapshots.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
 import { Readiness } from './ops/readiness.js';
@@ -162,7 +163,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -229,6 +230,7 @@ async function start(
       const purged = await registry.images.purgeExpiredTrash();
       if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
       await retention.runScheduled();
+      await recordStorageSnapshots(metadata.db, now());
     } catch (err) {
       logger.error({ err }, 'maintenance failed');
     }

@@ -203,6 +203,10 @@ export const configSections = {
     /** PEM private key of enforcement.tlsCert (unencrypted). */
     tlsKey: z.string().default(''),
   }),
+  console: z.strictObject({
+    /** Serve the web console at / (the built files of web/, shipped in dist/console). */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -217,6 +221,7 @@ export const configSchema = z.strictObject({
   scanner: configSections.scanner.prefault({}),
   metrics: configSections.metrics.prefault({}),
   enforcement: configSections.enforcement.prefault({}),
+  console: configSections.console.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {

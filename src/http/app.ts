@@ -6,6 +6,7 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { admissionPlugin } from './admission/plugin.js';
 import { healthRoutes } from './health.js';
+import { consolePlugin, defaultConsoleDir } from './console/plugin.js';
 import { countRequests, metricsRoutes } from './metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
@@ -31,6 +32,9 @@ export interface AppOptions extends ApiOptions {
   metricsToken: string;
   /** False when enforcement.listen serves the admission webhook on a port of its own. */
   admissionOnMainListener: boolean;
+  /** console.enabled: serve the web console at / (consoleDir: its built files, found in dist/console by default). */
+  console?: boolean;
+  consoleDir?: string;
   /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -93,5 +97,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
   if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
+  if (options.console !== false) {
+    const dir = options.consoleDir ?? defaultConsoleDir();
+    await app.register(consolePlugin, dir ? { dir } : {});
+  }
   return app;
 }

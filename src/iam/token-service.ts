@@ -173,6 +173,15 @@ export class TokenService {
     return `wrt_${id}_${secret}`;
   }
 
+  /** Ends a genuine refresh token (a sign-out); anything else is ignored, as RFC 7009 asks. */
+  async revokeRefreshToken(text: string): Promise<void> {
+    const match = /^wrt_([A-Za-z0-9_-]{16})_([A-Za-z0-9_-]{43})$/.exec(text);
+    if (!match) return;
+    const row = await tokens.findRefreshToken(this.db, match[1]!);
+    if (!row || !safeEqual(row.secret_hash, sha256Hex(match[2]!))) return;
+    await tokens.revokeRefreshToken(this.db, row.id, this.now());
+  }
+
   /** The principal a refresh token stands for, when it is genuine, unexpired and unrevoked. */
   async redeemRefreshToken(text: string): Promise<{ kind: PrincipalKind; principalId: number; apiKeyId: number | null } | undefined> {
     const match = /^wrt_([A-Za-z0-9_-]{16})_([A-Za-z0-9_-]{43})$/.exec(text);

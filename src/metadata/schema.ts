@@ -42,6 +42,7 @@ export interface Database {
   gc_runs: GcRunTable;
   image_signatures: ImageSignatureTable;
   trust_keys: TrustKeyTable;
+  daily_usage: DailyUsageTable;
 }
 
 export interface RepositoryTable {
@@ -249,6 +250,16 @@ export interface AccountQuotaTable {
   pull_bytes_per_month: number | null;
   /** Monthly limit of bytes pulled by clients outside the account (anonymous or another tenant's). */
   public_pull_bytes_per_month: number | null;
+}
+
+/** A namespace's pulls and storage on one UTC day (YYYY-MM-DD), for the console's pictures. */
+export interface DailyUsageTable {
+  account_id: number;
+  namespace: string;
+  day: string;
+  pulls: Generated<number>;
+  /** Bytes of its distinct blobs at the day's latest snapshot; null before the first. */
+  storage_bytes: number | null;
 }
 
 export interface AccountPullUsageTable {

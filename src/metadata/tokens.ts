@@ -38,6 +38,10 @@ export async function findRefreshToken(db: Db, id: string): Promise<RefreshToken
   return db.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function revokeRefreshToken(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+}
+
 export async function revokeRefreshTokensOf(db: Db, kind: string, principalId: number, now: number): Promise<void> {
   await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('principal_kind', '=', kind as 'user').where('principal_id', '=', principalId).where('revoked_at', 'is', null).execute();
 }

@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
 import { addPullCounts, type PullCount } from '../metadata/manifests.js';
+import { addDailyPulls, dayOf, type DailyPulls } from '../metadata/activity.js';
+import { findNamespace } from '../metadata/namespaces.js';
+import { namespaceOf } from '../iam/namespace-names.js';
 import { yieldToRequests } from '../metadata/yield.js';
 import { PeriodicTask } from './periodic-task.js';
 
@@ -58,7 +61,33 @@ export class PullStats {
         this.log.warn({ err, images: counts.length - i }, 'could not record pull statistics; will retry at the next flush');
         return;
       }
+      await this.countDays(batch);
       await yieldToRequests();
+    }
+  }
+
+  /**
+   * The batch's pulls by namespace and day, for the console's pictures. Best effort: the pull counts
+   * are already written, so a failure here loses these daily figures rather than count pulls twice.
+   */
+  private async countDays(batch: PullCount[]): Promise<void> {
+    try {
+      const owners = new Map<string, number | undefined>();
+      const days = new Map<string, DailyPulls>();
+      for (const pull of batch) {
+        const namespace = namespaceOf(pull.repository).namespace;
+        if (!owners.has(namespace)) owners.set(namespace, (await findNamespace(this.db, namespace))?.account_id);
+        const accountId = owners.get(namespace);
+        if (accountId === undefined) continue;
+        const day = dayOf(pull.lastPulledAt);
+        const key = `${accountId} ${namespace} ${day}`;
+        const entry = days.get(key);
+        if (entry) entry.pulls += pull.count;
+        else days.set(key, { accountId, namespace, day, pulls: pull.count });
+      }
+      await addDailyPulls(this.db, [...days.values()]);
+    } catch (err) {
+      this.log.warn({ err }, 'could not record pulls per day (the pull counts are recorded)');
     }
   }
 

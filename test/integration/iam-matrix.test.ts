@@ -81,6 +81,8 @@ const API_EXPECTED: Record<string, number[]> = {
   'POST /iam/policies':                    [401, 403, 403, 403, 403, 201, 201, 404, 401, 401, 401, 401],
   'DELETE /iam/policies/{A}':              [401, 403, 403, 403, 403, 204, 204, 404, 401, 401, 401, 401],
   'GET /audit':                            [401, 403, 403, 403, 403, 200, 200, 200, 401, 401, 401, 401],
+  'GET /permissions':                      [401, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401],
+  'GET /stats':                            [401, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401, 401],
 };
 
 function table(results: Record<string, Partial<Record<Column, number>>>): Record<string, number[]> {
@@ -307,6 +309,8 @@ for (const engine of engines()) {
         return { method: 'DELETE', path: `/iam/policies/${policy.id}` };
       },
       'GET /audit': async () => ({ method: 'GET', path: '/audit' }),
+      'GET /permissions': async () => ({ method: 'GET', path: '/permissions' }),
+      'GET /stats': async () => ({ method: 'GET', path: '/stats' }),
     };
 
     it('every management action × every principal answers the status of the table', async () => {

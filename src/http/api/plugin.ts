@@ -10,6 +10,8 @@ import { gcRoutes } from './gc-routes.js';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import { permissionRoutes } from './permission-routes.js';
+import { statsRoutes } from './stats-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import type { Enforcement } from '../../enforcement/enforcement.js';
@@ -45,6 +47,7 @@ export interface ApiOptions {
   vulndb: VulnDb;
   enforcement: Enforcement;
   publicUrl: string;
+  /** The clock (tests move it). */
   now: () => number;
 }
 
@@ -76,7 +79,12 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
       request.log.error({ err: error }, 'API request failed');
       problem = new ProblemError('internal', 'the request could not be completed; the error is in the server log');
     }
-    if (problem.status === 401) reply.header('WWW-Authenticate', `Basic realm="${iam.tokens.service}"`);
+    if (problem.status === 401) {
+      // A refused Bearer token is challenged as one (RFC 6750): a Basic challenge would make a
+      // browser (the web console's fetch) pop up its own password dialog instead of signing in again.
+      const bearer = readCredentials(request).scheme === 'bearer';
+      reply.header('WWW-Authenticate', bearer ? `Bearer realm="${iam.tokens.service}", error="invalid_token"` : `Basic realm="${iam.tokens.service}"`);
+    }
     if (typeof problem.extra.retryAfter === 'number') reply.header('Retry-After', String(problem.extra.retryAfter));
     await reply.code(problem.status).type('application/problem+json').send(problem.toBody(request.url.split('?')[0]));
   });
@@ -102,6 +110,8 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(iamRoutes, { iam });
+  await app.register(permissionRoutes, { iam });
+  await app.register(statsRoutes, { iam, now: options.now });
   await app.register(imageRoutes, {
     iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),

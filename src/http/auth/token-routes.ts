@@ -92,6 +92,15 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     return reply.header('Cache-Control', 'no-store').send(body);
   });
 
+  // OAuth 2.0 token revocation (RFC 7009) of a refresh token: the web console's sign-out. The token
+  // itself is the credential; the answer is 200 whether or not it was one, so nothing is learnt.
+  app.post('/auth/revoke', async (request, reply) => {
+    const form = (request.body ?? {}) as Record<string, string | undefined>;
+    if (!form.token) return reply.code(400).header('Cache-Control', 'no-store').send({ error: 'invalid_request', error_description: 'give the refresh token to revoke as token' });
+    await iam.tokens.revokeRefreshToken(form.token);
+    return reply.header('Cache-Control', 'no-store').send({});
+  });
+
   const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'max-age=60').send(iam.tokens.jwks());
   app.get('/auth/jwks.json', jwks);
   app.get('/.well-known/jwks.json', jwks);

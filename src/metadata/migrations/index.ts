@@ -11,6 +11,7 @@ import { migration as immutableTags } from './0010_immutable_tags.js';
 import { migration as signatures } from './0015_signatures.js';
 import { migration as trustKeys } from './0016_trust_keys.js';
 import { migration as imagePolicies } from './0017_image_policies.js';
+import { migration as dailyUsage } from './0019_daily_usage.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
 
 export type { Engine } from './column-types.js';
@@ -28,6 +29,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0015_signatures': signatures,
   '0016_trust_keys': trustKeys,
   '0017_image_policies': imagePolicies,
+  '0019_daily_usage': dailyUsage,
   '0022_advisory_ids': advisoryIds,
 };
 

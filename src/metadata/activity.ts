@@ -1,0 +1,101 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database>;
+
+/** The UTC day of an epoch-milliseconds time, YYYY-MM-DD. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export interface DailyPulls { accountId: number; namespace: string; day: string; pulls: number }
+
+/** Adds pulls to their namespaces' days (one transaction). */
+export async function addDailyPulls(db: Db, rows: DailyPulls[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const row of rows) {
+      await trx.insertInto('daily_usage').values({ account_id: row.accountId, namespace: row.namespace, day: row.day, pulls: row.pulls, storage_bytes: null })
+        .onConflict((oc) => oc.columns(['account_id', 'day', 'namespace']).doUpdateSet((eb) => ({ pulls: eb('daily_usage.pulls', '+', row.pulls) })))
+        .execute();
+    }
+  });
+}
+
+export async function pullsPerDay(db: Db, accountId: number, namespaces: string[], sinceDay: string): Promise<Map<string, number>> {
+  if (namespaces.length === 0) return new Map();
+  const rows = await db.selectFrom('daily_usage')
+    .select(['day', (eb) => eb.fn.sum<number>('pulls').as('pulls')])
+    .where('account_id', '=', accountId).where('namespace', 'in', namespaces).where('day', '>=', sinceDay)
+    .groupBy('day')
+    .execute();
+  return new Map(rows.map((r) => [r.day, Number(r.pulls)]));
+}
+
+/** Repositories' names are `<namespace>/…`: a namespace holds the names between `ns/` and `ns0` ('0' follows '/'). */
+const inNamespace = (namespace: string) => [`${namespace}/`, `${namespace}0`] as const;
+
+/** Manifests pushed per UTC day into the namespaces (still stored: a deleted image no longer counts). */
+export async function pushesPerDay(db: Db, namespaces: string[], since: number): Promise<Map<string, number>> {
+  const days = new Map<string, number>();
+  for (const namespace of namespaces) {
+    const [from, to] = inNamespace(namespace);
+    const rows = await db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+      .select('m.created_at').where('r.name', '>=', from).where('r.name', '<', to).where('m.created_at', '>=', since)
+      .execute();
+    for (const row of rows) {
+      const day = dayOf(Number(row.created_at));
+      days.set(day, (days.get(day) ?? 0) + 1);
+    }
+  }
+  return days;
+}
+
+/** Bytes of the distinct blobs linked in a namespace's repositories (as the storage quota counts them). */
+export async function namespaceStorage(db: Db, namespace: string): Promise<number> {
+  const [from, to] = inNamespace(namespace);
+  const row = await db.selectFrom('blobs as b')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('b.size'), sql<number>`0`).as('used'))
+    .where('b.digest', 'in', (eb) => eb.selectFrom('repository_blobs as rb').innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+      .select('rb.digest').where('r.name', '>=', from).where('r.name', '<', to))
+    .executeTakeFirstOrThrow();
+  return Number(row.used);
+}
+
+/** The finished scan reports (JSON) of the manifests in a namespace, with their repositories. */
+export async function namespaceReports(db: Db, namespace: string): Promise<Array<{ name: string; digest: string; report: string }>> {
+  const [from, to] = inNamespace(namespace);
+  const rows = await db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+    .innerJoin('scan_results as s', 's.digest', 'm.digest')
+    .select(['r.name', 'm.digest', 's.report'])
+    .where('r.name', '>=', from).where('r.name', '<', to).where('s.report', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ name: r.name, digest: r.digest, report: r.report! }));
+}
+
+/** Every namespace with its account (for the storage snapshots). */
+export async function allNamespaces(db: Db): Promise<Array<{ name: string; accountId: number }>> {
+  const rows = await db.selectFrom('namespaces').select(['name', 'account_id']).execute();
+  return rows.map((r) => ({ name: r.name, accountId: Number(r.account_id) }));
+}
+
+/** Sets a namespace's storage for the day (the latest snapshot wins; replicas writing the same figure agree). */
+export async function recordStorage(db: Db, row: { accountId: number; namespace: string; day: string; bytes: number }): Promise<void> {
+  await db.insertInto('daily_usage').values({ account_id: row.accountId, namespace: row.namespace, day: row.day, storage_bytes: row.bytes })
+    .onConflict((oc) => oc.columns(['account_id', 'day', 'namespace']).doUpdateSet({ storage_bytes: row.bytes }))
+    .execute();
+}
+
+/** The storage snapshots of the namespaces since a day: namespace → day → bytes. */
+export async function storagePerDay(db: Db, accountId: number, namespaces: string[], sinceDay: string): Promise<Map<string, Map<string, number>>> {
+  const result = new Map<string, Map<string, number>>();
+  if (namespaces.length === 0) return result;
+  const rows = await db.selectFrom('daily_usage').select(['namespace', 'day', 'storage_bytes'])
+    .where('account_id', '=', accountId).where('namespace', 'in', namespaces).where('day', '>=', sinceDay).where('storage_bytes', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    if (!result.has(row.namespace)) result.set(row.namespace, new Map());
+    result.get(row.namespace)!.set(row.day, Number(row.storage_bytes));
+  }
+  return result;
+}

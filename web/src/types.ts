@@ -1,0 +1,77 @@
+/** What /api/v1 answers, as far as the console reads it. */
+
+export type Role = 'reader' | 'writer' | 'manager';
+
+export interface Whoami {
+  kind: 'user' | 'service';
+  id: number;
+  name: string;
+  account: { id: number; name: string };
+  owner: boolean;
+  accountRole: Role | null;
+  viaApiKey: boolean;
+}
+
+export interface Namespace { name: string; publicPull: boolean; created: string; imageCount: number }
+
+export interface ImageRow {
+  repository: string; name: string; namespace: string; tag: string | null; digest: string; size: number;
+  created: string; securityStatus: string; pullCount: number; lastPulled: string | null;
+}
+
+/** One image of the list: a digest with all its tags in one row. */
+export interface Image {
+  name: string; namespace: string; repository: string; digest: string; tags: string[]; size: number;
+  created: string; lastPulled: string | null; securityStatus: string;
+}
+
+export interface ImageDetail {
+  name: string; digest: string; mediaType: string; created: string | null; size: number; pullCount: number; lastPulled: string | null;
+  tags: string[];
+  config: { config?: { Entrypoint?: string[] | null; Cmd?: string[] | null; Env?: string[] | null; User?: string; WorkingDir?: string; Labels?: Record<string, string> | null; ExposedPorts?: Record<string, unknown> } } | null;
+  os: string | null; architecture: string | null;
+  layers: Array<{ digest: string; mediaType: string; size: number }>;
+  history: Array<{ created?: string; created_by?: string; empty_layer?: boolean; comment?: string }>;
+  platforms: Array<{ digest: string; mediaType: string; size: number; os?: string; architecture?: string; variant?: string }>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  referrers: Array<{ digest: string; mediaType: string; artifactType: string | null; size: number }>;
+}
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+
+export interface Exemption { id: number; reason: string; by: string }
+
+export interface Vulnerability {
+  advisoryId: string; aliases: string[]; cves: string[]; package: string; installedPackage: string; installedVersion: string;
+  fixedVersion: string | null; ecosystem: string; severity: Severity; summary: string; fix: string; locations: string[];
+  exempt: boolean; exemption?: Exemption;
+}
+
+export interface ConfigurationIssue {
+  checkId: string; title: string; description: string; remediation: string; severity: string; detail: string; exempt: boolean; exemption?: Exemption;
+}
+
+export interface Report {
+  name: string; digest: string; status: string; issueCount: number; exemptCount: number; vulndbDate: string | null; scannedAt: string | null; error: string | null;
+  os: { id?: string; versionId?: string; prettyName?: string } | null;
+  vulnerabilities: Vulnerability[];
+  configurationIssues: ConfigurationIssue[];
+}
+
+export interface TrashItem { name: string; digest: string; tags: string[]; size: number; deleted: string; deletedBy: string; expires: string; namespaceState: string }
+
+export interface ApiKey { id: number; prefix: string; owner: string; description: string; created: string; lastUsed?: string | null }
+
+export interface QuotaView {
+  storage: { limit: number | null; used: number };
+  pullTraffic: { limit: number | null; used: number; month: string };
+  publicPullTraffic: { limit: number | null; used: number; month: string };
+}
+
+export interface Stats {
+  days: Array<{ day: string; pushes: number; pulls: number }>;
+  namespaces: Array<{ name: string; storageBytes: number; history: Array<number | null> }>;
+  vulnerabilities: Record<Severity, number>;
+  scannedImages: number;
+}
