@@ -19,10 +19,13 @@ export function curlAvailable(): boolean {
   return available;
 }
 
-/** GETs `url` into /dev/null; resolves to the bytes received and curl's own transfer time. */
-export function curlDownload(url: string): Promise<{ status: number; bytes: number; ms: number }> {
+/**
+ * GETs `url` into /dev/null; resolves to the bytes received and curl's own transfer time (with
+ * `follow`, of the redirect too, as a client sent to a presigned URL spends it).
+ */
+export function curlDownload(url: string, options: { follow?: boolean } = {}): Promise<{ status: number; bytes: number; ms: number }> {
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', url], (err, stdout) => {
+    execFile('curl', ['-s', ...(options.follow ? ['-L'] : []), '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', url], (err, stdout) => {
       if (err) return reject(new Error(`curl ${url} failed: ${err.message}`));
       const [status, bytes, seconds] = stdout.trim().split(' ').map(Number) as [number, number, number];
       resolve({ status, bytes, ms: seconds * 1000 });

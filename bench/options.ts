@@ -27,6 +27,9 @@ export interface BenchOptions {
   skopeoLayerMib: number;
   /** Tar data (uncompressed) of the generated image the Vulnerability Advisor items scan. */
   scanImageMib: number;
+  /** One-image repositories and tags of the big repository seeded for the scale item. */
+  scaleRepos: number;
+  scaleTags: number;
   /** Bytes hashed / written / sent when measuring the physical limits. */
   limitMib: number;
   targets: TargetName[];
@@ -42,11 +45,13 @@ const PRESETS: Record<'quick' | 'full', Omit<BenchOptions, 'mode' | 'targets' | 
     rounds: 3, largeBlobMib: 128, chunkMib: 8, smallBlobs: 200, smallBlobKib: 16, smallConcurrency: 32,
     durationSeconds: 1.5, connections: 64, rolloutClients: 50, rolloutBlobMib: 8, tags: 2000, repos: 1000,
     listRepeats: 5, skopeoLayers: 3, skopeoLayerMib: 4, scanImageMib: 128, limitMib: 256,
+    scaleRepos: 5000, scaleTags: 10000,
   },
   full: {
     rounds: 5, largeBlobMib: 2048, chunkMib: 8, smallBlobs: 2000, smallBlobKib: 16, smallConcurrency: 64,
     durationSeconds: 10, connections: 64, rolloutClients: 50, rolloutBlobMib: 128, tags: 5000, repos: 2000,
     listRepeats: 20, skopeoLayers: 5, skopeoLayerMib: 64, scanImageMib: 2048, limitMib: 2048,
+    scaleRepos: 50000, scaleTags: 100000,
   },
 };
 
@@ -70,6 +75,8 @@ const HELP = `npm run bench -- [options]
   --skopeo-layers N       layers of the image skopeo pushes and pulls
   --skopeo-layer-mib N    size of each layer
   --scan-image-mib N      tar data of the image scanned by the Vulnerability Advisor items (3 layers)
+  --scale-repos N         one-image repositories seeded for the scale item
+  --scale-tags N          tags of its big repository
   --limit-mib N           bytes used to measure the physical limits
   --targets a,b,c         of: ${TARGETS.join(', ')}
   --only ids / --skip ids item ids (see the JSON output), comma-separated

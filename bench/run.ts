@@ -25,6 +25,7 @@ import { manifestPush } from './workloads/manifest-push.js';
 import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
 import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
+import { scaleItem, stopScaleServers } from './workloads/scale.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
   coldStartItem,
@@ -34,6 +35,7 @@ const ALL_ITEMS: WorkloadItem[] = [
   rollout, smallBlobs, manifestPush,
   skopeoPush, skopeoPull,
   scanGzip, scanZstd,
+  scaleItem,
 ];
 
 const LABEL: Record<TargetName, string> = { wharf: 'Wharf', distribution: 'Distribution', 'wharf-pg': 'Wharf-PG' };
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   const clients = new Map<TargetName, RegistryClient>();
   const cleanup = async () => {
     await Promise.all([...clients.values()].map((client) => client.destroy()));
+    await stopScaleServers();
     await Promise.all([...servers.values()].map(async (server) => {
       const t0 = performance.now();
       await server.stop().catch(() => {});

@@ -19,13 +19,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { startPostgresCluster, startWharf, type Postgres, type RunningServer } from './servers.js';
 import { BIG, ONE, SMALL_PREFIX, seedRegistry } from './scale-seed.js';
-import { percentile } from './stats.js';
+import { ACCEPT, runPhase, type PhaseResult } from './scale-load.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,65 +49,6 @@ if (!engine) throw new Error(`--engine must be sqlite or postgres, not ${args.en
 const repos = Number(args.repos);
 const tags = Number(args.tags);
 const connections = Number(args.connections);
-
-interface PhaseResult {
-  phase: string;
-  requests: number;
-  pullsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-  /** Longest event-loop delay inside Wharf during the phase. */
-  maxStallMs: number;
-  /** 250 ms windows of the phase whose longest delay exceeded 100 ms. */
-  windowsOver100Ms: number;
-  windows: number;
-}
-
-async function runPhase(server: RunningServer, probeFile: string, phase: string, seconds: number, pathOf: () => string): Promise<PhaseResult> {
-  const pool = new Pool(server.url, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
-  const latencies: number[] = [];
-  let errors = 0;
-  let stop = false;
-  const worker = async (): Promise<void> => {
-    while (!stop) {
-      const t0 = performance.now();
-      try {
-        const res = await pool.request({ method: 'GET', path: pathOf(), headers: { accept: ACCEPT } });
-        await res.body.dump();
-        if (res.statusCode !== 200) errors++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-  const startedAt = Date.now();
-  const t0 = performance.now();
-  const workers = Array.from({ length: connections }, worker);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  stop = true;
-  await Promise.all(workers);
-  const elapsed = (performance.now() - t0) / 1000;
-  const endedAt = Date.now();
-  await pool.close();
-  const sorted = Float64Array.from(latencies).sort();
-  const windows = readFileSync(probeFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; maxMs: number })
-    .filter((w) => w.t > startedAt + 250 && w.t <= endedAt + 250);
-  return {
-    phase,
-    requests: latencies.length,
-    pullsPerSecond: latencies.length / elapsed,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
-    errors,
-    maxStallMs: Math.max(0, ...windows.map((w) => w.maxMs)),
-    windowsOver100Ms: windows.filter((w) => w.maxMs > 100).length,
-    windows: windows.length,
-  };
-}
 
 async function expectOk(server: RunningServer, pathText: string): Promise<void> {
   const res = await fetch(`${server.url}${pathText}`, { headers: { accept: ACCEPT } });
@@ -183,9 +122,9 @@ try {
     ['one', Number(args['phase-seconds']), () => `/v2/${ONE}/manifests/latest`],
   ];
   // Not reported: the JIT, the caches and the connection pools warm up on pulls like the random phase's.
-  await runPhase(server, probeFile, 'warm-up', Number(args['warmup-seconds']), plan[0]![2]);
+  await runPhase(server.url, probeFile, 'warm-up', Number(args['warmup-seconds']), connections, plan[0]![2]);
   for (const [phase, seconds, pathOf] of plan) {
-    const result = await runPhase(server, probeFile, phase, seconds, pathOf);
+    const result = await runPhase(server.url, probeFile, phase, seconds, connections, pathOf);
     console.log(`${phase}: ${fmt(result.pullsPerSecond, 0)} pulls/s, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, longest stall ${fmt(result.maxStallMs, 0)} ms, ${result.errors} errors`);
     phases.push(result);
   }

@@ -133,7 +133,8 @@ export async function startWharf(options: WharfStartOptions = {}): Promise<Runni
     helperPid);
 }
 
-export async function startDistribution(): Promise<RunningServer> {
+/** `storage` replaces the filesystem section (YAML lines under `storage:`, e.g. an s3 driver's). */
+export async function startDistribution(storage?: string[]): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'distribution-bench-'));
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
@@ -146,8 +147,7 @@ export async function startDistribution(): Promise<RunningServer> {
     '  accesslog:',
     '    disabled: true',
     'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${path.join(dir, 'data')}`,
+    ...(storage ?? ['  filesystem:', `    rootdirectory: ${path.join(dir, 'data')}`]),
     '  delete:',
     '    enabled: true',
     '  cache:',

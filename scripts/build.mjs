@@ -6,7 +6,7 @@
 // Node spent most of a start resolving, reading and compiling some 700 modules; one bundle with
 // its bytecode cached starts in well under half the time. bin/wharf.js runs the bundle.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -31,6 +31,10 @@ await build({
   banner: { js: "var __wharfBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // Native addons load from node_modules at run time; pg-native is pg's optional native driver.
   external: ['better-sqlite3', '@node-rs/argon2', 'pg-native'],
+  // Without comments and indentation the file is ASCII and a third smaller: bin/load-bundle.js
+  // reads it as latin1 (no UTF-8 decoding) and V8 hashes less; stack traces map through the source map.
+  minifyWhitespace: true,
+  legalComments: 'external',
   sourcemap: 'linked',
   logLevel: 'warning',
 });
@@ -39,6 +43,14 @@ await build({
 if (process.env.WHARF_BUILD_CONSOLE !== '0') {
   const { build: viteBuild } = await import('vite');
   await viteBuild({ configFile: path.join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+}
+
+// bin/load-bundle.js reads the bundle as latin1, which is only right for ASCII (esbuild escapes
+// non-ASCII in strings; a comment kept by mistake would be the way one gets in).
+const nonAscii = readFileSync(path.join(outdir, 'wharf.cjs')).findIndex((byte) => byte > 0x7f);
+if (nonAscii >= 0) {
+  console.error(`dist/bundle/wharf.cjs has a non-ASCII byte at offset ${nonAscii}: bin/load-bundle.js reads it as latin1; escape it or keep it out of the bundle`);
+  process.exit(1);
 }
 
 const warm = spawnSync(process.execPath, [path.join(root, 'scripts', 'warm-code-cache.mjs')], { stdio: 'inherit' });

@@ -104,6 +104,7 @@ async function start(
     url: config.database.url,
     poolSize: config.database.poolSize,
     connectTimeout: config.database.connectTimeout,
+    prepareStatements: config.database.prepareStatements,
     onConnectionError: (err) => logger.warn({ err: { message: err.message } }, 'PostgreSQL closed an idle connection; it will be reopened on demand'),
   }).catch((err: unknown) => {
     store.close?.();

@@ -111,6 +111,12 @@ export const configSections = {
      * before it is answered 503: an unreachable server must not hold requests for the TCP timeout.
      */
     connectTimeout: duration.prefault(10),
+    /**
+     * PostgreSQL parses and plans each distinct statement once per connection (named prepared
+     * statements) instead of at every request. Turn off behind a pooler that cannot keep them
+     * (PgBouncer in transaction mode before 1.21).
+     */
+    prepareStatements: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   }),
   registry: z.strictObject({
     /** When false, DELETE of manifests, tags and blobs answers 405 UNSUPPORTED. */

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
+import type { PoolClient as PgClient } from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type MigrationProvider, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
 import { WalSync } from './wal-sync.js';
 import type { Database } from './schema.js';
@@ -13,6 +15,8 @@ export interface MetadataOptions {
   poolSize: number;
   /** Seconds to wait for a PostgreSQL connection, new or pooled (0: forever). */
   connectTimeout?: number;
+  /** PostgreSQL: named prepared statements (database.prepareStatements); default true. */
+  prepareStatements?: boolean;
   /** Told when PostgreSQL ends an idle pooled connection (the pool replaces it). */
   onConnectionError?: (err: Error) => void;
 }
@@ -33,6 +37,9 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
   let db: Kysely<Database>;
   let walSync: WalSync | undefined;
   let poolStats: MetadataDb['poolStats'] = () => undefined;
+  // Statements are prepared only once the schema is current: a migration may change what an
+  // earlier statement of the same text returns.
+  const preparing = { on: false };
   // Each driver is loaded only for its engine: the other one costs start-up time for nothing
   // (pg alone loads undici through its runtime detection).
   if (options.engine === 'sqlite') {
@@ -62,7 +69,10 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
     // A connection that drops while checked out (between the queries of a transaction, say) emits
     // 'error' on its client, not the pool; without a listener that would end the process. The query
     // in progress fails on its own and the pool discards the client.
-    pool.on('connect', (client) => client.on('error', (err) => options.onConnectionError?.(err)));
+    pool.on('connect', (client) => {
+      client.on('error', (err) => options.onConnectionError?.(err));
+      if (options.prepareStatements !== false) prepareStatementsOn(client, preparing);
+    });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
   }
@@ -75,6 +85,7 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
       throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
     }
   }
+  preparing.on = true;
   return {
     engine: options.engine,
     db,
@@ -85,6 +96,33 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
       await db.destroy();
       await walSync?.close();
     },
+  };
+}
+
+/** Distinct statements a connection prepares at most; others run unnamed (parsed each time). */
+const PREPARED_PER_CONNECTION = 200;
+
+/**
+ * Sends the statements Kysely runs with parameters as named prepared statements: PostgreSQL then
+ * parses and plans a statement once per connection, not at each request (most requests are one
+ * or two short statements, where parsing and planning cost as much as running them). The name is
+ * a hash of the text, so the same text gets the same name on every connection. Statements without
+ * parameters (BEGIN, COMMIT) stay unnamed, and so do texts past the bound (lists of varying length
+ * make new texts) and those with a `*`: PostgreSQL refuses to run a prepared `select *` once a
+ * column was added (another replica's migration in a rolling upgrade) until the connection ends.
+ */
+function prepareStatementsOn(client: PgClient, preparing: { on: boolean }): void {
+  const prepared = new Set<string>();
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (!preparing.on || args.length !== 2 || typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || text.includes('*')) return query(...args);
+    const name = `w${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    if (!prepared.has(name)) {
+      if (prepared.size >= PREPARED_PER_CONNECTION) return query(...args);
+      prepared.add(name);
+    }
+    return query({ name, text, values });
   };
 }
 

@@ -104,7 +104,27 @@ if (engines().includes('postgres')) {
       const { sql, parameters } = statements[0]!;
       const explained = await pool.query(`explain (analyze, format json) ${sql}`, parameters as unknown[]);
       const plan = (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]!.Plan;
-      return { result, read: rowsRead(plan) };
+      // Wharf sends these as named prepared statements (database.prepareStatements), and after five
+      // runs PostgreSQL may keep one generic plan for every parameter: that plan must read as little.
+      const read = rowsRead(plan);
+      for (const [table, rows] of rowsRead(await genericPlan(sql, parameters))) read.set(table, Math.max(read.get(table) ?? 0, rows));
+      return { result, read };
+    }
+
+    /** The plan PostgreSQL keeps for a prepared statement whatever its parameters, run with these. */
+    async function genericPlan(sql: string, parameters: readonly unknown[]): Promise<PlanNode> {
+      const client = await pool.connect();
+      try {
+        await client.query('set plan_cache_mode = force_generic_plan');
+        await client.query(`prepare generic_probe as ${sql}`);
+        const literals = parameters.map((p) => (typeof p === 'number' ? String(p) : client.escapeLiteral(String(p))));
+        const explained = await client.query(`explain (analyze, format json) execute generic_probe${literals.length ? `(${literals.join(', ')})` : ''}`);
+        return (explained.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]!.Plan;
+      } finally {
+        await client.query('deallocate all').catch(() => {});
+        await client.query('reset plan_cache_mode').catch(() => {});
+        client.release();
+      }
     }
 
     function assertReads(read: Map<string, number>, most: Record<string, number>): void {
@@ -145,7 +165,7 @@ if (engines().includes('postgres')) {
       const { read } = await measure(() => addPullCounts(db, [{ repository: BIG, digest, count: 1, lastPulledAt: 1 }]));
       assertReads(read, { manifests: 1, repositories: 1 });
       const row = await pool.query('select pull_count from manifests where digest = $1', [digest]);
-      assert.equal(Number(row.rows[0].pull_count), 2, 'counted by the flush and by the EXPLAIN ANALYZE that ran it again');
+      assert.equal(Number(row.rows[0].pull_count), 3, 'counted by the flush and by the two EXPLAIN ANALYZE (custom and generic plan) that ran it again');
     });
 
     it('a catalog page reads about one row per repository listed', async () => {

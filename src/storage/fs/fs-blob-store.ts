@@ -1,5 +1,5 @@
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, statfs, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +37,8 @@ export class FsBlobStore implements BlobStore {
     // Not an upload id (the dot), so listUploads never sees it.
     const probe = path.join(this.uploadsDir, '.write-check');
     await (await open(probe, 'w')).close();
-    await rm(probe, { force: true });
+    // unlink, not rm: rm's recursive machinery is a module Node would load for this one file at start.
+    await unlink(probe);
   }
 
   async space(): Promise<StorageSpace> {
