@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
 import { registerAccountCommands } from './commands/account.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerFsckCommands } from './commands/fsck.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
@@ -79,6 +80,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerImmutabilityCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
   registerGcCommands(program, ctx);

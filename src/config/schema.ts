@@ -172,6 +172,12 @@ export const configSections = {
     /** `host:port` of a separate, unauthenticated listener serving only /metrics (e.g. 127.0.0.1:9464); empty for none. */
     listen: z.string().default('').refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
   }),
+  audit: z.strictObject({
+    /** How long audit events are kept; older ones are deleted by the maintenance task (0 keeps them forever). */
+    retention: duration.prefault('90d'),
+    /** How often batched events (pulls, repeated logins, token grants) are written, each as one row with a count. */
+    flushInterval: duration.prefault('5s'),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -185,6 +191,7 @@ export const configSchema = z.strictObject({
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
   metrics: configSections.metrics.prefault({}),
+  audit: configSections.audit.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {
