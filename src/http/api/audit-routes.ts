@@ -55,7 +55,7 @@ export async function auditRoutes(app: FastifyInstance, options: { iam: Iam }): 
           since: { type: 'string', maxLength: 40, description: 'date-time: events at or after it' },
           until: { type: 'string', maxLength: 40, description: 'date-time: events before it' },
           principal: { type: 'string', maxLength: 200, description: 'a user or service ID name, or `user <name>` / `service <name>`' },
-          action: { type: 'string', pattern: '^[a-z.-]{1,60}\\*?$', description: 'an action, or a prefix ending in * (registry.*)' },
+          action: { type: 'string', minLength: 1, pattern: '^[a-z.-]{0,60}\\*?$', description: 'an action, or a prefix ending in * (registry.*; * alone for all)' },
           namespace: { type: 'string', maxLength: 200 },
           outcome: { type: 'string', enum: ['allow', 'deny', 'success', 'failure'] },
         },
