@@ -148,6 +148,10 @@ for (const engine of engines()) {
       await probe(writer, 'teamb/app');
       const token = await fetchToken(server.url, fx.writer, ['repository:teama/copy:pull,push', 'repository:teamc/src:pull']);
       await probe(`Bearer ${token}`, 'teamc/src');
+      // skopeo 1.9's probe: HEAD of the layer in the source repository with that token, refused.
+      const head = await send(server.url, { method: 'HEAD', path: `/v2/teamc/src/blobs/${src.layer}` }, `Bearer ${token}`);
+      assert.equal(head.status, 403);
+      assert.equal((await send(server.url, { method: 'HEAD', path: `/v2/teamc/src/blobs/${src.layer}` }, writer)).status, 403);
       const { events } = await audit({ principal: 'writer', outcome: 'deny', since });
       assert.deepEqual(events.map((e) => `${e.action} ${e.resource}`), []);
       // A real denial still is one.
