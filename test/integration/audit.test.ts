@@ -129,6 +129,16 @@ for (const engine of engines()) {
       assert.equal(restore.namespace, 'teama');
       assert.ok(restore.requestId, 'API requests carry their request ID too');
       assert.ok(events.some((e) => e.action === 'image.delete' && e.resource === `image teama/trashed@${image.digest}`));
+
+      // Retention removes images too: a run that is not a dry run is recorded with how many it removed.
+      await pushImage(server.url, 'teama/untagged', undefined, writer);
+      await apiJson(server.url, 'POST', '/namespaces/teama/prune-untagged?dryRun=true', writer, undefined, 200);
+      await apiJson(server.url, 'POST', '/namespaces/teama/prune-untagged', writer, undefined, 200);
+      const prunes = (await audit({ action: 'retention.*' })).events;
+      assert.equal(prunes.length, 1, 'the dry run is not recorded');
+      assert.equal(prunes[0]!.action, 'retention.prune-untagged');
+      assert.equal(prunes[0]!.resource, 'namespace teama');
+      assert.ok((prunes[0]!.detail?.removed as number) >= 1);
     });
 
     it('a mount from a repository the caller cannot read falls back to an upload and is no denial', async () => {
