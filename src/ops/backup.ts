@@ -84,13 +84,20 @@ export async function takeBackup(source: BackupSource, dir: string, now: () => n
   const queue = [...blobs];
   const worker = async (): Promise<void> => {
     for (let blob = queue.shift(); blob; blob = queue.shift()) {
-      if (await storeBlob(source, blob, blobFilePath(dir, blob.digest))) linked++;
-      else copied++;
+      try {
+        if (await storeBlob(source, blob, blobFilePath(dir, blob.digest))) linked++;
+        else copied++;
+      } catch (err) {
+        queue.length = 0; // the other workers stop after their current blob
+        throw err;
+      }
       bytes += blob.size;
       onProgress?.(++done, blobs.length);
     }
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  const results = await Promise.allSettled(Array.from({ length: 4 }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 
   const list = blobs.map((b) => `${b.digest} ${b.size}\n`).join('');
   await writeFile(path.join(dir, BLOB_LIST_FILE), list);

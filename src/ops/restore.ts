@@ -64,11 +64,25 @@ export async function restoreBackup(dir: string, target: RestoreTarget, onProgre
     }
     let done = 0;
     let bytes = 0;
-    for (const blob of blobs) {
-      await putBlob(store, blobFilePath(dir, blob.digest), blob);
-      bytes += blob.size;
-      onProgress?.(++done, blobs.length);
-    }
+    // A few at once: each blob's commit waits for its fsyncs, which other blobs' writes can overlap.
+    const queue = [...blobs];
+    const worker = async (): Promise<void> => {
+      for (let blob = queue.shift(); blob; blob = queue.shift()) {
+        try {
+          await putBlob(store, blobFilePath(dir, blob.digest), blob);
+        } catch (err) {
+          queue.length = 0; // the other workers stop after their current blob
+          throw err;
+        }
+        bytes += blob.size;
+        onProgress?.(++done, blobs.length);
+      }
+    };
+    const workers = Array.from({ length: 4 }, worker);
+    // Every worker ends before the error is reported, so none writes after the restore has failed.
+    const results = await Promise.allSettled(workers);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (manifest.metadata) {
       const temp = `${target.sqlitePath}.restoring`;
       await copyFile(path.join(dir, manifest.metadata.file), temp);
