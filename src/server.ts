@@ -160,6 +160,7 @@ async function start(
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
   iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
+  iam.audit.start(Math.max(config.audit.flushInterval, 0.1) * 1000);
   // The administrator's password hash (argon2, on the thread pool) is computed while the HTTP
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
@@ -232,6 +233,10 @@ async function start(
       if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
       await retention.runScheduled();
       await recordStorageSnapshots(metadata.db, now());
+      if (config.audit.retention > 0) {
+        const pruned = await iam.audit.prune(config.audit.retention * 1000);
+        if (pruned > 0) logger.info({ pruned }, 'deleted audit events older than audit.retention');
+      }
     } catch (err) {
       logger.error({ err }, 'maintenance failed');
     }
@@ -289,6 +294,7 @@ async function start(
         await tasksStopped;
         await jobs.stop();
         await pullStats.stop();
+        await iam.audit.stop();
         await metadata.close();
         store.close?.();
       })();

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { examples } from './command-kit.js';
 import { registerAccountCommands } from './commands/account.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerFsckCommands } from './commands/fsck.js';
 import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
@@ -83,10 +85,12 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerTrustCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   registerScannerCommands(program, ctx);
   registerVulnDbCommands(program, ctx);
   registerGcCommands(program, ctx);
   registerFsckCommands(program, ctx);
+  registerBackupCommands(program, ctx);
   program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
   hintHelp(program, 'wharf');
 

@@ -213,6 +213,12 @@ export const configSections = {
     /** Serve the web console at / (the built files of web/, shipped in dist/console). */
     enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
   }),
+  audit: z.strictObject({
+    /** How long audit events are kept; older ones are deleted by the maintenance task (0 keeps them forever). */
+    retention: duration.prefault('90d'),
+    /** How often batched events (pulls, repeated logins, token grants) are written, each as one row with a count. */
+    flushInterval: duration.prefault('5s'),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
@@ -228,6 +234,7 @@ export const configSchema = z.strictObject({
   metrics: configSections.metrics.prefault({}),
   enforcement: configSections.enforcement.prefault({}),
   console: configSections.console.prefault({}),
+  audit: configSections.audit.prefault({}),
   log: configSections.log.prefault({}),
 }).superRefine((config, ctx) => {
   if (Boolean(config.http.tlsCert) !== Boolean(config.http.tlsKey)) {

@@ -15,6 +15,7 @@ import { lazyValidatorFactory } from './plugins/lazy-validators.js';
 import { abortIdleBodies } from './plugins/idle-body.js';
 import { API_BODY_LIMIT, finishUnreadBody, refuseOversizedBeforeContinue } from './plugins/unread-body.js';
 import { TLS_MIN_VERSION } from './tls.js';
+import { enterAuditScope } from './plugins/audit-scope.js';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, failedOnDatabase } from './plugins/unavailable.js';
 
 export interface AppOptions extends ApiOptions {
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   abortIdleBodies(app.server, options.requestIdleTimeout * 1000, options.logger);
   app.addHook('onSend', finishUnreadBody);
   countRequests(app, options.metrics);
+  enterAuditScope(app);
 
   // Routes without an error format of their own (the token endpoint) answer a database that is down
   // for a moment in the registry's format too; anything else gets Fastify's default handling.

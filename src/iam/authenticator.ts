@@ -62,6 +62,17 @@ export class Authenticator {
    * knows the key's public prefix.
    */
   async basic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
+    const principal = await this.verifyBasic(username, secret, source);
+    // Clients sending Basic credentials on every request log in on every request: batched, one row
+    // per principal and address for each flush interval.
+    this.audit.recordBatched({
+      accountId: principal.accountId, actor: principal, action: 'login', resource: 'registry', outcome: 'success', source,
+      detail: { credential: principal.apiKeyId === null ? 'password' : 'api key' },
+    });
+    return principal;
+  }
+
+  private async verifyBasic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
     const apiKey = parseApiKey(secret);
     if (apiKey) {
       const principal = await this.byApiKey(secret, username);

@@ -11,6 +11,7 @@ import * as principals from '../metadata/principals.js';
 import { revokeRefreshTokensOf } from '../metadata/tokens.js';
 import { AccountGuard, type Caller } from './account-guard.js';
 import type { AuditLog } from './audit-log.js';
+import type { AuditFilter } from '../metadata/audit.js';
 import type { Authorizer } from './authorizer.js';
 import type { Authenticator } from './authenticator.js';
 import { namespaceNameProblem } from './namespace-names.js';
@@ -336,9 +337,10 @@ export class IamService {
     this.changed(caller, principal, 'policy.delete', `${row.subject_kind}:${row.subject_id} ${row.role} on ${scopeLabel(row.namespace, row.repository)}`, { policyId: id });
   }
 
-  async auditEvents(caller: Caller, limit: number, before?: number) {
+  /** The caller's account's audit trail (Managers only): tenants never see each other's. */
+  async auditEvents(caller: Caller, limit: number, filter: AuditFilter = {}) {
     const principal = await this.requireManager(caller, 'audit.read', 'audit log');
-    return this.audit.list(principal.accountId, limit, before);
+    return this.audit.list(principal.accountId, limit, filter);
   }
 
   label(caller: Caller): string {

@@ -222,6 +222,12 @@ export interface AuditEventTable {
   outcome: 'allow' | 'deny' | 'success' | 'failure';
   source: string;
   detail: string | null;
+  /** The request ID (X-Request-Id or generated) the event was recorded in. */
+  request_id: string | null;
+  /** The namespace of the resource, when it has one. */
+  namespace: string | null;
+  /** How many identical events this row stands for (pulls and logins are recorded in batches). */
+  count: Generated<number>;
 }
 
 /** A deleted image, restorable until it expires. The manifest bytes and its tags are kept here. */

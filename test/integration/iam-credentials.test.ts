@@ -61,7 +61,7 @@ for (const engine of engines()) {
       assert.deepEqual(groups.find((g) => g.id === group.id)?.members, [`user:${fx.ids.admin}`]);
 
       // The refusals are audited; the owner itself may do all of it.
-      const events = await server.iam.service.auditEvents(fx.adminCaller, 20);
+      const { events } = await server.iam.service.auditEvents(fx.adminCaller, 20);
       assert.ok(events.some((e) => e.action === 'user.password' && e.outcome === 'deny' && e.actor === 'user manager'));
       assert.equal((await api(fx.base, 'DELETE', `/iam/api-keys/${ownerKey.id}`, basic(fx.admin))).status, 204);
       assert.equal((await api(fx.base, 'DELETE', `/iam/groups/${group.id}/members/user:${fx.ids.admin}`, basic(fx.admin))).status, 204);

@@ -5,7 +5,7 @@ import { ROLES, type Role } from '../../iam/roles.js';
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
 
-/** IAM administration: whoami, accounts (operator only), namespaces, users, service IDs, API keys, access groups, policies, audit. */
+/** IAM administration: whoami, accounts (operator only), namespaces, users, service IDs, API keys, access groups, policies (the audit trail is in audit-routes). */
 export async function iamRoutes(app: FastifyInstance, options: { iam: Iam }): Promise<void> {
   const iam = options.iam.service;
 
@@ -122,8 +122,4 @@ export async function iamRoutes(app: FastifyInstance, options: { iam: Iam }): Pr
     await iam.deletePolicy(request.caller, request.params.id);
     return reply.code(204).send();
   });
-
-  app.get<{ Querystring: { limit?: number; before?: number } }>('/audit', {
-    schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, before: { type: 'integer', minimum: 1 } } } },
-  }, async (request) => ({ events: await iam.auditEvents(request.caller, request.query.limit ?? 100, request.query.before) }));
 }

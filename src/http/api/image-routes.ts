@@ -142,6 +142,8 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     const ref = parseImageReference(request.params.reference);
     await requireRepository(iam, request.caller, ref.name, 'delete');
     await images.remove(ref, principalLabel(request.caller.principal));
+    const { principal } = request.caller;
+    iam.audit.record({ accountId: principal.kind === 'anonymous' ? null : principal.accountId, actor: principal, action: 'image.delete', resource: `image ${request.params.reference}`, outcome: 'success', source: request.caller.source });
     return reply.code(204).send();
   });
 
@@ -205,8 +207,9 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
       await images.trashed(principal.accountId, name, digest);
       // The trash is the account's: restoring an image of a removed namespace brings the namespace back.
       await iam.service.addNamespace(request.caller, namespace);
-      return { ...await images.restore(principal.accountId, name, digest), namespaceCreated: true };
     }
-    return images.restore(principal.accountId, name, digest);
+    const restored = await images.restore(principal.accountId, name, digest);
+    iam.audit.record({ accountId: principal.accountId, actor: principal, action: 'trash.restore', resource: `image ${name}@${digest}`, outcome: 'success', source: request.caller.source, ...(state === 'removed' ? { detail: { namespaceCreated: true } } : {}) });
+    return state === 'removed' ? { ...restored, namespaceCreated: true } : restored;
   });
 }

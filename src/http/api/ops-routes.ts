@@ -94,6 +94,7 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     if (policy.keepImages === null && !policy.removeUntagged) throw new ProblemError('conflict', `namespace ${row.name} has no retention policy: set one first (wharf retention set)`);
     const dryRun = request.query.dryRun ?? false;
     const outcome = await retention.run(row.name, policy, dryRun, `${principalLabel(request.caller.principal)} (retention)`);
+    if (!dryRun) iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'retention.run', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { removed: outcome.removed.length } });
     return { namespace: row.name, dryRun, ...outcome };
   });
 
@@ -103,6 +104,7 @@ export async function opsRoutes(app: FastifyInstance, options: OpsRouteOptions):
     const row = await namespaceWithRole(request.caller, request.params.name, 'writer');
     const dryRun = request.query.dryRun ?? false;
     const outcome = await retention.pruneUntagged(row.name, dryRun, `${principalLabel(request.caller.principal)} (prune-untagged)`);
+    if (!dryRun) iam.audit.record({ accountId: row.account_id, actor: request.caller.principal, action: 'retention.prune-untagged', resource: `namespace ${row.name}`, outcome: 'success', source: request.caller.source, detail: { removed: outcome.removed.length } });
     return { namespace: row.name, dryRun, ...outcome };
   });
 

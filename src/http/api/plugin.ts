@@ -6,6 +6,7 @@ import type { Caller } from '../../iam/iam-service.js';
 import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { readCredentials } from '../auth/credentials.js';
 import swagger from '@fastify/swagger';
+import { auditRoutes } from './audit-routes.js';
 import { gcRoutes } from './gc-routes.js';
 import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
@@ -112,6 +113,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(iamRoutes, { iam });
   await app.register(permissionRoutes, { iam });
   await app.register(statsRoutes, { iam, now: options.now });
+  await app.register(auditRoutes, { iam });
   await app.register(imageRoutes, {
     iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),

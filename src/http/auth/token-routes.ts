@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../../iam/authenticator.js';
+import { namespaceOfResource } from '../../iam/audit-log.js';
 import type { Iam } from '../../iam/iam.js';
 import { ANONYMOUS, principalRef, type AuthenticatedPrincipal, type Principal } from '../../iam/principal.js';
 import { grantScopes, parseScopes } from '../../iam/scopes.js';
@@ -22,12 +23,18 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  const issue = async (principal: Principal, scopes: string[]) => {
+  const issue = async (principal: Principal, scopes: string[], source: string) => {
     const access = await grantScopes(iam.authorizer, principal, parseScopes(scopes));
     const accountId = principal.kind === 'anonymous' ? null : principal.accountId;
     const apiKeyId = principal.kind === 'anonymous' ? null : principal.apiKeyId;
     const session = principal.kind === 'user' ? principal.session : null;
     const issued = await iam.tokens.issue(principalRef(principal), accountId, apiKeyId, access, session);
+    // A rollout fetches a token per pull: batched like pulls, one row per principal, address and grant.
+    const granted = access.filter((a) => a.actions.length > 0).map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`);
+    if (principal.kind !== 'anonymous') iam.audit.recordBatched({
+      accountId, actor: principal, action: 'token.issue', resource: granted.length > 0 ? granted.join(' ').slice(0, 500) : 'login', outcome: 'success', source,
+      namespace: namespaceOfResource(access.find((a) => a.type === 'repository' && a.actions.length > 0)?.name ?? ''),
+    });
     return { issued, access };
   };
 
@@ -53,7 +60,7 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     } else if (credentials.scheme !== 'none') {
       return unauthorized(reply, 'use Basic credentials (username and password, or iamapikey and an API key)');
     }
-    const { issued } = await issue(principal, queryValues(request, 'scope'));
+    const { issued } = await issue(principal, queryValues(request, 'scope'), request.ip);
     const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt };
     if (principal.kind !== 'anonymous' && queryValues(request, 'offline_token')[0] === 'true') body.refresh_token = await refreshFor(principal);
     return reply.header('Cache-Control', 'no-store').send(body);
@@ -82,7 +89,7 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     } else {
       return oauthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
     }
-    const { issued, access } = await issue(principal, form.scope ? [form.scope] : []);
+    const { issued, access } = await issue(principal, form.scope ? [form.scope] : [], request.ip);
     const body: Record<string, unknown> = {
       access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, issued_at: issued.issuedAt,
       scope: access.filter((a) => a.actions.length > 0).map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' '),

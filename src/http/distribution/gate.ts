@@ -129,9 +129,13 @@ export async function admit(request: FastifyRequest, required: RequiredAccess, o
   // of the caller's account would otherwise tell another tenant's namespace from a free name).
   if (refusal.kind === 'absent') return { principal, absent: true };
   if (refusal.kind === 'invalid-namespace') throw invalidNamespace(repository, refusal.problem);
-  iam.audit.record({
-    accountId: principal.accountId, actor: principal, action: `registry.${action}`, resource: `repository ${repository}`,
-    outcome: 'deny', source: request.ip,
-  });
+  // A refused blob HEAD is a mount probe (a client checking whether a layer it saw in another repository
+  // can be mounted from there); it falls back to an upload, and auditing it filled the trail with denials.
+  if (!required.probe) {
+    iam.audit.record({
+      accountId: principal.accountId, actor: principal, action: `registry.${action}`, resource: `repository ${repository}`,
+      outcome: 'deny', source: request.ip,
+    });
+  }
   throw deniedFor(repository, action, refusal);
 }

@@ -8,6 +8,7 @@ import type { Handler, Visibility } from './handler.js';
 import { byMethod } from './handler.js';
 import { requiredAccess } from './access.js';
 import { admit } from './gate.js';
+import { DistributionAudit } from './audit.js';
 import type { Iam } from '../../iam/iam.js';
 import { ANONYMOUS, type Principal } from '../../iam/principal.js';
 import { manifests } from './manifests.js';
@@ -39,6 +40,7 @@ const EVERYTHING: Visibility = { canPull: async () => true };
 
 export async function distributionPlugin(app: FastifyInstance, options: DistributionOptions): Promise<void> {
   const { registry, iam } = options;
+  const audit = new DistributionAudit(iam.audit, registry);
 
   // Bodies stay unread streams: blobs are piped to storage, manifests read with a size limit.
   app.removeAllContentTypeParsers();
@@ -72,7 +74,14 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
       visibility = visibilityFor(iam, principal);
     }
     const handler = (absent ? ABSENT : FAMILIES)[route.family] as Handler<DistributionRoute>;
-    await handler({ registry, principal, visibility, route, query, request, reply });
+    const previous = absent ? null : await audit.before(route, request.method);
+    try {
+      await handler({ registry, principal, visibility, route, query, request, reply });
+    } catch (err) {
+      audit.failed(route, principal, request, err);
+      throw err;
+    }
+    audit.after(route, principal, request, reply, previous);
   };
 
   for (const url of ['/v2', '/v2/', '/v2/*', '/extensions/v2/*']) {

@@ -11,6 +11,14 @@ import { copyFileRange } from './file-copy.js';
 
 const UPLOAD_ID = /^[a-zA-Z0-9-]{1,64}$/;
 
+/** Where the filesystem driver rooted at `root` keeps a blob (backups hard-link it from there). */
+export function blobFilePath(root: string, digest: string): string {
+  // Only a parsed digest reaches the filesystem: its hex encoding cannot hold a path separator.
+  const parsed = tryParseDigest(digest);
+  if (!parsed) throw new Error(`not a digest: ${digest}`);
+  return path.join(root, 'blobs', parsed.algorithm, parsed.hex.slice(0, 2), parsed.hex);
+}
+
 /**
  * Filesystem driver: blobs at <root>/blobs/<alg>/<2 hex>/<hex>, staged uploads at <root>/uploads/<id>.
  * Commit = fsync the staged file, rename it into place, fsync the directory; rename is atomic
@@ -47,10 +55,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   private blobPath(digest: string): string {
-    // Only a parsed digest reaches the filesystem: its hex encoding cannot hold a path separator.
-    const parsed = tryParseDigest(digest);
-    if (!parsed) throw new Error(`not a digest: ${digest}`);
-    return path.join(this.blobsDir, parsed.algorithm, parsed.hex.slice(0, 2), parsed.hex);
+    return blobFilePath(this.root, digest);
   }
 
   private uploadPath(uploadId: string): string {
