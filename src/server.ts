@@ -18,6 +18,7 @@ import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
+import { Events } from './events/events.js';
 import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { SCAN_JOB, ScanService } from './scanner/scan-service.js';
@@ -44,6 +45,8 @@ export interface WharfServer {
   retention: RetentionService;
   pullStats: PullStats;
   jobs: JobRunner;
+  /** The webhook outbox's delivery worker and subscriptions. */
+  events: Events;
   scanner: ScanService;
   vulndb: VulnDb;
   metadata: MetadataDb;
@@ -113,6 +116,15 @@ async function start(
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
   const locks = blobLocks(metadata.engine);
+  const events = new Events(metadata.db, logger, now, {
+    publicUrl: config.http.publicUrl,
+    concurrency: config.webhooks.concurrency,
+    timeoutMs: config.webhooks.timeout * 1000,
+    maxAttempts: config.webhooks.maxAttempts,
+    backoffMs: config.webhooks.retryBackoff * 1000,
+    pollMs: Math.max(config.webhooks.pollInterval * 1000, 50),
+    onAttempt: (outcome) => metrics.webhookDelivery(outcome),
+  });
   const registry = new Registry({
     db: metadata.db,
     store,
@@ -129,7 +141,12 @@ async function start(
     hooks: {
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
       beforeBlobServed: (repository, bytes, puller) => quotas.beforeBlobServed(repository, bytes, puller),
-      manifestPulled: (repository, digest) => pullStats.record(repository, digest),
+      manifestPulled: (repository, digest, pull) => {
+        pullStats.record(repository, digest);
+        events.pulled(repository, digest, pull);
+      },
+      changed: (trx, event) => events.changed(trx, event),
+      committed: () => events.worker.poke(),
       manifestPushed: async (_repository, digest) => {
         if (!config.scanner.enabled) return;
         await scanner.enqueue(digest).catch((err: unknown) => logger.error({ err, digest }, 'could not queue a scan'));
@@ -145,7 +162,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -183,6 +200,7 @@ async function start(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  events.source.addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const purge = async (): Promise<void> => {
     try {
@@ -221,6 +239,7 @@ async function start(
   gcTask?.start();
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
+  if (config.webhooks.enabled) events.worker.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -234,6 +253,7 @@ async function start(
     retention,
     pullStats,
     jobs,
+    events,
     scanner,
     vulndb,
     metadata,
@@ -255,6 +275,7 @@ async function start(
         await app.close();
         await tasksStopped;
         await jobs.stop();
+        await events.worker.stop();
         await pullStats.stop();
         await metadata.close();
         store.close?.();

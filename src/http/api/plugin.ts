@@ -11,6 +11,8 @@ import { iamRoutes } from './iam-routes.js';
 import { imageRoutes } from './image-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { scannerRoutes } from './scanner-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
+import type { WebhookService } from '../../events/webhooks.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
@@ -40,6 +42,7 @@ export interface ApiOptions {
   scanner: ScanService;
   exemptions: ExemptionService;
   vulndb: VulnDb;
+  webhooks: WebhookService;
   publicUrl: string;
 }
 
@@ -104,6 +107,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
   await app.register(gcRoutes, { iam, gc: options.gc });
   await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
+  await app.register(webhookRoutes, { iam, webhooks: options.webhooks });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../metadata/schema.js';
+import type { PullOrigin } from '../registry/context.js';
+import { DeliveryWorker, type DeliveryOptions } from './delivery-worker.js';
+import { recordEvent } from './outbox.js';
+import type { EventSource } from './payloads.js';
+import type { NewEvent } from './types.js';
+import { WebhookService } from './webhooks.js';
+
+/** How long the answer to "does any webhook want pulls?" is reused: pulls are many, subscriptions few. */
+const PULL_SUBSCRIBERS_TTL_MS = 5000;
+
+/**
+ * Events and webhooks of one process: the registry's hooks write the outbox, the worker delivers,
+ * the service manages subscriptions.
+ */
+export class Events {
+  readonly source: EventSource;
+  readonly worker: DeliveryWorker;
+  readonly webhooks: WebhookService;
+  private pullSubscribers: { at: number; any: Promise<boolean> } | undefined;
+
+  constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number, options: DeliveryOptions & { publicUrl: string }) {
+    this.source = { publicUrl: options.publicUrl, instanceId: randomUUID(), addr: '' };
+    this.worker = new DeliveryWorker(db, this.source, log, now, options);
+    this.webhooks = new WebhookService(db, this.source, now, options.timeoutMs);
+  }
+
+  /** The RegistryHooks.changed hook: records the event in the change's transaction. */
+  async changed(trx: Kysely<Database>, event: NewEvent): Promise<void> {
+    await recordEvent(trx, event, this.now());
+  }
+
+  /** A pull is no transaction of its own: its event is recorded after the answer, and a failure only logged. */
+  pulled(repository: string, digest: string, pull: PullOrigin | undefined): void {
+    if (!pull) return;
+    void (async () => {
+      if (!(await this.anyPullSubscriber())) return;
+      await recordEvent(this.db, { type: 'pull', repository, target: { digest, mediaType: pull.mediaType, size: pull.size, ...(pull.tag ? { tag: pull.tag } : {}) }, origin: pull.origin }, this.now());
+      this.worker.poke();
+    })().catch((err: unknown) => this.log.error({ err, repository, digest }, 'could not record a pull event'));
+  }
+
+  /** Records an event outside a registry transaction (scan results, quota warnings) and wakes the worker. */
+  async record(event: NewEvent): Promise<void> {
+    await recordEvent(this.db, event, this.now());
+    this.worker.poke();
+  }
+
+  private anyPullSubscriber(): Promise<boolean> {
+    const now = this.now();
+    if (!this.pullSubscribers || now - this.pullSubscribers.at > PULL_SUBSCRIBERS_TTL_MS) {
+      const any = this.db.selectFrom('webhooks').select('id').where('events', 'like', '%"pull"%').limit(1).executeTakeFirst().then((row) => row !== undefined);
+      this.pullSubscribers = { at: now, any };
+      any.catch(() => { this.pullSubscribers = undefined; });
+    }
+    return this.pullSubscribers.any;
+  }
+}
