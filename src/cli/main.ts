@@ -7,6 +7,7 @@ import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerImmutabilityCommands } from './commands/immutability.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerNamespaceCommands } from './commands/namespace.js';
 import { registerQuotaCommands } from './commands/quota.js';
@@ -77,6 +78,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerQuotaCommands(program, ctx);
   registerRetentionCommands(program, ctx);
   registerImmutabilityCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerScannerCommands(program, ctx);
