@@ -153,6 +153,13 @@ async function start(
       },
     },
   });
+  quotas.onWarning = (warning) => {
+    const { repository, ...detail } = warning;
+    events.record({ type: 'quota.warning', repository, target: {}, origin: { actor: null }, detail })
+      .catch((err: unknown) => logger.error({ err, repository }, 'could not record a quota warning'));
+  };
+  scanner.onScanned = (digest) => events.scanned(digest, async (name, accountId) =>
+    (await scanner.statuses([{ name, digest }], accountId)).get(`${name}@${digest}`) ?? 'Not scanned');
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
+import { findNamespace } from '../metadata/namespaces.js';
 import type { PullOrigin } from '../registry/context.js';
 import { DeliveryWorker, type DeliveryOptions } from './delivery-worker.js';
 import { recordEvent } from './outbox.js';
@@ -47,6 +48,24 @@ export class Events {
   async record(event: NewEvent): Promise<void> {
     await recordEvent(this.db, event, this.now());
     this.worker.poke();
+  }
+
+  /**
+   * A scan finished: a scan.completed event for each repository holding the image, with the status
+   * its account sees (its exemptions applied). `status` is the scanner's.
+   */
+  async scanned(digest: string, status: (name: string, accountId: number | null) => Promise<string>): Promise<void> {
+    const holders = await this.db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+      .select(['r.name', 'm.media_type', 'm.size']).where('m.digest', '=', digest).execute();
+    for (const holder of holders) {
+      const namespace = await findNamespace(this.db, holder.name.split('/')[0]!);
+      await this.record({
+        type: 'scan.completed', repository: holder.name,
+        target: { digest, mediaType: holder.media_type, size: Number(holder.size) },
+        origin: { actor: null },
+        detail: { status: await status(holder.name, namespace ? Number(namespace.account_id) : null) },
+      });
+    }
   }
 
   private anyPullSubscriber(): Promise<boolean> {

@@ -1,10 +1,12 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { api, apiJson, basic, pushImage, send, setUpTenants, PASSWORDS } from '../support/iam.js';
-import { eventually } from '../support/http.js';
+import { api, apiJson, basic, pushBlob, pushImage, send, setUpTenants, PASSWORDS } from '../support/iam.js';
+import { randomBytes } from 'node:crypto';
+import { digestOf, eventually } from '../support/http.js';
 import { startReceiver, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { verifyDelivery } from '../../src/events/signature.js';
+import { recordPolicyDenial } from '../../src/events/outbox.js';
 
 interface Created { id: number; secret: string; url: string; events: string[]; namespace: string | null }
 interface Delivery { id: number; eventType: string; repository: string; state: string; attempts: number; responseStatus: number | null; lastError: string | null }
@@ -102,7 +104,8 @@ for (const engine of engines()) {
     });
 
     it('push, tag move and delete arrive once each, in order, signed, in Distribution\'s envelope; filtered repositories send nothing', async () => {
-      const hook = await subscribe({ namespace: 'teama', repositories: 'teama/hooked*' });
+      // Scans run too (scan.completed): this test is about the changes.
+      const hook = await subscribe({ namespace: 'teama', repositories: 'teama/hooked*', events: ['push', 'tag.moved', 'delete'] });
       const first = await pushImage(server.url, 'teama/hooked', 'v1', admin);
       const second = await pushImage(server.url, 'teama/hooked', 'v1', admin);
       await pushImage(server.url, 'teama/elsewhere', 'v1', admin);
@@ -189,7 +192,7 @@ for (const engine of engines()) {
     it('a rolled-back push sends nothing', async () => {
       // Its blobs and manifest are in the repository before anyone listens; tagging it is what fails.
       const image = await pushImage(server.url, 'teama/rollback', undefined, admin);
-      await subscribe({ repositories: 'teama/rollback' });
+      await subscribe({ repositories: 'teama/rollback', events: ['push', 'tag.moved'] });
       const hooksOfRegistry = server.registry.ctx.hooks;
       const original = hooksOfRegistry.changed!;
       hooksOfRegistry.changed = async (trx, event) => {
@@ -212,7 +215,7 @@ for (const engine of engines()) {
     });
 
     it('pulls are sent only to webhooks that ask for them', async () => {
-      await subscribe({ repositories: 'teama/pulled' });
+      await subscribe({ repositories: 'teama/pulled', events: ['push', 'delete'] });
       const pulls = await subscribe({ repositories: 'teama/pulled', events: ['pull'] });
       const pushed = await pushImage(server.url, 'teama/pulled', 'v1', admin);
       const res = await send(server.url, { method: 'GET', path: '/v2/teama/pulled/manifests/v1', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } }, admin);
@@ -249,6 +252,46 @@ for (const engine of engines()) {
       assert.equal(tested.state, 'failed');
       assert.equal(tested.responseStatus, 418);
       assert.match(String(tested.lastError), /the receiver answered 418: receiver says 418/);
+    });
+
+    it('scan results, quota warnings and policy denials are events too', async () => {
+      const hook = await subscribe({ format: 'cloudevents', repositories: 'teama/watched', events: ['scan.completed', 'quota.warning', 'policy.denied'] });
+      type Ce = { type: string; subject?: string; data: { repository: string; digest?: string; detail: Record<string, unknown> } };
+      const received = () => receiver.received.map((d) => d.json as Ce);
+
+      // The layer is random bytes, not a tar: the scan completes with its failure as the status.
+      const pushed = await pushImage(server.url, 'teama/watched', 'v1', admin);
+      await eventually(async () => received().some((e) => e.type === 'io.wharf.registry.scan.completed'), 'the scan event', WAIT_MS);
+      const scan = received().find((e) => e.type === 'io.wharf.registry.scan.completed')!;
+      assert.equal(scan.subject, pushed.digest);
+      assert.equal(scan.data.detail.status, 'Scan failed');
+
+      const { storage } = await apiJson<{ storage: { used: number } }>(server.url, 'GET', '/quota', admin);
+      const big = randomBytes(Math.max(storage.used, 1000));
+      const limit = storage.used + big.length + 10;
+      await apiJson(server.url, 'PUT', '/quota', admin, { storageBytes: limit }, 200);
+      try {
+        await pushBlob(server.url, 'teama/watched', big, admin);
+        await eventually(async () => received().some((e) => e.type === 'io.wharf.registry.quota.warning'), 'the 80 % warning', WAIT_MS);
+        const small = randomBytes(20);
+        const refused = await send(server.url, { method: 'POST', path: `/v2/teama/watched/blobs/uploads/?digest=${digestOf(small)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: small }, admin);
+        assert.equal(refused.status, 403, await refused.text());
+        await eventually(async () => received().filter((e) => e.type === 'io.wharf.registry.quota.warning').length >= 2, 'the 100 % warning', WAIT_MS);
+      } finally {
+        await apiJson(server.url, 'PUT', '/quota', admin, { storageBytes: null }, 200);
+      }
+      const warnings = received().filter((e) => e.type === 'io.wharf.registry.quota.warning').map((e) => e.data.detail);
+      assert.deepEqual(warnings.map((w) => [w.quota, w.threshold, w.limit, w.refused]), [['storage', 80, limit, false], ['storage', 100, limit, true]]);
+
+      await recordPolicyDenial(server.metadata.db, { repository: 'teama/watched', digest: pushed.digest, policy: 'signed-only', reason: 'no trusted signature' });
+      await recordPolicyDenial(server.metadata.db, { repository: 'teamb/app', digest: pushed.digest, policy: 'signed-only', reason: 'another tenant' });
+      server.events.worker.poke();
+      await eventually(async () => received().some((e) => e.type === 'io.wharf.registry.policy.denied'), 'the denial', WAIT_MS);
+      await server.events.worker.drain();
+      const denials = received().filter((e) => e.type === 'io.wharf.registry.policy.denied');
+      assert.deepEqual(denials.map((e) => [e.data.repository, e.data.detail.policy, e.data.detail.reason]), [['teama/watched', 'signed-only', 'no trusted signature']],
+        'another tenant\'s denial does not reach this account\'s webhook');
+      for (const delivery of receiver.received) assertSigned(delivery, hook.secret);
     });
   });
 }
