@@ -122,7 +122,8 @@ async function start(
     timeoutMs: config.webhooks.timeout * 1000,
     maxAttempts: config.webhooks.maxAttempts,
     backoffMs: config.webhooks.retryBackoff * 1000,
-    pollMs: Math.max(config.webhooks.pollInterval * 1000, 50),
+    pollMs: Math.max(config.webhooks.pollInterval * 1000, 20),
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
     onAttempt: (outcome) => metrics.webhookDelivery(outcome),
   });
   const registry = new Registry({

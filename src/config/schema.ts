@@ -176,6 +176,11 @@ export const configSections = {
     retryBackoff: duration.prefault('1s'),
     /** How often pending deliveries are looked for (a push on this process wakes the worker at once). */
     pollInterval: duration.prefault('1s'),
+    /**
+     * Receivers on loopback, private, link-local (cloud metadata) and other non-public addresses may
+     * be called. Off by default: tenants must not reach the registry's own network through it.
+     */
+    allowPrivateNetworks: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
   }),
   metrics: z.strictObject({
     /**

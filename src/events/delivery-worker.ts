@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
@@ -6,6 +8,7 @@ import * as webhooks from '../metadata/webhooks.js';
 import { formatPayload, type EventSource, type PayloadFormat } from './payloads.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signDelivery } from './signature.js';
 import type { RegistryEvent } from './types.js';
+import { assertPublicLiteral, publicOnlyLookup, ReceiverAddressError } from './receiver-address.js';
 
 export interface DeliveryOptions {
   /** Deliveries in flight at once from this process. */
@@ -15,6 +18,7 @@ export interface DeliveryOptions {
   /** Wait after the first failure; doubled after each further one, up to MAX_BACKOFF_MS. */
   backoffMs: number;
   pollMs: number;
+  allowPrivateNetworks: boolean;
   /** Told how each try ended (metrics). */
   onAttempt?(outcome: AttemptResult['outcome']): void;
 }
@@ -40,50 +44,74 @@ export interface Destination {
 /**
  * Sends one event to one receiver, signed; never throws. Redirects are not followed (a receiver
  * moved is an error to fix in the webhook, and a redirect must not point a signed body elsewhere).
+ * Unless `allowPrivateNetworks`, a receiver at a private or loopback address is not called.
  */
-export async function sendEvent(destination: Destination, deliveryId: string, event: RegistryEvent, source: EventSource, timeoutMs: number, now: number): Promise<Omit<AttemptResult, 'outcome'> & { ok: boolean }> {
+export async function sendEvent(destination: Destination, deliveryId: string, event: RegistryEvent, source: EventSource, options: SendOptions, now: number): Promise<Omit<AttemptResult, 'outcome'> & { ok: boolean }> {
   const payload = formatPayload(destination.format as PayloadFormat, event, source);
   const timestamp = Math.floor(now / 1000);
   try {
-    const response = await fetch(destination.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
-        'Content-Type': payload.contentType,
-        'User-Agent': 'Wharf-Webhooks/1',
-        [SIGNATURE_HEADER]: signDelivery(destination.secret, timestamp, payload.body),
-        [TIMESTAMP_HEADER]: String(timestamp),
-        'X-Wharf-Delivery': deliveryId,
-        'X-Wharf-Event': event.type,
-        'X-Wharf-Event-Id': event.id,
-      },
-      body: payload.body,
-    });
+    const url = new URL(destination.url);
+    if (!options.allowPrivateNetworks) assertPublicLiteral(url);
+    const response = await post(url, {
+      'Content-Type': payload.contentType,
+      'User-Agent': 'Wharf-Webhooks/1',
+      [SIGNATURE_HEADER]: signDelivery(destination.secret, timestamp, payload.body),
+      [TIMESTAMP_HEADER]: String(timestamp),
+      'X-Wharf-Delivery': deliveryId,
+      'X-Wharf-Event': event.type,
+      'X-Wharf-Event-Id': event.id,
+    }, payload.body, options);
     const ok = response.status >= 200 && response.status < 300;
-    const text = ok ? '' : await readSome(response);
-    if (ok) await response.body?.cancel();
+    const text = response.text.slice(0, ERROR_BODY_BYTES).replace(/\s+/g, ' ').trim();
     return { ok, responseStatus: response.status, error: ok ? null : `the receiver answered ${response.status}${text ? `: ${text}` : ''}` };
   } catch (err) {
-    const reason = (err as Error).name === 'TimeoutError'
-      ? `no answer within ${timeoutMs / 1000} s (webhooks.timeout)`
-      : describeFetchError(err);
-    return { ok: false, responseStatus: null, error: reason };
+    return { ok: false, responseStatus: null, error: describeSendError(err, options.timeoutMs) };
   }
 }
 
-async function readSome(response: Response): Promise<string> {
-  try {
-    return (await response.text()).slice(0, ERROR_BODY_BYTES).replace(/\s+/g, ' ').trim();
-  } catch {
-    return '';
-  }
+export interface SendOptions {
+  timeoutMs: number;
+  /** webhooks.allowPrivateNetworks: receivers on loopback and private addresses may be called. */
+  allowPrivateNetworks: boolean;
 }
 
-/** fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, a TLS error). */
-function describeFetchError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return `could not reach the receiver: ${cause?.code ?? ''}${cause?.message ? ` ${cause.message}` : ` ${(err as Error).message}`}`.trim();
+class ReceiverTimeout extends Error {}
+
+/** One POST, the whole exchange bounded by the timeout; only the start of the answer is kept. */
+function post(url: URL, headers: Record<string, string>, body: string, options: SendOptions): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(url, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
+      ...(options.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (kept < ERROR_BODY_BYTES) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', (err) => { clearTimeout(timer); reject(err); });
+    });
+    const timer = setTimeout(() => request.destroy(new ReceiverTimeout()), options.timeoutMs);
+    request.on('error', (err) => { clearTimeout(timer); reject(err); });
+    request.end(body);
+  });
+}
+
+function describeSendError(err: unknown, timeoutMs: number): string {
+  if (err instanceof ReceiverTimeout) return `no answer within ${timeoutMs / 1000} s (webhooks.timeout)`;
+  if (err instanceof ReceiverAddressError) return `the receiver was not called: ${err.message}`;
+  if (err instanceof TypeError && (err as { code?: string }).code === 'ERR_INVALID_URL') return `the webhook URL is not valid: ${err.message}`;
+  const code = (err as { code?: string }).code;
+  return `could not reach the receiver: ${code ? `${code} ` : ''}${(err as Error).message}`;
 }
 
 /** The wait before try `attempt + 1` after `attempt` failed ones. */
@@ -166,7 +194,7 @@ export class DeliveryWorker {
     const webhook = await webhooks.findWebhook(this.db, delivery.webhook_id);
     if (!webhook) return;
     const event = JSON.parse(delivery.event) as RegistryEvent;
-    const sent = await sendEvent(webhook, String(delivery.id), event, this.source, this.options.timeoutMs, this.now());
+    const sent = await sendEvent(webhook, String(delivery.id), event, this.source, this.options, this.now());
     const attempts = delivery.attempts + 1;
     const outcome: AttemptResult['outcome'] = sent.ok ? 'delivered' : attempts >= this.options.maxAttempts ? 'failed' : 'retry';
     const now = this.now();

@@ -26,7 +26,7 @@ export class Events {
   constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number, options: DeliveryOptions & { publicUrl: string }) {
     this.source = { publicUrl: options.publicUrl, instanceId: randomUUID(), addr: '' };
     this.worker = new DeliveryWorker(db, this.source, log, now, options);
-    this.webhooks = new WebhookService(db, this.source, now, options.timeoutMs);
+    this.webhooks = new WebhookService(db, this.source, now, options);
   }
 
   /** The RegistryHooks.changed hook: records the event in the change's transaction. */

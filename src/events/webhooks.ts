@@ -5,7 +5,7 @@ import * as rows from '../metadata/webhooks.js';
 import { compileGlob } from '../oci/globs.js';
 import { PAYLOAD_FORMATS, type EventSource, type PayloadFormat } from './payloads.js';
 import { newWebhookSecret } from './signature.js';
-import { sendEvent } from './delivery-worker.js';
+import { sendEvent, type SendOptions } from './delivery-worker.js';
 import { DEFAULT_EVENT_TYPES, EVENT_TYPES, isEventType, type EventType, type RegistryEvent } from './types.js';
 
 export interface WebhookSpec {
@@ -89,7 +89,7 @@ export function normalizeSpec(spec: WebhookSpec): Required<Omit<WebhookSpec, 'na
 
 /** Webhook subscriptions and their delivery log. Who may do what is the HTTP layer's to check. */
 export class WebhookService {
-  constructor(private readonly db: Kysely<Database>, private readonly source: EventSource, private readonly now: () => number, private readonly timeoutMs: number) {}
+  constructor(private readonly db: Kysely<Database>, private readonly source: EventSource, private readonly now: () => number, private readonly sending: SendOptions) {}
 
   /** Creates a webhook; the answer holds its secret, which is never shown again. */
   async create(accountId: number, namespaceId: number | null, spec: ReturnType<typeof normalizeSpec>, createdBy: string): Promise<WebhookView & { secret: string }> {
@@ -125,7 +125,7 @@ export class WebhookService {
     const now = this.now();
     const repository = webhook.namespace ? `${webhook.namespace}/webhook-test` : 'webhook-test';
     const event: RegistryEvent = { id: randomUUID(), type: 'webhook.test', time: new Date(now).toISOString(), repository, target: {}, origin: { actor }, detail: { webhook: Number(webhook.id) } };
-    const sent = await sendEvent(webhook, `test-${event.id}`, event, this.source, this.timeoutMs, now);
+    const sent = await sendEvent(webhook, `test-${event.id}`, event, this.source, this.sending, now);
     const id = await this.db.insertInto('webhook_deliveries').values({
       webhook_id: webhook.id, event_id: event.id, event_type: event.type, repository, event: JSON.stringify(event),
       state: sent.ok ? 'delivered' : 'failed', attempts: 1, next_attempt_at: now, lease_until: null, leased_by: null,

@@ -45,7 +45,7 @@ describe('webhooks across a kill -9 of wharf serve', () => {
     env = {
       WHARF_STORAGE_DATA_DIR: path.join(work, 'data'), WHARF_DATABASE_ENGINE: 'sqlite', WHARF_LOG_LEVEL: 'warn',
       WHARF_AUTH_ENABLED: 'true', WHARF_SCANNER_ENABLED: 'false',
-      WHARF_WEBHOOKS_RETRY_BACKOFF: '200ms', WHARF_WEBHOOKS_POLL_INTERVAL: '100ms', WHARF_WEBHOOKS_TIMEOUT: '5s',
+      WHARF_WEBHOOKS_RETRY_BACKOFF: '200ms', WHARF_WEBHOOKS_POLL_INTERVAL: '100ms', WHARF_WEBHOOKS_TIMEOUT: '5s', WHARF_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     };
     wharf = await spawnWharf(env);
     // The restart listens where the CLI logged in.

@@ -14,7 +14,7 @@ describe('webhook delivery by two replicas [postgres]', { skip: process.env.WHAR
   let second: TestServer | undefined;
   let receiver: WebhookReceiver;
   const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
-  const settings = { auth: { enabled: true }, scanner: { enabled: false }, webhooks: { pollInterval: '20ms', retryBackoff: '20ms', concurrency: 8 } };
+  const settings = { auth: { enabled: true }, scanner: { enabled: false }, webhooks: { pollInterval: '20ms', retryBackoff: '20ms', concurrency: 8, allowPrivateNetworks: true } };
 
   before(async () => {
     first = await startTestServer('postgres', settings);

@@ -7,6 +7,7 @@ import { digestOf, eventually } from '../support/http.js';
 import { startReceiver, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { verifyDelivery } from '../../src/events/signature.js';
 import { recordPolicyDenial } from '../../src/events/outbox.js';
+import { sendEvent } from '../../src/events/delivery-worker.js';
 
 interface Created { id: number; secret: string; url: string; events: string[]; namespace: string | null }
 interface Delivery { id: number; eventType: string; repository: string; state: string; attempts: number; responseStatus: number | null; lastError: string | null }
@@ -45,7 +46,7 @@ for (const engine of engines()) {
     const hooks: number[] = [];
 
     before(async () => {
-      server = await startTestServer(engine, { auth: { enabled: true }, webhooks: { retryBackoff: '50ms', pollInterval: '100ms', timeout: '5s', maxAttempts: 20 } });
+      server = await startTestServer(engine, { auth: { enabled: true }, webhooks: { retryBackoff: '50ms', pollInterval: '100ms', timeout: '5s', maxAttempts: 20, allowPrivateNetworks: true } });
       await setUpTenants(server);
       admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
       receiver = await startReceiver();
@@ -292,6 +293,19 @@ for (const engine of engines()) {
       assert.deepEqual(denials.map((e) => [e.data.repository, e.data.detail.policy, e.data.detail.reason]), [['teama/watched', 'signed-only', 'no trusted signature']],
         'another tenant\'s denial does not reach this account\'s webhook');
       for (const delivery of receiver.received) assertSigned(delivery, hook.secret);
+    });
+
+    it('receivers on loopback or private addresses are not called unless the operator allows it', async () => {
+      const event = { id: 'e1', type: 'push' as const, time: new Date().toISOString(), repository: 'teama/x', target: {}, origin: { actor: null } };
+      for (const url of [receiver.url, receiver.url.replace('127.0.0.1', 'localhost'), `http://[::ffff:127.0.0.1]:${receiver.port}/hook`, 'http://169.254.169.254/latest/meta-data/']) {
+        const refused = await sendEvent({ url, secret: 's', format: 'distribution' }, '1', event, server.events.source, { timeoutMs: 5000, allowPrivateNetworks: false }, Date.now());
+        assert.equal(refused.ok, false, url);
+        assert.match(String(refused.error), /^the receiver was not called: .*private or loopback address.*webhooks\.allowPrivateNetworks/, url);
+      }
+      assert.equal(receiver.received.length, 0, 'nothing reached the receiver');
+      const allowed = await sendEvent({ url: receiver.url, secret: 's', format: 'distribution' }, '1', event, server.events.source, { timeoutMs: 5000, allowPrivateNetworks: true }, Date.now());
+      assert.equal(allowed.ok, true, String(allowed.error));
+      assert.equal(receiver.received.length, 1);
     });
   });
 }

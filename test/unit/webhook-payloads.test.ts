@@ -107,3 +107,15 @@ describe('webhook subscriptions', () => {
     assert.deepEqual(normalizeSpec({ url: 'https://ci.example.com/', events: ['pull', 'pull'] }).events, ['pull']);
   });
 });
+
+describe('receiver addresses', () => {
+  it('loopback, private, link-local, CGNAT and IPv4-mapped forms are private; public ones are not', async () => {
+    const { isPrivateAddress } = await import('../../src/events/receiver-address.js');
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+      assert.ok(isPrivateAddress(a), a);
+    }
+    for (const a of ['8.8.8.8', '172.32.0.1', '192.0.2.10', '2001:4860:4860::8888', '::ffff:8.8.8.8', 'example.com']) {
+      assert.ok(!isPrivateAddress(a), a);
+    }
+  });
+});
