@@ -124,6 +124,7 @@ async function start(
     backoffMs: config.webhooks.retryBackoff * 1000,
     pollMs: Math.max(config.webhooks.pollInterval * 1000, 20),
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    logRetentionMs: config.webhooks.logRetention * 1000,
     onAttempt: (outcome) => metrics.webhookDelivery(outcome),
   });
   const registry = new Registry({

@@ -181,6 +181,8 @@ export const configSections = {
      * be called. Off by default: tenants must not reach the registry's own network through it.
      */
     allowPrivateNetworks: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    /** How long delivered and failed deliveries stay in the delivery log. */
+    logRetention: duration.prefault('14d'),
   }),
   metrics: z.strictObject({
     /**

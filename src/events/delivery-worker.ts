@@ -19,11 +19,14 @@ export interface DeliveryOptions {
   backoffMs: number;
   pollMs: number;
   allowPrivateNetworks: boolean;
+  /** How long finished deliveries stay in the log. */
+  logRetentionMs: number;
   /** Told how each try ended (metrics). */
   onAttempt?(outcome: AttemptResult['outcome']): void;
 }
 
 export const MAX_BACKOFF_MS = 3_600_000;
+const PRUNE_INTERVAL_MS = 3_600_000;
 /** Bytes of a receiver's error answer kept in the delivery log. */
 const ERROR_BODY_BYTES = 200;
 
@@ -130,6 +133,7 @@ export class DeliveryWorker {
   private readonly worker = randomUUID();
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private polling = false;
   private again = false;
@@ -146,7 +150,19 @@ export class DeliveryWorker {
   start(): void {
     this.timer = setInterval(() => this.poke(), this.options.pollMs);
     this.timer.unref();
+    // The log keeps finished deliveries for a while, not forever; any replica may prune (idempotent).
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
     this.poke();
+  }
+
+  async prune(): Promise<number> {
+    try {
+      return await webhooks.pruneDeliveries(this.db, this.now() - this.options.logRetentionMs);
+    } catch (err) {
+      this.log.error({ err }, 'could not prune the webhook delivery log');
+      return 0;
+    }
   }
 
   /** Looks for due deliveries now (after a commit that wrote some) instead of at the next poll. */
@@ -226,6 +242,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     while (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 }

@@ -111,3 +111,9 @@ export async function countPendingDeliveries(db: Db): Promise<number> {
   const row = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending').executeTakeFirst();
   return Number(row?.n ?? 0);
 }
+
+/** Removes finished deliveries (delivered or failed) that finished before `before`; answers how many. */
+export async function pruneDeliveries(db: Db, before: number): Promise<number> {
+  const result = await db.deleteFrom('webhook_deliveries').where('state', '!=', 'pending').where('finished_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

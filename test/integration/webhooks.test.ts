@@ -8,6 +8,7 @@ import { startReceiver, type ReceivedDelivery, type WebhookReceiver } from '../s
 import { verifyDelivery } from '../../src/events/signature.js';
 import { recordPolicyDenial } from '../../src/events/outbox.js';
 import { sendEvent } from '../../src/events/delivery-worker.js';
+import { pruneDeliveries } from '../../src/metadata/webhooks.js';
 
 interface Created { id: number; secret: string; url: string; events: string[]; namespace: string | null }
 interface Delivery { id: number; eventType: string; repository: string; state: string; attempts: number; responseStatus: number | null; lastError: string | null }
@@ -306,6 +307,21 @@ for (const engine of engines()) {
       const allowed = await sendEvent({ url: receiver.url, secret: 's', format: 'distribution' }, '1', event, server.events.source, { timeoutMs: 5000, allowPrivateNetworks: true }, Date.now());
       assert.equal(allowed.ok, true, String(allowed.error));
       assert.equal(receiver.received.length, 1);
+    });
+
+    it('the delivery log is pruned of finished deliveries, never of pending ones', async () => {
+      const hook = await subscribe({ repositories: 'teama/pruned', events: ['push'] });
+      await pushImage(server.url, 'teama/pruned', undefined, admin);
+      await eventually(async () => receiver.received.length >= 1, 'the first delivery', WAIT_MS);
+      await server.events.worker.drain();
+      receiver.answer = () => 503;
+      await pushImage(server.url, 'teama/pruned', undefined, admin);
+      await eventually(async () => receiver.received.length >= 2, 'a failed try of the second', WAIT_MS);
+      const removed = await pruneDeliveries(server.metadata.db, Date.now() + 1000);
+      assert.ok(removed >= 1);
+      const { deliveries } = await apiJson<{ deliveries: Delivery[] }>(server.url, 'GET', `/webhooks/${hook.id}/deliveries`, admin);
+      assert.deepEqual(deliveries.map((d) => d.state), ['pending'], 'the delivered one went, the pending one stays');
+      assert.match(String(deliveries[0]!.lastError), /the receiver answered 503: receiver says 503/);
     });
   });
 }
