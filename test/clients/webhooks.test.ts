@@ -60,6 +60,18 @@ describe('webhooks across a kill -9 of wharf serve', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('shows examples in the --help of every webhook command', async () => {
+    for (const command of [['webhook'], ['webhook', 'add'], ['webhook', 'list'], ['webhook', 'rm'], ['webhook', 'test'], ['webhook', 'deliveries']]) {
+      const result = await cli([...command, '--help']);
+      assert.equal(result.code, 0, result.what);
+      assert.match(result.stdout, new RegExp(`^Usage: wharf ${command.join(' ')}`, 'm'));
+      assert.match(result.stdout, /\nExamples:\n {2}wharf webhook /, result.what);
+    }
+    const bad = await cli(['webhook', 'add', 'https://x.example/', '--payload', 'xml']);
+    assert.equal(bad.code, 2, bad.what);
+    assert.match(bad.stderr, /argument 'xml' is invalid.*choices/s);
+  });
+
   it('an event acknowledged while the receiver is down arrives exactly once after kill -9 and a restart, signed', async () => {
     const login = await cli(['login', wharf!.url, '-u', 'admin', '--password-stdin'], ADMIN_PASSWORD);
     assert.equal(login.code, 0, login.what);

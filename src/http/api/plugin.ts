@@ -87,7 +87,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention and IAM of a Wharf registry. Errors are application/problem+json.' },
+      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention, webhooks and IAM of a Wharf registry. Errors are application/problem+json.' },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic', description: 'username and password, or iamapikey and an API key' },
