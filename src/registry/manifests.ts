@@ -121,7 +121,7 @@ export class ManifestService {
   }
 
   /** By digest: moves the image and its tags to the trash. By tag: removes only the tag. */
-  async delete(name: string, referenceText: string, actor = 'registry API', origin: EventOrigin = { actor }): Promise<void> {
+  async delete(name: string, referenceText: string, actor = 'registry API', origin: EventOrigin = { actor: null }): Promise<void> {
     assertRepositoryName(name);
     const reference = parseReadReference(name, referenceText);
     if (!this.ctx.settings.deleteEnabled) throw manifestDeleteDisabled();

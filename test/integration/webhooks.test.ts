@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, basic, pushBlob, pushImage, send, setUpTenants, PASSWORDS } from '../support/iam.js';
 import { randomBytes } from 'node:crypto';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { digestOf, eventually } from '../support/http.js';
 import { startReceiver, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { verifyDelivery } from '../../src/events/signature.js';
@@ -322,6 +323,30 @@ for (const engine of engines()) {
       const { deliveries } = await apiJson<{ deliveries: Delivery[] }>(server.url, 'GET', `/webhooks/${hook.id}/deliveries`, admin);
       assert.deepEqual(deliveries.map((d) => d.state), ['pending'], 'the delivered one went, the pending one stays');
       assert.match(String(deliveries[0]!.lastError), /the receiver answered 503: receiver says 503/);
+    });
+
+    it('the routes are in the OpenAPI document, which still validates', async () => {
+      const doc = await (await fetch(`${server.url}/api/v1/openapi.json`)).json() as { paths: Record<string, unknown> };
+      const result = await new Validator().validate(doc as Parameters<Validator['validate']>[0]);
+      assert.equal(result.valid, true, JSON.stringify(result.errors));
+      for (const path of ['/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/test', '/api/v1/webhooks/{id}/deliveries']) {
+        assert.ok(path in doc.paths, `${path} documented`);
+      }
+    });
+
+    it('tagging and removing through the management API are events too, with their actor', async () => {
+      await subscribe({ repositories: 'teama/api-tagged', events: ['push', 'delete'] });
+      const pushed = await pushImage(server.url, 'teama/api-tagged', 'v1', admin);
+      await apiJson(server.url, 'POST', '/images/tags', admin, { source: 'teama/api-tagged:v1', target: 'teama/api-tagged:stable' });
+      const removed = await api(server.url, 'DELETE', `/images/${encodeURIComponent('teama/api-tagged:stable')}`, admin);
+      assert.ok(removed.status < 300, await removed.text());
+      await eventually(async () => receiver.received.length >= 3, 'three deliveries', WAIT_MS);
+      await server.events.worker.drain();
+      assert.deepEqual(receiver.received.map(envelope).map((e) => [e.action, e.target.tag, e.target.digest, e.actor.name, e.request.method]), [
+        ['push', 'v1', pushed.digest, 'admin', 'PUT'],
+        ['push', 'stable', pushed.digest, 'admin', 'POST'],
+        ['delete', 'stable', pushed.digest, 'admin', 'DELETE'],
+      ]);
     });
   });
 }
