@@ -116,7 +116,7 @@ async function start(
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
   const locks = blobLocks(metadata.engine);
-  const events = new Events(metadata.db, logger, now, {
+  const events = new Events(metadata.db, metadata.engine, logger, now, {
     publicUrl: config.http.publicUrl,
     concurrency: config.webhooks.concurrency,
     timeoutMs: config.webhooks.timeout * 1000,

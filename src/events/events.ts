@@ -3,9 +3,10 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../metadata/schema.js';
 import { findNamespace } from '../metadata/namespaces.js';
+import type { Engine } from '../metadata/migrations/index.js';
 import type { PullOrigin } from '../registry/context.js';
 import { DeliveryWorker, type DeliveryOptions } from './delivery-worker.js';
-import { recordEvent } from './outbox.js';
+import { recordEvent, recordPolicyDenial } from './outbox.js';
 import type { EventSource } from './payloads.js';
 import type { NewEvent } from './types.js';
 import { WebhookService } from './webhooks.js';
@@ -23,7 +24,13 @@ export class Events {
   readonly webhooks: WebhookService;
   private pullSubscribers: { at: number; any: Promise<boolean> } | undefined;
 
-  constructor(private readonly db: Kysely<Database>, private readonly log: Logger, private readonly now: () => number, options: DeliveryOptions & { publicUrl: string }) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly now: () => number,
+    options: DeliveryOptions & { publicUrl: string },
+  ) {
     this.source = { publicUrl: options.publicUrl, instanceId: randomUUID(), addr: '' };
     this.worker = new DeliveryWorker(db, this.source, log, now, options);
     this.webhooks = new WebhookService(db, this.source, now, options);
@@ -31,7 +38,7 @@ export class Events {
 
   /** The RegistryHooks.changed hook: records the event in the change's transaction. */
   async changed(trx: Kysely<Database>, event: NewEvent): Promise<void> {
-    await recordEvent(trx, event, this.now());
+    await recordEvent(trx, event, this.now(), this.engine);
   }
 
   /** A pull is no transaction of its own: its event is recorded after the answer, and a failure only logged. */
@@ -39,14 +46,14 @@ export class Events {
     if (!pull) return;
     void (async () => {
       if (!(await this.anyPullSubscriber())) return;
-      await recordEvent(this.db, { type: 'pull', repository, target: { digest, mediaType: pull.mediaType, size: pull.size, ...(pull.tag ? { tag: pull.tag } : {}) }, origin: pull.origin }, this.now());
+      await recordEvent(this.db, { type: 'pull', repository, target: { digest, mediaType: pull.mediaType, size: pull.size, ...(pull.tag ? { tag: pull.tag } : {}) }, origin: pull.origin }, this.now(), this.engine);
       this.worker.poke();
     })().catch((err: unknown) => this.log.error({ err, repository, digest }, 'could not record a pull event'));
   }
 
   /** Records an event outside a registry transaction (scan results, quota warnings) and wakes the worker. */
   async record(event: NewEvent): Promise<void> {
-    await recordEvent(this.db, event, this.now());
+    await recordEvent(this.db, event, this.now(), this.engine);
     this.worker.poke();
   }
 
@@ -66,6 +73,15 @@ export class Events {
         detail: { status: await status(holder.name, namespace ? Number(namespace.account_id) : null) },
       });
     }
+  }
+
+  /**
+   * For the policy engine: a policy refused an image (see recordPolicyDenial, which takes the
+   * transaction of the decision when there is one).
+   */
+  async policyDenied(denial: Parameters<typeof recordPolicyDenial>[1]): Promise<void> {
+    await recordPolicyDenial(this.db, denial, this.engine, this.now());
+    this.worker.poke();
   }
 
   private anyPullSubscriber(): Promise<boolean> {

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { createHash, randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Engine } from '../metadata/migrations/index.js';
 import type { Database } from '../metadata/schema.js';
 import { insertDeliveries, webhooksOfNamespace, type WebhookRow } from '../metadata/webhooks.js';
 import { compileGlob } from '../oci/globs.js';
@@ -11,14 +12,28 @@ import type { EventOrigin, NewEvent, RegistryEvent } from './types.js';
  * change does: an acknowledged push is never without its event, a rolled-back one never has one.
  * An event no webhook wants is not kept.
  */
-export async function recordEvent(db: Kysely<Database>, event: NewEvent, now: number): Promise<RegistryEvent | undefined> {
+export async function recordEvent(db: Kysely<Database>, event: NewEvent, now: number, engine: Engine): Promise<RegistryEvent | undefined> {
   const namespace = event.repository.split('/')[0]!;
   const webhooks = (await webhooksOfNamespace(db, namespace)).filter((w) => wants(w, event));
   if (webhooks.length === 0) return undefined;
+  if (engine === 'postgres') {
+    // Deliveries go out in id order per repository, and ids are drawn at insert, not at commit: two
+    // transactions of one repository could commit out of id order and the worker see the later one
+    // first. Held to the commit, this lock makes the second draw its ids after the first committed.
+    // (SQLite runs one write transaction at a time.)
+    await sql`select pg_advisory_xact_lock(${OUTBOX_LOCK_CLASS}, ${lockKey(event.repository)})`.execute(db);
+  }
   const full: RegistryEvent = { id: randomUUID(), time: new Date(now).toISOString(), ...event };
   const text = JSON.stringify(full);
   await insertDeliveries(db, webhooks.map((w) => ({ webhookId: w.id, eventId: full.id, eventType: full.type, repository: full.repository, event: text, now })));
   return full;
+}
+
+/** Advisory lock space of repository outboxes (two-key form: this class and 32 bits of the name). */
+const OUTBOX_LOCK_CLASS = 0x57480002;
+
+function lockKey(repository: string): number {
+  return createHash('sha256').update(repository).digest().readInt32BE(0);
 }
 
 /** Whether the webhook subscribes to the event's type and repository. */
@@ -35,6 +50,7 @@ export function wants(webhook: Pick<WebhookRow, 'events' | 'repositories'>, even
 export async function recordPolicyDenial(
   db: Kysely<Database>,
   denial: { repository: string; digest?: string; tag?: string; policy: string; reason: string; origin?: EventOrigin },
+  engine: Engine,
   now: number = Date.now(),
 ): Promise<void> {
   await recordEvent(db, {
@@ -43,5 +59,5 @@ export async function recordPolicyDenial(
     target: { ...(denial.digest ? { digest: denial.digest } : {}), ...(denial.tag ? { tag: denial.tag } : {}) },
     origin: denial.origin ?? { actor: null },
     detail: { policy: denial.policy, reason: denial.reason },
-  }, now);
+  }, now, engine);
 }

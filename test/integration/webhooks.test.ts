@@ -286,8 +286,8 @@ for (const engine of engines()) {
       const warnings = received().filter((e) => e.type === 'io.wharf.registry.quota.warning').map((e) => e.data.detail);
       assert.deepEqual(warnings.map((w) => [w.quota, w.threshold, w.limit, w.refused]), [['storage', 80, limit, false], ['storage', 100, limit, true]]);
 
-      await recordPolicyDenial(server.metadata.db, { repository: 'teama/watched', digest: pushed.digest, policy: 'signed-only', reason: 'no trusted signature' });
-      await recordPolicyDenial(server.metadata.db, { repository: 'teamb/app', digest: pushed.digest, policy: 'signed-only', reason: 'another tenant' });
+      await server.events.policyDenied({ repository: 'teama/watched', digest: pushed.digest, policy: 'signed-only', reason: 'no trusted signature' });
+      await recordPolicyDenial(server.metadata.db, { repository: 'teamb/app', digest: pushed.digest, policy: 'signed-only', reason: 'another tenant' }, engine);
       server.events.worker.poke();
       await eventually(async () => received().some((e) => e.type === 'io.wharf.registry.policy.denied'), 'the denial', WAIT_MS);
       await server.events.worker.drain();
