@@ -19,6 +19,7 @@ import { PeriodicTask } from './ops/periodic-task.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
+import { Events } from './events/events.js';
 import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { SCAN_JOB, ScanService } from './scanner/scan-service.js';
@@ -29,6 +30,7 @@ import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
 import { Enforcement } from './enforcement/enforcement.js';
 import { listenForAdmission } from './http/admission/listener.js';
+import type { PolicyDenial } from './http/admission/plugin.js';
 import { verifyImageSignatures } from './trust/verify-image.js';
 import type { SignatureChecker } from './enforcement/ports.js';
 import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
@@ -51,6 +53,8 @@ export interface WharfServer {
   retention: RetentionService;
   pullStats: PullStats;
   jobs: JobRunner;
+  /** The webhook outbox's delivery worker and subscriptions. */
+  events: Events;
   scanner: ScanService;
   vulndb: VulnDb;
   enforcement: Enforcement;
@@ -126,6 +130,17 @@ async function start(
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
   const locks = blobLocks(metadata.engine);
+  const events = new Events(metadata.db, metadata.engine, logger, now, {
+    publicUrl: config.http.publicUrl,
+    concurrency: config.webhooks.concurrency,
+    timeoutMs: config.webhooks.timeout * 1000,
+    maxAttempts: config.webhooks.maxAttempts,
+    backoffMs: config.webhooks.retryBackoff * 1000,
+    pollMs: Math.max(config.webhooks.pollInterval * 1000, 20),
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    logRetentionMs: config.webhooks.logRetention * 1000,
+    onAttempt: (outcome) => metrics.webhookDelivery(outcome),
+  });
   const registry = new Registry({
     db: metadata.db,
     store,
@@ -142,13 +157,25 @@ async function start(
     hooks: {
       beforeBlobStored: (repository, digest, size) => quotas.beforeBlobStored(repository, digest, size),
       beforeBlobServed: (repository, bytes, puller) => quotas.beforeBlobServed(repository, bytes, puller),
-      manifestPulled: (repository, digest) => pullStats.record(repository, digest),
+      manifestPulled: (repository, digest, pull) => {
+        pullStats.record(repository, digest);
+        events.pulled(repository, digest, pull);
+      },
+      changed: (trx, event) => events.changed(trx, event),
+      committed: () => events.worker.poke(),
       manifestPushed: async (_repository, digest) => {
         if (!config.scanner.enabled) return;
         await scanner.enqueue(digest).catch((err: unknown) => logger.error({ err, digest }, 'could not queue a scan'));
       },
     },
   });
+  quotas.onWarning = (warning) => {
+    const { repository, ...detail } = warning;
+    events.record({ type: 'quota.warning', repository, target: {}, origin: { actor: null }, detail })
+      .catch((err: unknown) => logger.error({ err, repository }, 'could not record a quota warning'));
+  };
+  scanner.onScanned = (digest) => events.scanned(digest, async (name, accountId) =>
+    (await scanner.statuses([{ name, digest }], accountId)).get(`${name}@${digest}`) ?? 'Not scanned');
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const trust = { db: metadata.db, store, log: logger };
@@ -157,6 +184,11 @@ async function start(
     evaluationTimeoutMs: config.enforcement.evaluationTimeout * 1000, failOpen: config.enforcement.failOpen,
     registryHosts: config.enforcement.registryHosts, publicUrl: config.http.publicUrl,
   }, now);
+  // The admission webhook's denials become policy.denied webhook events of their repository.
+  const onPolicyDenial = (denial: PolicyDenial): Promise<void> => events.policyDenied({
+    repository: denial.repository, policy: denial.policy, reason: denial.reason, origin: { actor: denial.actor, addr: denial.addr },
+    ...(denial.digest ? { digest: denial.digest } : {}), ...(denial.tag ? { tag: denial.tag } : {}),
+  });
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
   await iam.init();
   iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
@@ -165,7 +197,7 @@ async function start(
   // layer is built; both are done before the port opens.
   const [bootstrap, app] = await Promise.all([
     bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) }),
+    buildApp({ registry, gc, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, onPolicyDenial, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) }),
   ]);
   if (bootstrap.created) {
     logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
@@ -202,7 +234,7 @@ async function start(
     : undefined;
   // enforcement.listen: the admission webhook on a port of its own, with its own certificate.
   const admissionServer = config.enforcement.listen
-    ? await listenForAdmission({ iam, scanner, enforcement, now, logger, address: config.enforcement.listen, ...(admissionTls ? { tls: admissionTls } : {}) }).catch(async (err: unknown) => {
+    ? await listenForAdmission({ iam, scanner, enforcement, now, onDenial: onPolicyDenial, logger, address: config.enforcement.listen, ...(admissionTls ? { tls: admissionTls } : {}) }).catch(async (err: unknown) => {
       metricsServer?.close();
       await app.close();
       await metadata.close();
@@ -213,6 +245,7 @@ async function start(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  events.source.addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const purge = async (): Promise<void> => {
     try {
@@ -256,6 +289,7 @@ async function start(
   gcTask?.start();
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
+  if (config.webhooks.enabled) events.worker.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -270,6 +304,7 @@ async function start(
     retention,
     pullStats,
     jobs,
+    events,
     scanner,
     vulndb,
     enforcement,
@@ -293,6 +328,7 @@ async function start(
         await app.close();
         await tasksStopped;
         await jobs.stop();
+        await events.worker.stop();
         await pullStats.stop();
         await iam.audit.stop();
         await metadata.close();

@@ -9,6 +9,7 @@ import { registerGcCommands } from './commands/gc.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerImmutabilityCommands } from './commands/immutability.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerNamespaceCommands } from './commands/namespace.js';
 import { registerPolicyCommands } from './commands/policy.js';
@@ -83,6 +84,7 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
   registerImmutabilityCommands(program, ctx);
   registerPolicyCommands(program, ctx);
   registerTrustCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerIamCommands(program, ctx);
   registerAccountCommands(program, ctx);
   registerAuditCommands(program, ctx);

@@ -169,6 +169,27 @@ export const configSections = {
     /** How often queued background jobs are looked for. */
     pollInterval: duration.prefault('2s'),
   }),
+  webhooks: z.strictObject({
+    /** Deliver webhook events from this process (events are recorded either way, and any replica delivers them). */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** Deliveries in flight at once from one process. */
+    concurrency: z.coerce.number().int().min(1).max(64).default(4),
+    /** How long a receiver has to answer one delivery. */
+    timeout: duration.prefault('10s'),
+    /** Tries of one delivery before it is marked failed (and the next event of its repository goes). */
+    maxAttempts: z.coerce.number().int().min(1).max(100).default(10),
+    /** The wait after the first failed try; it doubles with each further one, up to an hour. */
+    retryBackoff: duration.prefault('1s'),
+    /** How often pending deliveries are looked for (a push on this process wakes the worker at once). */
+    pollInterval: duration.prefault('1s'),
+    /**
+     * Receivers on loopback, private, link-local (cloud metadata) and other non-public addresses may
+     * be called. Off by default: tenants must not reach the registry's own network through it.
+     */
+    allowPrivateNetworks: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    /** How long delivered and failed deliveries stay in the delivery log. */
+    logRetention: duration.prefault('14d'),
+  }),
   metrics: z.strictObject({
     /**
      * Bearer token Prometheus sends to GET /metrics on the registry's port. Empty: /metrics on the
@@ -231,6 +252,7 @@ export const configSchema = z.strictObject({
   registry: configSections.registry.prefault({}),
   auth: configSections.auth.prefault({}),
   scanner: configSections.scanner.prefault({}),
+  webhooks: configSections.webhooks.prefault({}),
   metrics: configSections.metrics.prefault({}),
   enforcement: configSections.enforcement.prefault({}),
   console: configSections.console.prefault({}),

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { distributionPlugin } from './distribution/plugin.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
-import { admissionPlugin } from './admission/plugin.js';
+import { admissionPlugin, type AdmissionOptions } from './admission/plugin.js';
 import { healthRoutes } from './health.js';
 import { consolePlugin, defaultConsoleDir } from './console/plugin.js';
 import { countRequests, metricsRoutes } from './metrics.js';
@@ -33,6 +33,8 @@ export interface AppOptions extends ApiOptions {
   metricsToken: string;
   /** False when enforcement.listen serves the admission webhook on a port of its own. */
   admissionOnMainListener: boolean;
+  /** Told of each image the admission webhook denies (webhook events). */
+  onPolicyDenial?: AdmissionOptions['onDenial'];
   /** console.enabled: serve the web console at / (consoleDir: its built files, found in dist/console by default). */
   console?: boolean;
   consoleDir?: string;
@@ -98,7 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
   await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
-  if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
+  if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now, ...(options.onPolicyDenial ? { onDenial: options.onPolicyDenial } : {}) });
   if (options.console !== false) {
     const dir = options.consoleDir ?? defaultConsoleDir();
     await app.register(consolePlugin, dir ? { dir } : {});

@@ -43,6 +43,8 @@ export interface Database {
   image_signatures: ImageSignatureTable;
   trust_keys: TrustKeyTable;
   daily_usage: DailyUsageTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export interface RepositoryTable {
@@ -454,4 +456,45 @@ export interface TrustKeyTable {
   fingerprint: string;
   created_at: number;
   created_by: string;
+}
+
+/** Where events of an account (namespace_id null) or of one namespace are sent. */
+export interface WebhookTable {
+  id: Generated<number>;
+  account_id: number;
+  namespace_id: number | null;
+  url: string;
+  /** HMAC-SHA256 key of the signature header; shown to its creator once. */
+  secret: string;
+  /** 'distribution' (Distribution's notification envelope) or 'cloudevents' (CloudEvents 1.0 JSON). */
+  format: string;
+  /** Glob over the repository path inside the namespace (`**`: every repository). */
+  repositories: string;
+  /** JSON array of the event types sent. */
+  events: string;
+  created_by: string;
+  created_at: number;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event for one webhook, from the outbox written with the change to its last attempt. */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_id: string;
+  event_type: string;
+  /** Full repository name; the ordering key (events of one repository go out in id order). */
+  repository: string;
+  /** JSON of the RegistryEvent. */
+  event: string;
+  state: DeliveryState;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  lease_until: number | null;
+  leased_by: string | null;
+  last_error: string | null;
+  response_status: number | null;
+  created_at: number;
+  finished_at: number | null;
 }

@@ -28,6 +28,7 @@ export class Metrics {
   private readonly gcRemovedBlobs: Counter;
   private readonly gcDuration: Gauge;
   private readonly audits: Counter<'action' | 'outcome'>;
+  private readonly webhookDeliveries: Counter<'outcome'>;
   private cached: { at: number; blobs: { count: number; bytes: number } } | undefined;
 
   constructor(figures: StoreFigures, now: () => number = Date.now) {
@@ -49,6 +50,7 @@ export class Metrics {
     this.gcRemovedBlobs = new Counter({ name: 'wharf_gc_removed_blobs_total', help: 'Blobs garbage collection removed', registers });
     this.gcDuration = new Gauge({ name: 'wharf_gc_last_duration_seconds', help: 'How long the last garbage collection of this process took', registers });
     this.audits = new Counter({ name: 'wharf_audit_events_total', help: 'Audit events (logins, token grants, denials, IAM changes), by action and outcome', labelNames: ['action', 'outcome'], registers });
+    this.webhookDeliveries = new Counter({ name: 'wharf_webhook_deliveries_total', help: 'Webhook delivery attempts by this process, by outcome (delivered, retry, failed)', labelNames: ['outcome'], registers });
 
     new Gauge({
       name: 'wharf_uploads_in_progress', help: 'Upload sessions started and not yet completed or abandoned', registers,
@@ -102,6 +104,10 @@ export class Metrics {
 
   audit(action: string, outcome: string): void {
     this.audits.inc({ action, outcome });
+  }
+
+  webhookDelivery(outcome: 'delivered' | 'retry' | 'failed'): void {
+    this.webhookDeliveries.inc({ outcome });
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

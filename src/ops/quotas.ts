@@ -19,6 +19,20 @@ export type QuotaChange = {
   publicPullBytesPerMonth?: number | null;
 };
 
+/** Percentages of a quota whose crossing is told to webhooks. */
+export const QUOTA_THRESHOLDS = [80, 100] as const;
+
+export interface QuotaWarning {
+  repository: string;
+  quota: 'storage' | 'pullTraffic';
+  threshold: typeof QUOTA_THRESHOLDS[number];
+  used: number;
+  requested: number;
+  limit: number;
+  /** The store or pull was refused: the limit would have been passed. */
+  refused: boolean;
+}
+
 function month(now: number): string {
   return new Date(now).toISOString().slice(0, 7);
 }
@@ -67,6 +81,16 @@ export class QuotaService {
     return this.view(accountId);
   }
 
+  /** Told when a store or a pull takes an account's usage across a warning threshold (quota.warning webhook events). */
+  onWarning?: (warning: QuotaWarning) => void;
+
+  /** 80 % and 100 % of a limit: crossed by the bytes about to be added, or refused for lack of room (100). */
+  private warnOnCrossing(repository: string, quota: QuotaWarning['quota'], used: number, adding: number, limit: number): void {
+    if (!this.onWarning) return;
+    const crossed = QUOTA_THRESHOLDS.filter((t) => used < (limit * t) / 100 && used + adding >= (limit * t) / 100).at(-1);
+    if (crossed !== undefined) this.onWarning({ repository, quota, threshold: crossed, used, requested: adding, limit, refused: used + adding > limit });
+  }
+
   private async accountOf(repository: string): Promise<number | undefined> {
     return (await findNamespace(this.db, namespaceOf(repository).namespace))?.account_id;
   }
@@ -78,6 +102,7 @@ export class QuotaService {
     if (quota?.storage_bytes == null) return;
     if (await quotas.accountHasBlob(this.db, accountId, digest)) return;
     const used = await quotas.storageUsed(this.db, accountId);
+    this.warnOnCrossing(repository, 'storage', used, size, quota.storage_bytes);
     if (used + size > quota.storage_bytes) {
       throw new RegistryError('DENIED',
         `storage quota exceeded: the account uses ${formatBytes(used)} of its ${formatBytes(quota.storage_bytes)} storage quota and this layer needs ${formatBytes(size)} more; free space by removing images you no longer need and then removing them from the trash (wharf image rm, then wharf trash rm: trashed images still count), or ask an account Manager to raise the quota`,
@@ -101,6 +126,7 @@ export class QuotaService {
     }
     if (quota?.pull_bytes_per_month != null) {
       const used = (await quotas.pullBytes(this.db, accountId, currentMonth)).own;
+      this.warnOnCrossing(repository, 'pullTraffic', used, bytes, quota.pull_bytes_per_month);
       if (used + bytes > quota.pull_bytes_per_month) {
         throw new RegistryError('DENIED',
           `pull traffic quota exceeded: the account pulled ${formatBytes(used)} of its ${formatBytes(quota.pull_bytes_per_month)} for ${currentMonth} and this layer is ${formatBytes(bytes)}; wait for next month or ask an account Manager to raise the quota`,

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
 import type { BlobLocks } from '../metadata/blob-locks.js';
 import type { BlobStore } from '../storage/ports.js';
+import type { EventOrigin, NewEvent } from '../events/types.js';
 
 /** What every registry service works with. */
 export interface RegistryContext {
@@ -31,7 +32,23 @@ export interface RegistryHooks {
    */
   manifestPushed?(repository: string, digest: string, mediaType: string): Promise<void>;
   /** After a manifest was served by GET (a pull). */
-  manifestPulled?(repository: string, digest: string): void;
+  manifestPulled?(repository: string, digest: string, pull?: PullOrigin): void;
+  /**
+   * Inside the transaction of a change (push, tag move, delete), with that transaction: the outbox
+   * of webhook events, so an event exists exactly when its change committed. May throw, which rolls
+   * the change back: a change whose event cannot be recorded is not acknowledged.
+   */
+  changed?(trx: Kysely<Database>, event: NewEvent): Promise<void>;
+  /** After a transaction that called `changed` committed: the delivery worker can look now. */
+  committed?(): void;
+}
+
+/** What a pull event tells of the request: its tag (when pulled by tag), its media type and size. */
+export interface PullOrigin {
+  tag?: string;
+  mediaType: string;
+  size: number;
+  origin: EventOrigin;
 }
 
 /** Who a blob is served to: the account of the principal pulling, or null for an anonymous client. */

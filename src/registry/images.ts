@@ -15,6 +15,7 @@ import { releaseUnusedLinks } from './link-release.js';
 import { yieldToRequests } from '../metadata/yield.js';
 import type { BlobService } from './blobs.js';
 import type { ManifestContent, ManifestService } from './manifests.js';
+import type { EventOrigin } from '../events/types.js';
 
 /** Image config blobs are small JSON; anything bigger is not read for inspect. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -89,10 +90,10 @@ export class ImageService {
    * Gives an existing image another tag, in its own repository or another one (same registry): the
    * blobs are linked, platform manifests copied, then the manifest is stored under the new tag.
    */
-  async tag(source: ImageReference, target: { name: string; tag: string }): Promise<{ name: string; tag: string; digest: string }> {
+  async tag(source: ImageReference, target: { name: string; tag: string }, origin?: EventOrigin): Promise<{ name: string; tag: string; digest: string }> {
     const manifest = await this.manifests.get(source.name, source.digest ?? source.tag!);
     if (source.name !== target.name) await this.copyInto(source.name, target.name, manifest);
-    await this.manifests.put(target.name, target.tag, manifest.content, manifest.mediaType);
+    await this.manifests.put(target.name, target.tag, manifest.content, manifest.mediaType, origin);
     return { name: target.name, tag: target.tag, digest: manifest.digest };
   }
 
@@ -109,8 +110,8 @@ export class ImageService {
   }
 
   /** By tag: untags. By digest: moves the image and all its tags to the trash. */
-  async remove(ref: ImageReference, actor: string): Promise<void> {
-    await this.manifests.delete(ref.name, ref.digest ?? ref.tag!, actor);
+  async remove(ref: ImageReference, actor: string, origin?: EventOrigin): Promise<void> {
+    await this.manifests.delete(ref.name, ref.digest ?? ref.tag!, actor, origin);
   }
 
   /** Every unexpired image in the account's trash; what the caller may see of it is the HTTP layer's to filter. */

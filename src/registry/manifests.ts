@@ -8,8 +8,9 @@ import { ensureRepository, findRepositoryId } from '../metadata/repositories.js'
 import { deleteTag, insertTagIfAbsent, tagDigest, upsertTag } from '../metadata/tags.js';
 import { tagsHoldingManifest } from '../metadata/immutability.js';
 import { moveManifestToTrash } from '../metadata/trash.js';
-import type { RegistryContext } from './context.js';
+import type { PullOrigin, RegistryContext } from './context.js';
 import { immutableTagError, ImmutableTags } from './immutability.js';
+import type { EventOrigin } from '../events/types.js';
 
 export interface ManifestContent {
   digest: string;
@@ -60,11 +61,11 @@ export class ManifestService {
   }
 
   /** Counts a pull (a GET of the manifest, not a HEAD). */
-  pulled(name: string, digest: string): void {
-    this.ctx.hooks.manifestPulled?.(name, digest);
+  pulled(name: string, digest: string, pull?: PullOrigin): void {
+    this.ctx.hooks.manifestPulled?.(name, digest, pull);
   }
 
-  async put(name: string, referenceText: string, content: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+  async put(name: string, referenceText: string, content: Buffer, contentType: string | undefined, origin: EventOrigin = { actor: null }): Promise<PutManifestResult> {
     assertRepositoryName(name);
     const reference = parseReference(referenceText);
     const algorithm = reference.kind === 'digest' ? tryParseDigest(reference.digest)!.algorithm : 'sha256';
@@ -96,21 +97,31 @@ export class ManifestService {
         ],
         now,
       });
+      let previous: string | undefined;
       if (reference.kind === 'tag' && immutableRule) {
         // Insert-only, so two pushes racing to create the tag cannot both win; the same digest
         // again is an idempotent re-push and passes.
         const current = await insertTagIfAbsent(trx, repositoryId, reference.tag, digest, now);
         if (current !== digest) throw immutableTagError(name, reference.tag, immutableRule, 'move', current);
       } else if (reference.kind === 'tag') {
+        previous = this.ctx.hooks.changed ? await tagDigest(trx, repositoryId, reference.tag) : undefined;
         await upsertTag(trx, repositoryId, reference.tag, digest, now);
       }
+      if (this.ctx.hooks.changed) {
+        const target = { digest, mediaType: parsed.mediaType, size: content.length, ...(reference.kind === 'tag' ? { tag: reference.tag } : {}) };
+        await this.ctx.hooks.changed(trx, { type: 'push', repository: name, target, origin });
+        if (previous !== undefined && previous !== digest) {
+          await this.ctx.hooks.changed(trx, { type: 'tag.moved', repository: name, target: { ...target, previousDigest: previous }, origin });
+        }
+      }
     });
+    this.ctx.hooks.committed?.();
     await this.ctx.hooks.manifestPushed?.(name, digest, parsed.mediaType);
     return { digest, subject: parsed.subject?.digest ?? null };
   }
 
   /** By digest: moves the image and its tags to the trash. By tag: removes only the tag. */
-  async delete(name: string, referenceText: string, actor = 'registry API'): Promise<void> {
+  async delete(name: string, referenceText: string, actor = 'registry API', origin: EventOrigin = { actor: null }): Promise<void> {
     assertRepositoryName(name);
     const reference = parseReadReference(name, referenceText);
     if (!this.ctx.settings.deleteEnabled) throw manifestDeleteDisabled();
@@ -120,11 +131,18 @@ export class ManifestService {
     const deleted = repositoryId !== undefined && await this.ctx.db.transaction().execute(async (trx) => {
       // Checked in the transaction that deletes, so a tag pushed meanwhile is seen.
       if (!rules.empty) await assertMayDelete(trx, rules, name, repositoryId, reference);
-      return reference.kind === 'digest'
-        ? moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
-        : deleteTag(trx, repositoryId, reference.tag);
+      const tagged = reference.kind === 'tag' && this.ctx.hooks.changed ? await tagDigest(trx, repositoryId, reference.tag) : undefined;
+      const done = reference.kind === 'digest'
+        ? await moveManifestToTrash(trx, repositoryId, name, reference.digest, actor, now, now + this.ctx.settings.trashRetention * 1000)
+        : await deleteTag(trx, repositoryId, reference.tag);
+      if (done && this.ctx.hooks.changed) {
+        const target = reference.kind === 'digest' ? { digest: reference.digest } : { tag: reference.tag, ...(tagged ? { digest: tagged } : {}) };
+        await this.ctx.hooks.changed(trx, { type: 'delete', repository: name, target, origin });
+      }
+      return done;
     });
     if (!deleted) throw manifestUnknown(name, referenceText);
+    this.ctx.hooks.committed?.();
   }
 }
 

@@ -37,8 +37,16 @@ export class ScanService {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
-    jobs.register(SCAN_JOB, (payload) => this.run((payload as { digest: string }).digest));
+    jobs.register(SCAN_JOB, async (payload) => {
+      const { digest } = payload as { digest: string };
+      await this.run(digest);
+      // The result is stored: who listens (webhooks) hears of it; their failure is no scan failure.
+      await this.onScanned?.(digest).catch((err: unknown) => this.log.error({ err, digest }, 'could not tell of a finished scan'));
+    });
   }
+
+  /** Told when a scan job has stored its result (scan.completed webhook events). */
+  onScanned?: (digest: string) => Promise<void>;
 
   /**
    * Queues a scan of a pushed manifest unless it was scanned against the current advisory data.

@@ -11,6 +11,8 @@ import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '
 import { api, apiJson, basic, send, setUpTenants, type Creds, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
 import { admissionReview, workload, WORKLOAD_KINDS } from '../support/admission.js';
+import { startReceiver } from '../support/webhook-receiver.js';
+import { eventually } from '../support/http.js';
 import { cosignPayload, cosignSign, sigstoreTestKey, type SigstoreTestKey } from '../support/signatures.js';
 import { Enforcement } from '../../src/enforcement/enforcement.js';
 import type { SignatureVerdict } from '../../src/enforcement/ports.js';
@@ -66,7 +68,7 @@ for (const engine of engines()) {
     const setPolicy = (where: string, policy: unknown, who = admin) => apiJson(server.url, 'PUT', `/policies/images/${where}`, who, policy);
 
     before(async () => {
-      server = await startTestServer(engine, { auth: { enabled: true }, scanner: { pollInterval: '50ms' } });
+      server = await startTestServer(engine, { auth: { enabled: true }, scanner: { pollInterval: '50ms' }, webhooks: { pollInterval: '100ms', retryBackoff: '50ms', allowPrivateNetworks: true } });
       host = new URL(server.url).host;
       tenants = await setUpTenants(server);
       // The cluster's credentials: a service ID that may read team A's images, and nothing more.
@@ -229,6 +231,27 @@ for (const engine of engines()) {
       } finally {
         await api(server.url, 'DELETE', '/policies/images/repositories/teama%2Fsigned', admin);
         await api(server.url, 'DELETE', '/trust/keys/ci-key', admin);
+      }
+    });
+
+    it('a denial is a policy.denied webhook event of the image\'s repository; a dry run sends none', async () => {
+      const receiver = await startReceiver();
+      const hook = await apiJson<{ id: number }>(server.url, 'POST', '/webhooks', admin, { url: receiver.url, namespace: 'teama', format: 'cloudevents', events: ['policy.denied'] });
+      try {
+        // signedBy a key nobody holds: earlier tests exempted the vulnerable image's issues.
+        await setPolicy('namespaces/teama', { signedBy: ['release-key'] });
+        const dryRun = admissionReview('Pod', workload('Pod', { containers: [{ name: 'web', image: `${host}/teama/vulnerable:v1` }] }), { dryRun: true });
+        assert.equal((await reviewed('validate', dryRun)).allowed, false);
+        assert.equal((await reviewed('validate', pod(`${host}/teama/vulnerable:v1`))).allowed, false);
+        await eventually(async () => receiver.received.length >= 1, 'the policy.denied event', 60_000);
+        const events = receiver.received.map((r) => r.json as { type: string; data: { repository: string; digest?: string; tag?: string; actor: string; detail: { policy: string; reason: string } } });
+        assert.deepEqual(events.map((e) => [e.type, e.data.repository, e.data.digest, e.data.tag, e.data.actor, e.data.detail.policy]),
+          [['io.wharf.registry.policy.denied', 'teama/vulnerable', images.vulnerable, 'v1', 'service k8s-prod', 'namespace teama']], 'one event, for the real review only');
+        assert.match(events[0]!.data.detail.reason, /no signature verifies with key release-key/);
+      } finally {
+        await api(server.url, 'DELETE', `/webhooks/${hook.id}`, admin);
+        await api(server.url, 'DELETE', '/policies/images/namespaces/teama', admin);
+        await receiver.close();
       }
     });
 

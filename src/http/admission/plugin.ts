@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Iam } from '../../iam/iam.js';
 import { AuthenticationError } from '../../iam/authenticator.js';
-import type { AuthenticatedPrincipal } from '../../iam/principal.js';
+import { principalLabel, type AuthenticatedPrincipal } from '../../iam/principal.js';
 import { parseApiKey } from '../../iam/secrets.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import { admissionResponse, AdmissionReviewError, parseAdmissionReview, type AdmissionRequest } from '../../enforcement/admission-review.js';
@@ -9,6 +9,7 @@ import { decideAdmission, describeContainerDenial, type AdmissionOutcome } from 
 import type { Enforcement } from '../../enforcement/enforcement.js';
 import { PolicyEvaluator } from '../../enforcement/evaluate.js';
 import { RegistryFacts } from '../../enforcement/registry-facts.js';
+import { parseWorkloadImage } from '../../enforcement/image-reference.js';
 import { readCredentials } from '../auth/credentials.js';
 
 export interface AdmissionOptions {
@@ -16,6 +17,18 @@ export interface AdmissionOptions {
   scanner: ScanService;
   enforcement: Enforcement;
   now: () => number;
+  /** Told of each denied image of this registry (the webhooks' policy.denied event); never fails the review. */
+  onDenial?: (denial: PolicyDenial) => Promise<void>;
+}
+
+export interface PolicyDenial {
+  repository: string;
+  digest?: string;
+  tag?: string;
+  policy: string;
+  reason: string;
+  actor: string;
+  addr: string;
 }
 
 /** A Kubernetes pod spec is at most what etcd stores (1.5 MiB); the review holds it and the old object. */
@@ -71,6 +84,7 @@ export async function admissionPlugin(app: FastifyInstance, options: AdmissionOp
       if (outcome.error) request.log.error({ err: outcome.error, uid: review.uid }, 'the image policy could not be evaluated');
       else if (outcome.warnings.length > 0) request.log.warn({ uid: review.uid, warnings: outcome.warnings }, 'admitted without a decision');
       recordDenials(options.iam, principal, request, review, outcome);
+      if (!review.dryRun && options.onDenial) announceDenials(options.onDenial, principal, request, outcome, options.enforcement.registryHosts(request.host));
       return admissionResponse(review.uid, { allowed: outcome.allowed, ...(outcome.message ? { message: outcome.message } : {}), patch: outcome.patch, warnings: outcome.warnings });
     });
   }
@@ -94,6 +108,25 @@ async function authenticate(request: FastifyRequest, iam: Iam): Promise<Authenti
     throw err;
   }
   throw refuse('the admission webhook needs credentials');
+}
+
+/** Denied images of this registry become policy.denied events of their repository; other registries' images have no repository here. */
+function announceDenials(onDenial: (denial: PolicyDenial) => Promise<void>, principal: AuthenticatedPrincipal, request: FastifyRequest, outcome: AdmissionOutcome, registryHosts: ReadonlySet<string>): void {
+  for (const { decision } of outcome.denials) {
+    let image;
+    try {
+      image = parseWorkloadImage(decision.image);
+    } catch {
+      continue;
+    }
+    if (!registryHosts.has(image.host)) continue;
+    const policy = decision.policy ? `${decision.policy.scope} ${decision.policy.target}` : 'none (no policy applies: denied by default)';
+    const denial: PolicyDenial = {
+      repository: image.repository, policy, reason: decision.failures.map((f) => f.message).join('; ') || 'no policy applies', actor: principalLabel(principal), addr: request.ip,
+      ...(decision.digest ?? image.digest ? { digest: decision.digest ?? image.digest } : {}), ...(image.tag ? { tag: image.tag } : {}),
+    };
+    onDenial(denial).catch((err: unknown) => request.log.error({ err, repository: denial.repository }, 'could not record a policy.denied event'));
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { eventOrigin } from '../distribution/handler.js';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../../errors/problem.js';
 import type { Iam } from '../../iam/iam.js';
@@ -133,7 +134,7 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     } else {
       await requireRepository(iam, request.caller, source.name, 'push');
     }
-    const result = await images.tag(source, { name: target.name, tag: target.tag });
+    const result = await images.tag(source, { name: target.name, tag: target.tag }, eventOrigin(request.caller.principal, request));
     iam.audit.record({ accountId: iam.service.requireAuthenticated(request.caller).accountId, actor: request.caller.principal, action: 'image.tag', resource: `${target.name}:${target.tag}`, outcome: 'success', source: request.caller.source, detail: { digest: result.digest } });
     return reply.code(201).send(result);
   });
@@ -141,7 +142,7 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
   app.delete<{ Params: { reference: string } }>('/images/:reference', { schema: { params: referenceParam } }, async (request, reply) => {
     const ref = parseImageReference(request.params.reference);
     await requireRepository(iam, request.caller, ref.name, 'delete');
-    await images.remove(ref, principalLabel(request.caller.principal));
+    await images.remove(ref, principalLabel(request.caller.principal), eventOrigin(request.caller.principal, request));
     const { principal } = request.caller;
     iam.audit.record({ accountId: principal.kind === 'anonymous' ? null : principal.accountId, actor: principal, action: 'image.delete', resource: `image ${request.params.reference}`, outcome: 'success', source: request.caller.source });
     return reply.code(204).send();

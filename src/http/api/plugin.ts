@@ -17,6 +17,8 @@ import { scannerRoutes } from './scanner-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import type { Enforcement } from '../../enforcement/enforcement.js';
 import { trustRoutes } from './trust-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
+import type { WebhookService } from '../../events/webhooks.js';
 import type { ScanService } from '../../scanner/scan-service.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
@@ -47,6 +49,7 @@ export interface ApiOptions {
   exemptions: ExemptionService;
   vulndb: VulnDb;
   enforcement: Enforcement;
+  webhooks: WebhookService;
   publicUrl: string;
   /** The clock (tests move it). */
   now: () => number;
@@ -98,7 +101,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention, image policies and IAM of a Wharf registry. Errors are application/problem+json.' },
+      info: { title: 'Wharf management API', version: '1', description: 'Namespaces, images, trash, quotas, retention, image policies, trusted keys, webhooks, audit and IAM of a Wharf registry. Errors are application/problem+json.' },
       components: {
         securitySchemes: {
           basic: { type: 'http', scheme: 'basic', description: 'username and password, or iamapikey and an API key' },
@@ -123,6 +126,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(scannerRoutes, { iam, scanner: options.scanner, exemptions: options.exemptions, vulndb: options.vulndb });
   await app.register(policyRoutes, { iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now });
   await app.register(trustRoutes, { iam, registry: options.registry });
+  await app.register(webhookRoutes, { iam, webhooks: options.webhooks });
 }
 
 async function authenticate(request: FastifyRequest, iam: Iam): Promise<Principal> {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry/registry.js';
 import { RegistryError } from '../../oci/errors.js';
 import type { Principal } from '../../iam/principal.js';
+import type { EventOrigin } from '../../events/types.js';
 
 /** What the request may see beyond the route it was admitted to (mount sources, catalog entries). */
 export interface Visibility {
@@ -37,4 +38,16 @@ export function byMethod<R>(handlers: Partial<Record<'GET' | 'HEAD' | 'PUT' | 'P
 /** Path of a resource under /v2/, for Location headers (relative, as the spec allows). */
 export function v2Path(name: string, ...rest: string[]): string {
   return `/v2/${name}/${rest.join('/')}`;
+}
+
+/** The request as webhook events report it (Distribution's `request` and `actor`). */
+export function eventOrigin(principal: Principal, request: FastifyRequest): EventOrigin {
+  return {
+    actor: principal.kind === 'anonymous' ? null : principal.name,
+    requestId: String(request.id),
+    addr: request.ip,
+    host: request.host,
+    method: request.method,
+    userAgent: request.headers['user-agent'] ?? '',
+  };
 }

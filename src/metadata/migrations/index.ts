@@ -8,6 +8,7 @@ import { migration as loginThrottle } from './0006_login_throttle.js';
 import { migration as scaleIndexes } from './0007_scale_indexes.js';
 import { migration as storageLifecycle } from './0008_storage_lifecycle.js';
 import { migration as immutableTags } from './0010_immutable_tags.js';
+import { migration as webhooks } from './0011_webhooks.js';
 import { migration as auditTrail } from './0013_audit_trail.js';
 import { migration as signatures } from './0015_signatures.js';
 import { migration as trustKeys } from './0016_trust_keys.js';
@@ -27,6 +28,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0007_scale_indexes': scaleIndexes,
   '0008_storage_lifecycle': storageLifecycle,
   '0010_immutable_tags': immutableTags,
+  '0011_webhooks': webhooks,
   '0013_audit_trail': auditTrail,
   '0015_signatures': signatures,
   '0016_trust_keys': trustKeys,
