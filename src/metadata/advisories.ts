@@ -47,3 +47,15 @@ export async function countAdvisories(db: Db): Promise<number> {
   const row = await db.selectFrom('advisories').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The (ecosystem, package) index of one advisory, as stored. */
+export async function packagesOfAdvisory(db: Db, id: string): Promise<Array<{ ecosystem: string; name: string }>> {
+  return db.selectFrom('advisory_packages').select(['ecosystem', 'name']).where('advisory_id', '=', id).execute();
+}
+
+/** Removes an advisory (withdrawn by its publisher); false when it was not loaded. */
+export async function deleteAdvisory(db: Db, id: string): Promise<boolean> {
+  await db.deleteFrom('advisory_packages').where('advisory_id', '=', id).execute();
+  const result = await db.deleteFrom('advisories').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

@@ -15,7 +15,8 @@ import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
 import { issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
 import { isScannableImage } from './scannable.js';
-import type { VulnDb } from './vulndb.js';
+import { indexName, type VulnDb } from './vulndb.js';
+import { digestsTouching, replaceScanPackages, type PackageKey } from '../metadata/scan-packages.js';
 
 export const SCAN_JOB = 'scan';
 
@@ -72,6 +73,16 @@ export class ScanService {
     return digests.length;
   }
 
+  /**
+   * After advisories changed: only the scanned images containing a package the changes name are
+   * scanned again (and those scanned before packages were indexed). The digests queued.
+   */
+  async rescanTouched(touched: PackageKey[]): Promise<string[]> {
+    const digests = await digestsTouching(this.db, touched);
+    for (const digest of digests) await this.jobs.enqueue(SCAN_JOB, { digest }, `scan:${digest}`);
+    return digests;
+  }
+
   private async run(digest: string): Promise<void> {
     const repository = await scans.repositoryHolding(this.db, digest);
     if (!repository) {
@@ -95,9 +106,10 @@ export class ScanService {
       return;
     }
     try {
-      const report = await this.scanImage(digest, parsed);
+      const { report, lookedUp } = await this.scanImage(digest, parsed);
       const unsupported = report.os === null && report.packageCount === 0;
       await scans.saveScan(this.db, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
+      await replaceScanPackages(this.db, digest, lookedUp);
       this.log.info({ digest, packages: report.packageCount, vulnerabilities: report.vulnerabilities.length, configurationIssues: report.configurationIssues.length }, 'image scanned');
     } catch (err) {
       if (!(err instanceof ScanError)) throw err;
@@ -107,7 +119,7 @@ export class ScanService {
     }
   }
 
-  private async scanImage(digest: string, parsed: ParsedManifest): Promise<ScanReport> {
+  private async scanImage(digest: string, parsed: ParsedManifest): Promise<{ report: ScanReport; lookedUp: PackageKey[] }> {
     let config: Record<string, unknown> = {};
     if (parsed.config && parsed.config.size <= MAX_CONFIG_BYTES && /json/.test(parsed.config.mediaType)) {
       try {
@@ -122,9 +134,14 @@ export class ScanService {
     // The layer readers, detectors and version schemes load with the first scan, not at start-up.
     const [{ analyzeImage }, { findVulnerabilities }] = await Promise.all([import('./analyze.js'), import('./findings.js')]);
     const analysis = await analyzeImage({ layers, config });
-    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name));
+    // What the matching asked for is what an advisory change can touch (see rescanTouched).
+    const lookedUp: PackageKey[] = [];
+    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => {
+      lookedUp.push({ ecosystem, name: indexName(ecosystem, name) });
+      return this.vulndb.lookup(ecosystem, name);
+    });
     const status = await this.vulndb.status();
-    return {
+    const report: ScanReport = {
       digest,
       os: analysis.os ?? null,
       packageCount: analysis.packages.length,
@@ -136,6 +153,7 @@ export class ScanService {
       scannedAt: new Date(this.now()).toISOString(),
       packages: analysis.packages,
     };
+    return { report, lookedUp };
   }
 
   /** The security status of images of a repository, with the account's exemptions applied. */

@@ -8,14 +8,23 @@ import type { Database } from '../metadata/schema.js';
 import * as advisories from '../metadata/advisories.js';
 import { OsvFormatError, parseOsvRecord, type OsvRecord } from './osv/schema.js';
 import { normalizePythonName } from './detectors/python.js';
+import type { PackageKey } from '../metadata/scan-packages.js';
+import { readZipJson } from './feed/zip-entries.js';
 
 export interface ImportResult {
   records: number;
   changed: number;
+  /** Advisories removed because their publisher withdrew them (counted in `changed` too). */
+  withdrawn: number;
   skipped: Array<{ file: string; reason: string }>;
   dataDate: string | null;
   importId: number;
+  /** The packages the changed advisories name (before and after the change): whose images need a rescan. */
+  touched: PackageKey[];
 }
+
+/** What reading one export did to the loaded advisories, before it is recorded as an import. */
+export type Ingested = Omit<ImportResult, 'importId' | 'dataDate'>;
 
 /** One JSON file may hold one record or an array of them (OSV exports use both). */
 function recordsIn(json: unknown): unknown[] {
@@ -23,67 +32,130 @@ function recordsIn(json: unknown): unknown[] {
 }
 
 /** Advisory names as scans look them up (PyPI names are compared normalised). */
-function indexName(ecosystem: string, name: string): string {
+export function indexName(ecosystem: string, name: string): string {
   return ecosystem === 'PyPI' ? normalizePythonName(name) : name;
 }
 
 /**
- * The vulnerability database: OSV records imported from a directory, a JSON file or a tar(.gz)
- * archive into the metadata store. Importing the same data twice changes nothing.
+ * Applies OSV records to the loaded advisories: a new `modified` replaces a record, the same one
+ * changes nothing, a withdrawn record is removed. Remembers which packages the changes name.
  */
-export class VulnDb {
-  constructor(private readonly db: Kysely<Database>, private readonly now: () => number) {}
+class Ingest {
+  readonly result: Ingested = { records: 0, changed: 0, withdrawn: 0, skipped: [], touched: [] };
+  private readonly touched = new Map<string, PackageKey>();
 
-  async import(source: string): Promise<ImportResult> {
-    const result: Omit<ImportResult, 'importId' | 'dataDate'> = { records: 0, changed: 0, skipped: [] };
-    const take = async (file: string, text: string) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (err) {
-        result.skipped.push({ file, reason: `not JSON: ${(err as Error).message}` });
-        return;
-      }
-      for (const raw of recordsIn(json)) {
-        let record: OsvRecord;
-        try {
-          record = parseOsvRecord(raw);
-        } catch (err) {
-          if (err instanceof OsvFormatError) {
-            result.skipped.push({ file, reason: err.message });
-            continue;
-          }
-          throw err;
-        }
-        result.records++;
-        if (await this.store(record)) result.changed++;
-      }
-    };
-    const info = await stat(source).catch(() => undefined);
-    if (!info) throw new Error(`${source} does not exist`);
-    if (info.isDirectory()) {
-      for (const file of await jsonFilesUnder(source)) await take(path.relative(source, file), await readFile(file, 'utf8'));
-    } else if (/\.json$/i.test(source)) {
-      await take(path.basename(source), await readFile(source, 'utf8'));
-    } else if (/\.(tar|tar\.gz|tgz)$/i.test(source)) {
-      await readTarJson(source, take);
-    } else {
-      throw new Error(`${source}: give a directory of OSV JSON files, a .json file, or a .tar, .tar.gz or .tgz archive of them`);
+  constructor(private readonly db: Kysely<Database>) {}
+
+  readonly take = async (file: string, text: string): Promise<void> => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      this.result.skipped.push({ file, reason: `not JSON: ${(err as Error).message}` });
+      return;
     }
-    const dataDate = await advisories.newestModified(this.db);
-    const importId = await advisories.insertImport(this.db, { imported_at: this.now(), source: path.resolve(source), records: result.records, changed: result.changed, data_date: dataDate });
-    return { ...result, dataDate, importId };
+    for (const raw of recordsIn(json)) {
+      let record: OsvRecord;
+      try {
+        record = parseOsvRecord(raw);
+      } catch (err) {
+        if (err instanceof OsvFormatError) {
+          this.result.skipped.push({ file, reason: err.message });
+          continue;
+        }
+        throw err;
+      }
+      this.result.records++;
+      if (await this.store(record)) this.result.changed++;
+    }
+  };
+
+  readonly skip = (file: string, reason: string): void => { this.result.skipped.push({ file, reason }); };
+
+  finish(): Ingested {
+    return { ...this.result, touched: [...this.touched.values()] };
   }
 
   /** Stores the record unless the same version (by `modified`) is already there; true when it changed. */
   private async store(record: OsvRecord): Promise<boolean> {
     const current = await advisories.findAdvisoryModified(this.db, record.id);
+    if (record.withdrawn) {
+      if (current === undefined) return false;
+      this.touch(await advisories.packagesOfAdvisory(this.db, record.id));
+      await this.write((db) => advisories.deleteAdvisory(db, record.id));
+      this.result.withdrawn++;
+      return true;
+    }
     if (current === record.modified) return false;
     const packages = record.affected
       .filter((a) => a.package)
       .map((a) => ({ ecosystem: a.package!.ecosystem, name: indexName(a.package!.ecosystem, a.package!.name) }));
-    await this.db.transaction().execute((trx) => advisories.upsertAdvisory(trx, record.id, record.modified, JSON.stringify(record.raw), packages));
+    if (current !== undefined) this.touch(await advisories.packagesOfAdvisory(this.db, record.id));
+    this.touch(packages);
+    await this.write((db) => advisories.upsertAdvisory(db, record.id, record.modified, JSON.stringify(record.raw), packages));
     return true;
+  }
+
+  /** One record's rows change together; inside an export's transaction they are part of it. */
+  private async write(change: (db: Kysely<Database>) => Promise<unknown>): Promise<void> {
+    if (this.db.isTransaction) await change(this.db);
+    else await this.db.transaction().execute(change);
+  }
+
+  private touch(keys: PackageKey[]): void {
+    for (const k of keys) this.touched.set(`${k.ecosystem}\u0000${k.name}`, { ecosystem: k.ecosystem, name: k.name });
+  }
+}
+
+/**
+ * The vulnerability database: OSV records imported from a directory, a JSON file, a tar(.gz) or
+ * a zip archive (OSV's own export format) into the metadata store. Importing the same data twice
+ * changes nothing.
+ */
+export class VulnDb {
+  constructor(private readonly db: Kysely<Database>, private readonly now: () => number) {}
+
+  async import(source: string): Promise<ImportResult> {
+    const info = await stat(source).catch(() => undefined);
+    if (!info) throw new Error(`${source} does not exist`);
+    let ingested: Ingested;
+    if (info.isDirectory()) {
+      const ingest = new Ingest(this.db);
+      for (const file of await jsonFilesUnder(source)) await ingest.take(path.relative(source, file), await readFile(file, 'utf8'));
+      ingested = ingest.finish();
+    } else if (/\.json$/i.test(source)) {
+      const ingest = new Ingest(this.db);
+      await ingest.take(path.basename(source), await readFile(source, 'utf8'));
+      ingested = ingest.finish();
+    } else if (/\.(tar|tar\.gz|tgz)$/i.test(source)) {
+      const ingest = new Ingest(this.db);
+      await readTarJson(source, ingest.take);
+      ingested = ingest.finish();
+    } else if (/\.zip$/i.test(source)) {
+      ingested = await this.ingestZip(source);
+    } else {
+      throw new Error(`${source}: give a directory of OSV JSON files, a .json file, a .zip (as OSV exports them), or a .tar, .tar.gz or .tgz archive of them`);
+    }
+    return this.recordImport(path.resolve(source), ingested);
+  }
+
+  /**
+   * Reads a zip of OSV records in one transaction: a damaged archive changes nothing (ZipReadError)
+   * and the advisories loaded before stay as they were.
+   */
+  async ingestZip(file: string): Promise<Ingested> {
+    return this.db.transaction().execute(async (trx) => {
+      const ingest = new Ingest(trx);
+      await readZipJson(file, ingest.take, ingest.skip);
+      return ingest.finish();
+    });
+  }
+
+  /** Notes an import that changed the data (scans compare their import id with the newest). */
+  async recordImport(source: string, ingested: Ingested): Promise<ImportResult> {
+    const dataDate = await advisories.newestModified(this.db);
+    const importId = await advisories.insertImport(this.db, { imported_at: this.now(), source, records: ingested.records, changed: ingested.changed, data_date: dataDate });
+    return { ...ingested, dataDate, importId };
   }
 
   async lookup(ecosystem: string, name: string): Promise<OsvRecord[]> {

@@ -8,6 +8,7 @@ import { migration as loginThrottle } from './0006_login_throttle.js';
 import { migration as scaleIndexes } from './0007_scale_indexes.js';
 import { migration as storageLifecycle } from './0008_storage_lifecycle.js';
 import { migration as immutableTags } from './0010_immutable_tags.js';
+import { migration as vulndbFeed } from './0020_vulndb_feed.js';
 
 export type { Engine } from './column-types.js';
 
@@ -21,6 +22,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0007_scale_indexes': scaleIndexes,
   '0008_storage_lifecycle': storageLifecycle,
   '0010_immutable_tags': immutableTags,
+  '0020_vulndb_feed': vulndbFeed,
 };
 
 export class WharfMigrations implements MigrationProvider {
