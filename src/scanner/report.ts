@@ -50,6 +50,9 @@ export interface ReportView {
   vulndbDate: string | null;
   scannedAt: string | null;
   error: string | null;
+  /** The advisory data is older than scanner.staleAfter (or none is loaded): the status may miss issues; `staleNote` says why. */
+  stale?: boolean;
+  staleNote?: string | null;
   vulnerabilities: Array<VulnerabilityFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
   configurationIssues: Array<ConfigurationFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
 }

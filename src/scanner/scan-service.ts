@@ -184,13 +184,21 @@ export class ScanService {
   }
 
   async report(name: string, digest: string, accountId: number | null): Promise<ReportView> {
+    const freshness = await this.vulndb.freshness();
+    const staleness = { stale: freshness.stale, staleNote: freshness.note };
     const row = await scans.findScan(this.db, digest);
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
     if (!row || !row.report) {
       const status = await this.statusOf(name, digest, exemptions);
-      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
+      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, ...staleness, vulnerabilities: [], configurationIssues: [] };
     }
-    return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions);
+    return { ...viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions), ...staleness };
+  }
+
+  /** Whether the advisory data every status is computed against is too old to trust "No Issues". */
+  async dataFreshness(): Promise<{ stale: boolean; note: string | null }> {
+    const { stale, note } = await this.vulndb.freshness();
+    return { stale, note };
   }
 
   /** The manifest digest an image reference names (a tag is resolved). */

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
 import * as advisories from '../metadata/advisories.js';
+import * as feedSources from '../metadata/vulndb-sources.js';
 import { OsvFormatError, parseOsvRecord, type OsvRecord } from './osv/schema.js';
 import { normalizePythonName } from './detectors/python.js';
 import type { PackageKey } from '../metadata/scan-packages.js';
@@ -113,7 +114,8 @@ class Ingest {
  * changes nothing.
  */
 export class VulnDb {
-  constructor(private readonly db: Kysely<Database>, private readonly now: () => number) {}
+  /** `staleAfterMs`: data not confirmed current for longer than this is flagged in reports (scanner.staleAfter). */
+  constructor(private readonly db: Kysely<Database>, private readonly now: () => number, private readonly staleAfterMs = 7 * 86_400_000) {}
 
   async import(source: string): Promise<ImportResult> {
     const info = await stat(source).catch(() => undefined);
@@ -143,10 +145,14 @@ export class VulnDb {
    * Reads a zip of OSV records in one transaction: a damaged archive changes nothing (ZipReadError)
    * and the advisories loaded before stay as they were.
    */
-  async ingestZip(file: string): Promise<Ingested> {
+  async ingestZip(file: string, stop?: AbortSignal): Promise<Ingested> {
     return this.db.transaction().execute(async (trx) => {
       const ingest = new Ingest(trx);
-      await readZipJson(file, ingest.take, ingest.skip);
+      await readZipJson(file, async (name, text) => {
+        // A server shutting down rolls the export back rather than waiting for the whole of it.
+        stop?.throwIfAborted();
+        await ingest.take(name, text);
+      }, ingest.skip);
       return ingest.finish();
     });
   }
@@ -165,12 +171,47 @@ export class VulnDb {
 
   async status() {
     const latest = await advisories.latestImport(this.db);
+    const now = this.now();
+    const freshness = await this.freshness();
     return {
       advisories: await advisories.countAdvisories(this.db),
       dataDate: latest?.data_date ?? null,
       lastImport: latest ? { at: new Date(Number(latest.imported_at)).toISOString(), source: latest.source, records: latest.records, changed: latest.changed, id: latest.id } : null,
       ecosystems: await advisories.countByEcosystem(this.db),
+      /** When an import or a sync last confirmed the data current, and whether that is too long ago. */
+      checkedAt: freshness.checkedAt === null ? null : new Date(freshness.checkedAt).toISOString(),
+      stale: freshness.stale,
+      staleAfterSeconds: Math.round(this.staleAfterMs / 1000),
+      sources: (await feedSources.listSources(this.db)).map((s) => ({
+        name: s.name,
+        url: s.url,
+        lastSync: s.last_success_at === null ? null : new Date(Number(s.last_success_at)).toISOString(),
+        ageSeconds: s.last_success_at === null ? null : Math.max(0, Math.round((now - Number(s.last_success_at)) / 1000)),
+        lastChanged: s.last_changed_at === null ? null : new Date(Number(s.last_changed_at)).toISOString(),
+        records: Number(s.records),
+        etag: s.etag,
+        lastModified: s.last_modified,
+        lastAttempt: s.last_attempt_at === null ? null : new Date(Number(s.last_attempt_at)).toISOString(),
+        lastError: s.last_error,
+      })),
     };
+  }
+
+  /**
+   * How current the data is: the newest of the last import and the last sync that read or
+   * confirmed an export. No data at all is stale too: "No Issues" against nothing means little.
+   */
+  async freshness(): Promise<{ checkedAt: number | null; stale: boolean; note: string | null }> {
+    const latest = await advisories.latestImport(this.db);
+    const synced = await feedSources.lastSuccessAt(this.db);
+    const times = [latest ? Number(latest.imported_at) : null, synced].filter((t): t is number => t !== null);
+    const checkedAt = times.length > 0 ? Math.max(...times) : null;
+    const stale = checkedAt === null || this.now() - checkedAt > this.staleAfterMs;
+    const limit = `${Math.round(this.staleAfterMs / 3_600_000)} h (scanner.staleAfter)`;
+    const note = !stale ? null : checkedAt === null
+      ? 'no vulnerability data has been loaded: findings are missing; run wharf vulndb sync (or wharf vulndb import)'
+      : `the vulnerability data was last updated ${new Date(checkedAt).toISOString()}, longer ago than ${limit}: newer advisories are missing; see wharf vulndb status`;
+    return { checkedAt, stale, note };
   }
 
   async currentImportId(): Promise<number | null> {

@@ -98,8 +98,13 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
       if (readable.get(row.name)) page.push(row);
     }
     const statuses = await options.scanner.statuses(page, principal.accountId);
+    // Every status is computed against the same advisory data: stale data flags them all.
+    const freshness = await options.scanner.dataFreshness();
     for (const row of page) {
-      const item = { ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned' };
+      const item = {
+        ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned',
+        securityDataStale: freshness.stale, ...(freshness.note ? { securityNote: freshness.note } : {}),
+      };
       if (q.securityStatus && item.securityStatus.toLowerCase() !== q.securityStatus.toLowerCase()) continue;
       visible.push(item);
     }
