@@ -59,3 +59,10 @@ export async function deleteAdvisory(db: Db, id: string): Promise<boolean> {
   const result = await db.deleteFrom('advisories').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** The `modified` of each of the advisories loaded among `ids`. */
+export async function modifiedOf(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('advisories').select(['id', 'modified']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.modified]));
+}

@@ -142,19 +142,58 @@ export class VulnDb {
   }
 
   /**
-   * Reads a zip of OSV records in one transaction: a damaged archive changes nothing (ZipReadError)
-   * and the advisories loaded before stay as they were.
+   * Reads a zip of OSV records in two passes. The first, outside any transaction, reads and checks
+   * the whole archive and finds the entries whose record would change the data (a damaged archive
+   * stops here: ZipReadError, nothing changed). The second applies only those entries, in one
+   * transaction: the export goes in whole or not at all, and the database (SQLite's one
+   * connection included) is held only as long as the changes take, not the whole export.
    */
   async ingestZip(file: string, stop?: AbortSignal): Promise<Ingested> {
-    return this.db.transaction().execute(async (trx) => {
+    const skipped: Ingested['skipped'] = [];
+    const changing = new Set<string>();
+    let records = 0;
+    let batch: Array<{ entry: string; id: string; modified: string; withdrawn: boolean }> = [];
+    const compare = async () => {
+      const loaded = await advisories.modifiedOf(this.db, [...new Set(batch.map((r) => r.id))]);
+      for (const r of batch) {
+        const current = loaded.get(r.id);
+        if (r.withdrawn ? current !== undefined : current !== r.modified) changing.add(r.entry);
+      }
+      batch = [];
+    };
+    await readZipJson(file, async (entry, text) => {
+      // A server shutting down stops between records; nothing has been written yet.
+      stop?.throwIfAborted();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        skipped.push({ file: entry, reason: `not JSON: ${(err as Error).message}` });
+        return;
+      }
+      for (const raw of recordsIn(json)) {
+        try {
+          const record = parseOsvRecord(raw);
+          records++;
+          batch.push({ entry, id: record.id, modified: record.modified, withdrawn: Boolean(record.withdrawn) });
+        } catch (err) {
+          if (!(err instanceof OsvFormatError)) throw err;
+          skipped.push({ file: entry, reason: err.message });
+        }
+      }
+      if (batch.length >= 500) await compare();
+    }, (entry, reason) => skipped.push({ file: entry, reason }));
+    await compare();
+    if (changing.size === 0) return { records, changed: 0, withdrawn: 0, skipped, touched: [] };
+    const applied = await this.db.transaction().execute(async (trx) => {
       const ingest = new Ingest(trx);
       await readZipJson(file, async (name, text) => {
-        // A server shutting down rolls the export back rather than waiting for the whole of it.
         stop?.throwIfAborted();
         await ingest.take(name, text);
-      }, ingest.skip);
+      }, undefined, (name) => changing.has(name));
       return ingest.finish();
     });
+    return { ...applied, records, skipped };
   }
 
   /** Notes an import that changed the data (scans compare their import id with the newest). */

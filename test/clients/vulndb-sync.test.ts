@@ -41,11 +41,11 @@ describe('wharf vulndb sync through the real binary', () => {
     await feedServer.start();
     feedServer.publish('npm', await osvZip([record('GHSA-vh95-rmgr-6w4m'), record('GHSA-xvch-5gv4-984h')]));
     server = await startTestServer('sqlite', { auth: { enabled: true }, scanner: { pollInterval: '50ms' } });
-    await apiJson(server.url, 'POST', '/namespaces', admin, { name: 'ops' });
+    await apiJson(server.url, 'POST', '/namespaces', admin, { name: 'ops-team' });
     const layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.0.package.json') }]));
     const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(4).toString('hex') }));
     for (const blob of [config, layer]) {
-      const res = await send(server.url, { method: 'POST', path: `/v2/ops/app/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
+      const res = await send(server.url, { method: 'POST', path: `/v2/ops-team/app/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
       assert.equal(res.status, 201);
     }
     const manifest = Buffer.from(JSON.stringify({
@@ -53,7 +53,7 @@ describe('wharf vulndb sync through the real binary', () => {
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
     }));
-    const res = await send(server.url, { method: 'PUT', path: '/v2/ops/app/manifests/v1', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
+    const res = await send(server.url, { method: 'PUT', path: '/v2/ops-team/app/manifests/v1', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
     assert.equal(res.status, 201);
     await server.jobs.drain();
   });
@@ -71,7 +71,7 @@ describe('wharf vulndb sync through the real binary', () => {
     assert.match(lines[1]!, /^npm\s+updated\s+2\s+2\s+0$/);
     assert.match(first.stdout, /1 image\(s\) whose packages the changes touch queued for a rescan/);
     await server.jobs.drain();
-    const report = await apiJson<{ vulnerabilities: Array<{ advisoryId: string }> }>(server.url, 'GET', `/images/${encodeURIComponent('ops/app:v1')}/report`, admin);
+    const report = await apiJson<{ vulnerabilities: Array<{ advisoryId: string }> }>(server.url, 'GET', `/images/${encodeURIComponent('ops-team/app:v1')}/report`, admin);
     assert.deepEqual(report.vulnerabilities.map((v) => v.advisoryId).sort(), ['GHSA-vh95-rmgr-6w4m', 'GHSA-xvch-5gv4-984h']);
 
     const second = await wharf(['vulndb', 'sync', '--format', 'json']);

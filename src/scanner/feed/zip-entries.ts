@@ -13,7 +13,13 @@ export class ZipReadError extends Error {}
  * CRC-32 is checked (yauzl checks sizes, not checksums), so a damaged export fails instead of
  * importing garbled records. Errors thrown by `take` come out unchanged.
  */
-export async function readZipJson(file: string, take: (name: string, text: string) => Promise<void>, skipped: (name: string, reason: string) => void = () => {}): Promise<void> {
+export async function readZipJson(
+  file: string,
+  take: (name: string, text: string) => Promise<void>,
+  skipped: (name: string, reason: string) => void = () => {},
+  /** Entries to read (the others are passed over without decompressing them); default all. */
+  only: (name: string) => boolean = () => true,
+): Promise<void> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: true, validateEntrySizes: true, strictFileNames: false }, (err, opened) => {
       if (err) reject(new ZipReadError(`not a readable zip archive: ${err.message}`));
@@ -33,7 +39,7 @@ export async function readZipJson(file: string, take: (name: string, text: strin
     zip.on('end', () => { if (!settled) { settled = true; resolve(); } });
     zip.on('entry', (entry: yauzl.Entry) => {
       const name = entry.fileName;
-      if (name.endsWith('/') || !name.toLowerCase().endsWith('.json')) return zip.readEntry();
+      if (name.endsWith('/') || !name.toLowerCase().endsWith('.json') || !only(name)) return zip.readEntry();
       if (entry.uncompressedSize > MAX_ENTRY_BYTES) {
         skipped(name, `larger than ${MAX_ENTRY_BYTES} bytes`);
         return zip.readEntry();
