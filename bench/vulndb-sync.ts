@@ -11,7 +11,7 @@
  * the export's size, the same sync first runs on a fresh registry against exports a tenth the size.
  * Writes bench/results/vulndb-sync-<date>-<engine>.md and .json.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
@@ -94,19 +94,25 @@ async function serveMirror(dir: string): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** Images belong to an account's namespace: the bench works as the administrator. */
+const ADMIN_PASSWORD = 'bench-admin-password-0123';
+const AUTH = { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
+
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function push(url: string, name: string, blobs: Buffer[], manifest: Buffer): Promise<void> {
   for (const blob of blobs) {
-    const res = await fetch(`${url}/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: blob });
+    const res = await fetch(`${url}/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, { method: 'POST', headers: { ...AUTH, 'Content-Type': 'application/octet-stream' }, body: blob });
     if (res.status !== 201) throw new Error(`blob push answered ${res.status}: ${await res.text()}`);
   }
-  const res = await fetch(`${url}/v2/${name}/manifests/v1`, { method: 'PUT', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
+  const res = await fetch(`${url}/v2/${name}/manifests/v1`, { method: 'PUT', headers: { ...AUTH, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
   if (res.status !== 201) throw new Error(`manifest push answered ${res.status}: ${await res.text()}`);
 }
 
 /** Image i: five npm packages and three Python packages, each below the synthetic fixes. */
 async function pushImages(url: string, count: number): Promise<string[]> {
+  const created = await fetch(`${url}/api/v1/namespaces`, { method: 'POST', headers: { ...AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
+  if (created.status !== 201) throw new Error(`creating the namespace answered ${created.status}: ${await created.text()}`);
   const refs: string[] = [];
   for (let i = 0; i < count; i++) {
     const items = [];
@@ -132,7 +138,11 @@ async function pushImages(url: string, count: number): Promise<string[]> {
 }
 
 interface Report { status: string; scannedAt: string | null; vulnerabilities: unknown[] }
-const report = async (url: string, ref: string) => (await (await fetch(`${url}/api/v1/images/${encodeURIComponent(ref)}/report`)).json()) as Report;
+async function report(url: string, ref: string): Promise<Report> {
+  const res = await fetch(`${url}/api/v1/images/${encodeURIComponent(ref)}/report`, { headers: AUTH });
+  if (res.status !== 200) throw new Error(`GET report of ${ref} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Report;
+}
 
 /** Waits until every image has a report scanned after `since` (and, when asked, with findings). */
 async function waitScanned(url: string, refs: string[], since: number, withFindings: boolean): Promise<void> {
@@ -153,13 +163,19 @@ async function waitScanned(url: string, refs: string[], since: number, withFindi
 
 interface CliRun { seconds: number; maxRssKiB: number; output: unknown }
 
-function syncCli(env: Record<string, string>): CliRun {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, path.join(ROOT, 'bin/wharf.js'), 'vulndb', 'sync', '--format', 'json'], {
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+/** Runs the sync as its own process (async: the mirror answering it lives in this one). */
+async function syncCli(env: Record<string, string>): Promise<CliRun> {
+  const child = spawn('/usr/bin/time', ['-f', '%e %M', process.execPath, path.join(ROOT, 'bin/wharf.js'), 'vulndb', 'sync', '--format', 'json'], {
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const timing = /(\d+(?:\.\d+)?) (\d+)\s*$/.exec(result.stderr);
-  if (result.status !== 0 || !timing) throw new Error(`wharf vulndb sync failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
-  return { seconds: Number(timing[1]), maxRssKiB: Number(timing[2]), output: JSON.parse(result.stdout) };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const [code] = (await once(child, 'close')) as [number | null];
+  const timing = /(\d+(?:\.\d+)?) (\d+)\s*$/.exec(stderr);
+  if (code !== 0 || !timing) throw new Error(`wharf vulndb sync failed (${code}):\n${stdout}\n${stderr}`);
+  return { seconds: Number(timing[1]), maxRssKiB: Number(timing[2]), output: JSON.parse(stdout) };
 }
 
 function peakRssKiB(pid: number): number {
@@ -200,7 +216,7 @@ async function main(): Promise<void> {
       const dataDir = path.join(work, `data-${label}`);
       const databaseUrl = postgres ? await postgres.createDatabase(`vulndb_${label}`) : undefined;
       const env = {
-        WHARF_SCANNER_ENABLED: 'true', WHARF_SCANNER_POLL_INTERVAL: '200ms', WHARF_SCANNER_SYNC_INTERVAL: '0',
+        WHARF_SCANNER_ENABLED: 'true', WHARF_ADMIN_PASSWORD: ADMIN_PASSWORD, WHARF_SCANNER_POLL_INTERVAL: '200ms', WHARF_SCANNER_SYNC_INTERVAL: '0',
         WHARF_SCANNER_FEED_BASE: mirror.url, WHARF_SCANNER_ECOSYSTEMS: ecosystems.join(','),
       };
       const server = await startWharf({ dataDir, ...(databaseUrl ? { databaseUrl } : {}), env });
@@ -211,12 +227,12 @@ async function main(): Promise<void> {
       const cliEnv = { WHARF_STORAGE_DATA_DIR: dataDir, WHARF_LOG_LEVEL: 'warn', ...env, ...(databaseUrl ? { WHARF_DATABASE_ENGINE: 'postgres', WHARF_DATABASE_URL: databaseUrl } : { WHARF_DATABASE_ENGINE: 'sqlite' }) };
       console.log(`[${label}] full sync…`);
       const syncStart = Date.now();
-      const full = syncCli(cliEnv);
+      const full = await syncCli(cliEnv);
       const syncEnd = Date.now();
       await waitScanned(server.url, refs, syncEnd - 1000, true);
       const rescanSeconds = (Date.now() - syncEnd) / 1000;
       console.log(`[${label}] unchanged sync…`);
-      const again = syncCli(cliEnv);
+      const again = await syncCli(cliEnv);
       const serverPeak = peakRssKiB(server.pid);
       await server.stop();
       servers.pop();

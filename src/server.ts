@@ -222,10 +222,10 @@ async function start(
     })
     : undefined;
   gcTask?.start();
-  // The advisory feed on its schedule: due by the last sync any replica began (so restarts do not
-  // resync), checked at least hourly; the lease keeps it to one replica.
+  // The advisory feed on its schedule (FeedSync.syncIfDue says when a sync is due), looked at every
+  // five minutes at most; the lease keeps it to one replica.
   const feedTask = config.scanner.enabled && config.scanner.syncInterval > 0
-    ? new PeriodicTask(Math.min(config.scanner.syncInterval, 3600) * 1000, async () => {
+    ? new PeriodicTask(Math.min(config.scanner.syncInterval, 300) * 1000, async () => {
       try {
         await feed.syncIfDue(config.scanner.syncInterval * 1000);
       } catch (err) {

@@ -269,3 +269,54 @@ for (const engine of engines()) {
     });
   });
 }
+
+for (const engine of engines()) {
+  describe(`Scheduled vulnerability data sync [${engine}]`, () => {
+    let server: TestServer;
+    let feedServer: OsvFeedServer;
+    const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
+
+    before(async () => {
+      feedServer = new OsvFeedServer();
+      await feedServer.start();
+      feedServer.publish('npm', await osvZip([record(MINIMIST_A), record(MINIMIST_B)]));
+      // A one-second schedule so the test sees the server's own sync; the default is daily.
+      server = await startTestServer(engine, { auth: { enabled: true }, scanner: { pollInterval: '50ms', feedBase: feedServer.url, syncInterval: '1s' } });
+      await apiJson(server.url, 'POST', '/namespaces', admin, { name: 'auto' });
+    });
+    after(async () => {
+      await server?.stop();
+      await feedServer?.stop();
+    });
+
+    it('a fresh registry fetches the advisories of its first image\'s ecosystem by itself and rescans it', async () => {
+      const layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.0.package.json') }]));
+      const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } }));
+      for (const blob of [configBytes, layer]) {
+        const res = await send(server.url, { method: 'POST', path: `/v2/auto/app/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
+        assert.equal(res.status, 201);
+      }
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+      }));
+      const res = await send(server.url, { method: 'PUT', path: '/v2/auto/app/manifests/v1', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
+      assert.equal(res.status, 201);
+      // Nothing here calls sync: the server's schedule does, once the scan has named the ecosystem.
+      const deadline = Date.now() + 120_000;
+      let ids: string[] = [];
+      while (Date.now() < deadline) {
+        await server.jobs.drain();
+        ids = (await apiJson<Report>(server.url, 'GET', `/images/${enc('auto/app:v1')}/report`, admin)).vulnerabilities.map((v) => v.advisoryId).sort();
+        if (ids.length === 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.deepEqual(ids, [MINIMIST_A, MINIMIST_B]);
+      const requests = feedServer.requestsFor('npm').length;
+      assert.ok(requests >= 1);
+      const status = await apiJson<{ sources: Array<{ name: string; lastError: string | null }> }>(server.url, 'GET', '/vulndb', admin);
+      assert.deepEqual(status.sources.map((s) => [s.name, s.lastError]), [['npm', null]]);
+    });
+  });
+}

@@ -11,8 +11,8 @@ import { exportLocation, FeedError, fetchExport, withoutCredentials } from './do
 import { ZipReadError } from './zip-entries.js';
 
 const LEASE = 'vulndb-sync';
-/** Renewed before each export; longer than one big export's download and import. */
-const LEASE_MS = 2 * 60 * 60_000;
+/** Renewed before each export; longer than one big export's download and import, short enough that a dead replica's sync is taken over the same morning. */
+const LEASE_MS = 30 * 60_000;
 
 export interface FeedSettings {
   /** OSV's bucket, a mirror's URL, or a local directory (path or file:// URL). */
@@ -112,12 +112,18 @@ export class FeedSync {
     }
   }
 
-  /** Syncs when no sync began within `intervalMs` (on any replica): the schedule survives restarts. */
+  /**
+   * Syncs when no sync began within `intervalMs` (on any replica, so restarts do not resync), or
+   * at once when the images contain an ecosystem no sync has fetched yet (a fresh registry's first
+   * images get their advisory data without waiting a day).
+   */
   async syncIfDue(intervalMs: number): Promise<SyncReport | undefined> {
+    const folders = await this.folders();
+    if (folders.length === 0) return undefined;
+    const known = new Set((await sources.listSources(this.db)).map((s) => s.name));
     const last = await sources.lastAttemptAt(this.db);
-    if (last !== null && this.now() - last < intervalMs) return undefined;
-    if ((await this.folders()).length === 0) return undefined;
-    return this.sync();
+    const due = last === null || this.now() - last >= intervalMs || folders.some((f) => !known.has(f));
+    return due ? this.sync() : undefined;
   }
 
   private async syncSource(folder: string, touched: Map<string, PackageKey>): Promise<SourceOutcome> {
