@@ -43,8 +43,9 @@ export async function digestsTouching(db: Db, keys: PackageKey[]): Promise<strin
     }
   }
   if (keys.length > 0) {
+    // An index has no report (its platforms are the images): nothing of its own to rescan.
     const unindexed = await db.selectFrom('scan_results').select('digest')
-      .where('packages_indexed', '=', 0).where('state', 'in', ['done', 'unsupported']).execute();
+      .where('packages_indexed', '=', 0).where('state', 'in', ['done', 'unsupported']).where('report', 'is not', null).execute();
     for (const r of unindexed) out.add(r.digest);
   }
   return [...out].sort();
