@@ -267,6 +267,24 @@ for (const engine of engines()) {
       assert.match(freshness.note ?? '', /last updated .* longer ago than 168 h/);
       assert.equal((await new VulnDb(server.metadata.db, Date.now, 7 * 86_400_000).freshness()).stale, false);
     });
+
+    it('an image scanned before packages were indexed counts as touched by any change, and is indexed by its rescan', async () => {
+      await server.metadata.db.updateTable('scan_results').set({ packages_indexed: 0 }).where('digest', '=', pypiImage).execute();
+      await server.metadata.db.deleteFrom('scan_packages').where('digest', '=', pypiImage).execute();
+      feedServer.publish('npm', await osvZip([modified(MINIMIST_A, '2026-12-01T00:00:00Z'), record(MINIMIST_B)]));
+      const npmOnly = new FeedSync(server.metadata.db, server.vulndb, (touched) => server.scanner.rescanTouched(touched), pino({ level: 'silent' }), Date.now, { feedBase: feedServer.url, ecosystems: ['npm'] });
+      const before = { npm: await scannedAt(npmImage), pypi: await scannedAt(pypiImage) };
+      const result = await npmOnly.sync();
+      await server.jobs.drain();
+      assert.deepEqual(result.sources.map((s) => [s.source, s.changed]), [['npm', 1]]);
+      assert.equal(result.rescansQueued, 2);
+      assert.notEqual(await scannedAt(npmImage), before.npm);
+      assert.notEqual(await scannedAt(pypiImage), before.pypi);
+      const row = await server.metadata.db.selectFrom('scan_results').select('packages_indexed').where('digest', '=', pypiImage).executeTakeFirstOrThrow();
+      assert.equal(row.packages_indexed, 1);
+      const names = await server.metadata.db.selectFrom('scan_packages').select(['ecosystem', 'name']).where('digest', '=', pypiImage).execute();
+      assert.deepEqual(names, [{ ecosystem: 'PyPI', name: 'jinja2' }]);
+    });
   });
 }
 
