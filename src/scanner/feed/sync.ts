@@ -91,7 +91,11 @@ export class FeedSync {
       let changed = 0;
       for (const folder of await this.folders()) {
         if (this.stopping.signal.aborted) break;
-        await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS);
+        if (!(await acquireLease(this.db, LEASE, this.holder, this.now(), LEASE_MS))) {
+          // Expired during a very long export and taken by another replica: it carries on from here.
+          this.log.warn({ source: folder }, 'the vulnerability data sync lease was taken over; this sync stops');
+          break;
+        }
         const outcome = await this.syncSource(folder, touched);
         changed += outcome.changed;
         outcomes.push(outcome);
