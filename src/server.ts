@@ -23,6 +23,7 @@ import { Events } from './events/events.js';
 import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { SCAN_JOB, ScanService } from './scanner/scan-service.js';
+import { FeedBusyError, FeedSync } from './scanner/feed/sync.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 import { blobLocks } from './metadata/blob-locks.js';
 import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
@@ -58,6 +59,7 @@ export interface WharfServer {
   scanner: ScanService;
   vulndb: VulnDb;
   enforcement: Enforcement;
+  feed: FeedSync;
   metadata: MetadataDb;
   /** The address actually bound (port 0 picks a free one), https:// when http.tlsCert is set. */
   url: string;
@@ -126,9 +128,10 @@ async function start(
   const quotas = new QuotaService(metadata.db, now);
   const pullStats = new PullStats(metadata.db, logger, now);
   const jobs = new JobRunner(metadata.db, logger, now, { concurrency: config.scanner.concurrency, leaseMs: 15 * 60_000, pollMs: config.scanner.pollInterval * 1000, maxAttempts: 5, onJobDone: (kind, outcome, seconds) => metrics.job(kind, outcome, seconds) });
-  const vulndb = new VulnDb(metadata.db, now);
+  const vulndb = new VulnDb(metadata.db, now, config.scanner.staleAfter * 1000);
   const exemptions = new ExemptionService(metadata.db, now);
   const scanner = new ScanService(metadata.db, store, vulndb, exemptions, jobs, logger, now);
+  const feed = new FeedSync(metadata.db, vulndb, (touched) => scanner.rescanTouched(touched), logger, now, { feedBase: config.scanner.feedBase, ecosystems: config.scanner.ecosystems });
   const locks = blobLocks(metadata.engine);
   const events = new Events(metadata.db, metadata.engine, logger, now, {
     publicUrl: config.http.publicUrl,
@@ -287,6 +290,18 @@ async function start(
     })
     : undefined;
   gcTask?.start();
+  // The advisory feed on its schedule (FeedSync.syncIfDue says when a sync is due), looked at every
+  // five minutes at most; the lease keeps it to one replica.
+  const feedTask = config.scanner.enabled && config.scanner.syncInterval > 0
+    ? new PeriodicTask(Math.min(config.scanner.syncInterval, 300) * 1000, async () => {
+      try {
+        await feed.syncIfDue(config.scanner.syncInterval * 1000);
+      } catch (err) {
+        if (!(err instanceof FeedBusyError)) logger.error({ err }, 'syncing the vulnerability data failed');
+      }
+    })
+    : undefined;
+  feedTask?.start(true);
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
   if (config.webhooks.enabled) events.worker.start();
@@ -308,6 +323,7 @@ async function start(
     scanner,
     vulndb,
     enforcement,
+    feed,
     metadata,
     url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     reloadTls() {
@@ -322,7 +338,8 @@ async function start(
         // No new periodic run starts; one in progress ends before the database closes (a collection
         // stops at its next batch).
         gc.stop();
-        const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop()]);
+        feed.stop();
+        const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop(), feedTask?.stop()]);
         metricsServer?.close();
         await admissionServer?.close();
         await app.close();

@@ -168,6 +168,16 @@ export const configSections = {
     concurrency: z.coerce.number().int().min(1).max(64).default(1),
     /** How often queued background jobs are looked for. */
     pollInterval: duration.prefault('2s'),
+    /** How often the advisory feed is synced (one replica does it); 0 turns the scheduled sync off. */
+    syncInterval: duration.prefault('1d'),
+    /** Where OSV's per-ecosystem exports are (`<feedBase>/<ecosystem>/all.zip`): OSV's bucket, a mirror's URL, or a local directory. */
+    feedBase: z.string().trim().min(1).default('https://osv-vulnerabilities.storage.googleapis.com')
+      .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(https?|file):\/\//i.test(v), 'must be an http(s):// URL, a file:// URL or a directory path'),
+    /** OSV ecosystems to sync whatever the images contain (e.g. "Debian,npm"); empty: those the scanned images contain. */
+    ecosystems: z.union([z.array(z.string()), z.string()]).default([])
+      .transform((v) => (typeof v === 'string' ? v.split(',') : v).map((e) => e.trim()).filter((e) => e !== '')),
+    /** Advisory data not updated for longer than this is flagged as stale in image lists and reports. */
+    staleAfter: duration.prefault('7d'),
   }),
   webhooks: z.strictObject({
     /** Deliver webhook events from this process (events are recorded either way, and any replica delivers them). */

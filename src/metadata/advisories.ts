@@ -68,3 +68,23 @@ export async function countAdvisories(db: Db): Promise<number> {
   const row = await db.selectFrom('advisories').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The (ecosystem, package) index of one advisory, as stored. */
+export async function packagesOfAdvisory(db: Db, id: string): Promise<Array<{ ecosystem: string; name: string }>> {
+  return db.selectFrom('advisory_packages').select(['ecosystem', 'name']).where('advisory_id', '=', id).execute();
+}
+
+/** Removes an advisory (withdrawn by its publisher); false when it was not loaded. */
+export async function deleteAdvisory(db: Db, id: string): Promise<boolean> {
+  await db.deleteFrom('advisory_packages').where('advisory_id', '=', id).execute();
+  await db.deleteFrom('advisory_ids').where('advisory_id', '=', id).execute();
+  const result = await db.deleteFrom('advisories').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** The `modified` of each of the advisories loaded among `ids`. */
+export async function modifiedOf(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('advisories').select(['id', 'modified']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.modified]));
+}

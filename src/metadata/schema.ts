@@ -35,6 +35,8 @@ export interface Database {
   advisory_ids: AdvisoryIdTable;
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
+  vulndb_sources: VulndbSourceTable;
+  scan_packages: ScanPackageTable;
   exemptions: ExemptionTable;
   login_throttle: LoginThrottleTable;
   trash_references: TrashReferenceTable;
@@ -372,6 +374,34 @@ export interface ScanResultTable {
   error: string | null;
   scanned_at: number | null;
   vulndb_import_id: number | null;
+  /** 1 when scan_packages holds the names this scan looked up (scans before the feed have none). */
+  packages_indexed?: number;
+}
+
+/** An (ecosystem, package) a scan of the image looked advisories up by (names as advisory_packages has them). */
+export interface ScanPackageTable {
+  digest: string;
+  ecosystem: string;
+  name: string;
+}
+
+/** One OSV export the feed downloads (`<feedBase>/<name>/all.zip`) and what its last sync did. */
+export interface VulndbSourceTable {
+  /** The export's folder: an ecosystem without its release ("Debian", "npm", "Red Hat"). */
+  name: string;
+  url: string;
+  /** Validators of the export last imported, sent back as If-None-Match / If-Modified-Since. */
+  etag: string | null;
+  last_modified: string | null;
+  last_attempt_at: number | null;
+  /** Last time the export was read or confirmed unchanged. */
+  last_success_at: number | null;
+  last_changed_at: number | null;
+  /** Records in the export last imported, and how many of them changed the data. */
+  records: Generated<number>;
+  changed: Generated<number>;
+  last_error: string | null;
+  last_error_at: number | null;
 }
 
 export type ExemptionScope = 'account' | 'namespace' | 'repository' | 'image';

@@ -56,6 +56,9 @@ export interface ReportView {
   severityCounts: Record<SeverityLevel, number>;
   /** The most severe open vulnerability; null when none is open. */
   highestSeverity: SeverityLevel | null;
+  /** The advisory data is older than scanner.staleAfter (or none is loaded): the status may miss issues; `staleNote` says why. */
+  stale?: boolean;
+  staleNote?: string | null;
   vulnerabilities: Array<VulnerabilityFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
   configurationIssues: Array<ConfigurationFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
 }

@@ -15,7 +15,8 @@ import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
 import { emptySeverityCounts, issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
 import { isScannableImage } from './scannable.js';
-import type { VulnDb } from './vulndb.js';
+import { indexName, type VulnDb } from './vulndb.js';
+import { digestsTouching, replaceScanPackages, type PackageKey } from '../metadata/scan-packages.js';
 
 export const SCAN_JOB = 'scan';
 
@@ -80,6 +81,16 @@ export class ScanService {
     return digests.length;
   }
 
+  /**
+   * After advisories changed: only the scanned images containing a package the changes name are
+   * scanned again (and those scanned before packages were indexed). The digests queued.
+   */
+  async rescanTouched(touched: PackageKey[]): Promise<string[]> {
+    const digests = await digestsTouching(this.db, touched);
+    for (const digest of digests) await this.jobs.enqueue(SCAN_JOB, { digest }, `scan:${digest}`);
+    return digests;
+  }
+
   private async run(digest: string): Promise<void> {
     const repository = await scans.repositoryHolding(this.db, digest);
     if (!repository) {
@@ -103,9 +114,10 @@ export class ScanService {
       return;
     }
     try {
-      const report = await this.scanImage(digest, parsed);
+      const { report, lookedUp } = await this.scanImage(digest, parsed);
       const unsupported = report.os === null && report.packageCount === 0;
       await scans.saveScan(this.db, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
+      await replaceScanPackages(this.db, digest, lookedUp);
       this.log.info({ digest, packages: report.packageCount, vulnerabilities: report.vulnerabilities.length, configurationIssues: report.configurationIssues.length }, 'image scanned');
     } catch (err) {
       if (!(err instanceof ScanError)) throw err;
@@ -115,7 +127,7 @@ export class ScanService {
     }
   }
 
-  private async scanImage(digest: string, parsed: ParsedManifest): Promise<ScanReport> {
+  private async scanImage(digest: string, parsed: ParsedManifest): Promise<{ report: ScanReport; lookedUp: PackageKey[] }> {
     let config: Record<string, unknown> = {};
     if (parsed.config && parsed.config.size <= MAX_CONFIG_BYTES && /json/.test(parsed.config.mediaType)) {
       try {
@@ -130,9 +142,14 @@ export class ScanService {
     // The layer readers, detectors and version schemes load with the first scan, not at start-up.
     const [{ analyzeImage }, { findVulnerabilities }] = await Promise.all([import('./analyze.js'), import('./findings.js')]);
     const analysis = await analyzeImage({ layers, config });
-    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => this.vulndb.lookup(ecosystem, name), (ids) => this.vulndb.aliases(ids));
+    // What the matching asked for is what an advisory change can touch (see rescanTouched).
+    const lookedUp: PackageKey[] = [];
+    const matched = await findVulnerabilities(analysis.packages, analysis.os, (ecosystem, name) => {
+      lookedUp.push({ ecosystem, name: indexName(ecosystem, name) });
+      return this.vulndb.lookup(ecosystem, name);
+    }, (ids) => this.vulndb.aliases(ids));
     const status = await this.vulndb.status();
-    return {
+    const report: ScanReport = {
       digest,
       os: analysis.os ?? null,
       packageCount: analysis.packages.length,
@@ -144,6 +161,7 @@ export class ScanService {
       scannedAt: new Date(this.now()).toISOString(),
       packages: analysis.packages,
     };
+    return { report, lookedUp };
   }
 
   /** The security status of images of a repository, with the account's exemptions applied. */
@@ -174,13 +192,21 @@ export class ScanService {
   }
 
   async report(name: string, digest: string, accountId: number | null): Promise<ReportView> {
+    const freshness = await this.vulndb.freshness();
+    const staleness = { stale: freshness.stale, staleNote: freshness.note };
     const row = await scans.findScan(this.db, digest);
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
     if (!row || !row.report) {
       const status = await this.statusOf(name, digest, exemptions);
-      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, severityCounts: emptySeverityCounts(), highestSeverity: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, vulnerabilities: [], configurationIssues: [] };
+      return { digest, status, issueCount: issueCountOf(status), exemptCount: 0, os: null, undetermined: [], vulndbDate: null, severityCounts: emptySeverityCounts(), highestSeverity: null, scannedAt: row?.scanned_at ? new Date(Number(row.scanned_at)).toISOString() : null, error: row?.error ?? null, ...staleness, vulnerabilities: [], configurationIssues: [] };
     }
-    return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions);
+    return { ...viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions), ...staleness };
+  }
+
+  /** Whether the advisory data every status is computed against is too old to trust "No Issues". */
+  async dataFreshness(): Promise<{ stale: boolean; note: string | null }> {
+    const { stale, note } = await this.vulndb.freshness();
+    return { stale, note };
   }
 
   /** The manifest digest an image reference names (a tag is resolved). */

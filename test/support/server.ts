@@ -67,6 +67,8 @@ export async function startTestServer(engine: EngineName = 'sqlite', overrides: 
       database: { engine, url: database?.url ?? '', ...overrides.database },
       log: { level: process.env.WHARF_TEST_LOG_LEVEL ?? 'silent', ...overrides.log },
       auth: { enabled: false, adminPassword: TEST_ADMIN_PASSWORD, ...overrides.auth },
+      // No test server reaches OSV's public bucket; the feed's suites point it at their own server.
+      scanner: { syncInterval: 0, ...overrides.scanner },
     },
   });
   const server = await startServer(config, logger ?? pino({ level: config.log.level }));

@@ -12,7 +12,7 @@ interface Vulnerability {
 interface ConfigurationIssue { checkId: string; title: string; severity: string; remediation: string; detail: string; exempt: boolean }
 interface Report {
   name: string; digest: string; status: string; issueCount: number; exemptCount: number; severityCounts?: Record<string, number>;
-  os: { prettyName?: string; id: string; versionId?: string } | null; vulndbDate: string | null; scannedAt: string | null; error: string | null;
+  os: { prettyName?: string; id: string; versionId?: string } | null; vulndbDate: string | null; scannedAt: string | null; error: string | null; stale?: boolean; staleNote?: string | null;
   vulnerabilities: Vulnerability[]; configurationIssues: ConfigurationIssue[];
 }
 interface Exemption { id: number; issueId: string; scope: string; namespace: string | null; repository: string | null; digest: string | null; reason: string; createdBy: string; created: string }
@@ -23,6 +23,7 @@ function printReport(ctx: CliContext, report: Report): void {
   ctx.stdout.write(`Security status:  ${report.status}${report.exemptCount > 0 ? ` (${report.exemptCount} exempt)` : ''}\n`);
   ctx.stdout.write(`Operating system: ${os}\n`);
   if (report.scannedAt) ctx.stdout.write(`Scanned:          ${report.scannedAt}${report.vulndbDate ? ` (advisory data of ${report.vulndbDate})` : ''}\n`);
+  if (report.stale && report.staleNote) ctx.stdout.write(`Stale data:       ${report.staleNote}\n`);
   if (report.error) ctx.stdout.write(`Scan error:       ${report.error}\n`);
   const counts = Object.entries(report.severityCounts ?? {}).filter(([, n]) => n > 0);
   if (counts.length > 0) ctx.stdout.write(`Vulnerabilities:  ${counts.map(([level, n]) => `${n} ${level}`).join(', ')}\n`);

@@ -101,10 +101,13 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     }
     const statuses = await options.scanner.statuses(page, principal.accountId);
     const signatures = await signatureSummaries(options.registry.ctx, principal.accountId, page);
+    // Every status is computed against the same advisory data: stale data flags them all.
+    const freshness = await options.scanner.dataFreshness();
     for (const row of page) {
       const summary = signatures.get(`${row.name}@${row.digest}`);
       const item = {
         ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned',
+        securityDataStale: freshness.stale, ...(freshness.note ? { securityNote: freshness.note } : {}),
         // The Signed column: signatures it carries, and the trusted keys that verified one.
         signatures: summary?.signatures ?? 0, verifiedBy: summary?.verifiedBy ?? [],
       };

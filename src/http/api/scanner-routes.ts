@@ -86,7 +86,12 @@ export async function scannerRoutes(app: FastifyInstance, options: ScannerRouteO
     return reply.code(204).send();
   });
 
-  app.get('/vulndb', async (request) => {
+  app.get('/vulndb', {
+    schema: {
+      description: 'The advisory data the Vulnerability Advisor matches against (the same for every account): advisory counts per ecosystem, '
+        + 'each feed source with its last sync, age, record count, ETag and last error, and whether the data is stale (older than scanner.staleAfter).',
+    },
+  }, async (request) => {
     iam.service.requireAuthenticated(request.caller);
     return vulndb.status();
   });

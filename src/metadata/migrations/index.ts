@@ -14,6 +14,7 @@ import { migration as signatures } from './0015_signatures.js';
 import { migration as trustKeys } from './0016_trust_keys.js';
 import { migration as imagePolicies } from './0017_image_policies.js';
 import { migration as dailyUsage } from './0019_daily_usage.js';
+import { migration as vulndbFeed } from './0020_vulndb_feed.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
 
 export type { Engine } from './column-types.js';
@@ -34,6 +35,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0016_trust_keys': trustKeys,
   '0017_image_policies': imagePolicies,
   '0019_daily_usage': dailyUsage,
+  '0020_vulndb_feed': vulndbFeed,
   '0022_advisory_ids': advisoryIds,
 };
 
