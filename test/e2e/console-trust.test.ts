@@ -162,6 +162,7 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     assert.match(await decision.innerText(), /The policy of namespace team applies/);
     const failure = page.getByTestId('policy-failure');
     assert.match(await failure.innerText(), /^signedBy .*no signature verifies with key ci-key \(the image has no signature\)/);
+    assert.match(await page.getByTestId('policy-message').innerText(), /is denied by the policy of namespace team: \[signedBy\]/, 'the webhook\'s own words');
     await accessible(page, 'image-policy-denied');
 
     await cosignSignImage('team/plain', plainDigest);

@@ -90,7 +90,7 @@ function Rules({ policy }: { policy: ImagePolicy }) {
   return (
     <dl className="facts">
       {policy.registries ? <><dt>Other registries</dt><dd>{policy.registries.join(', ') || 'none'}</dd></> : null}
-      <dt>Namespaces</dt><dd>{policy.namespaces ? policy.namespaces.join(', ') || 'none' : 'any of the account'}</dd>
+      <dt>Allowed repositories</dt><dd>{policy.namespaces ? policy.namespaces.join(', ') || 'none' : 'any of the account'}</dd>
       <dt>Signed by</dt><dd>{policy.signedBy?.length ? policy.signedBy.join(' or ') : 'no signature needed'}</dd>
       <dt>Vulnerabilities</dt>
       <dd>

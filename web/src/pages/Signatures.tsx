@@ -83,7 +83,7 @@ function DeploymentPolicy({ name, digest, tags }: { name: string; digest: string
       <div className="toolbar">
         <label htmlFor="check-image">Deploying</label>
         <select id="check-image" value={image} onChange={(e) => setImage(e.target.value)}>
-          {choices.map((c) => <option key={c} value={c}>{c}</option>)}
+          {choices.map((c) => <option key={c} value={c}>{c.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, '@sha256:$1…')}</option>)}
         </select>
         <button type="button" className="button small" onClick={loaded.reload} disabled={loaded.loading}>Check again</button>
       </div>
@@ -92,12 +92,15 @@ function DeploymentPolicy({ name, digest, tags }: { name: string; digest: string
       {check ? (
         <div className={`note ${check.allowed ? 'info' : 'error'} decision`} data-testid="policy-decision">
           <p><Badge tone={check.allowed ? 'good' : 'bad'}>{check.allowed ? 'Allowed' : 'Denied'}</Badge> {describePolicy(check.policy)}</p>
-          <p className="break">{check.message}</p>
           {check.failures.length ? (
-            <ul className="plain" aria-label="Rules that failed">
-              {check.failures.map((f, i) => <li key={i} data-testid="policy-failure"><code>{f.rule}</code> {f.message}</li>)}
-            </ul>
+            <>
+              <p id="failed-rules">Rules that failed:</p>
+              <ul aria-labelledby="failed-rules">
+                {check.failures.map((f, i) => <li key={i} data-testid="policy-failure"><code>{f.rule}</code> {f.message}</li>)}
+              </ul>
+            </>
           ) : null}
+          <p className="wrap">The webhook says: <q data-testid="policy-message">{check.message}</q></p>
           <p className="muted">As the admission webhook would decide with your access: <a href="/policies" onClick={follow}>Image policies</a>.</p>
         </div>
       ) : null}
