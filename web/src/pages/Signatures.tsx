@@ -37,7 +37,7 @@ function SignatureList({ name, digest }: { name: string; digest: string }) {
       ) : null}
       {s && s.signatures.length ? (
         <div className="table-wrap">
-          <table>
+          <table className="stack">
             <caption className="visually-hidden">Signatures and attestations of this image</caption>
             <thead><tr><th scope="col">Format</th><th scope="col">Kind</th><th scope="col">Stored as</th><th scope="col">Verified</th><th scope="col">Signer</th></tr></thead>
             <tbody>

@@ -40,7 +40,7 @@ export function TrustKeys() {
       ) : null}
       {keys.length ? (
         <div className="table-wrap">
-          <table>
+          <table className="stack">
             <caption className="visually-hidden">Keys your account trusts to sign images</caption>
             <thead>
               <tr>
