@@ -58,9 +58,9 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     await server?.stop();
   });
 
-  async function newPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  async function newPage(colorScheme: 'light' | 'dark' = 'light', viewport = { width: 1280, height: 900 }): Promise<Page> {
     // bypassCSP: axe-core is injected as an inline script, which the console's policy (rightly) refuses.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme, bypassCSP: true });
+    const context = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
@@ -73,7 +73,8 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    // The heading, not the menu: at phone width the menu stays closed.
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   }
 
   async function accessible(page: Page, name: string): Promise<void> {
@@ -231,5 +232,23 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     await page.getByTestId('policy-decision').getByText('Denied', { exact: true }).waitFor();
     await page.getByTestId('signature').getByText('Not verified').waitFor();
     await accessible(page, 'image-signatures-dark');
+  });
+
+  it('fits a phone: the signatures tab and the policy and key pages without sideways scrolling, passing axe', async () => {
+    const page = await newPage('light', { width: 390, height: 844 });
+    await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    const noSidewaysScroll = async (what: string) => assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), `${what}: no sideways scrolling at phone width`);
+    await page.goto(signaturesTab('team/signed', signedDigest));
+    await page.getByTestId('signature').waitFor();
+    await page.getByTestId('policy-decision').waitFor();
+    await noSidewaysScroll('signatures');
+    await accessible(page, 'image-signatures-phone');
+    for (const [path, name] of [['/policies', 'image-policies-phone'], ['/trust/keys', 'trust-keys-phone']] as const) {
+      await page.goto(`${server.url}${path}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.locator('.loading').first().waitFor({ state: 'detached' });
+      await noSidewaysScroll(name);
+      await accessible(page, name);
+    }
   });
 });
