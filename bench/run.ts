@@ -26,6 +26,7 @@ import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
 import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
 import { scaleItem, stopScaleServers } from './workloads/scale.js';
+import { consoleItem, stopConsoleBench } from './workloads/console.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
   coldStartItem,
@@ -36,6 +37,7 @@ const ALL_ITEMS: WorkloadItem[] = [
   skopeoPush, skopeoPull,
   scanGzip, scanZstd,
   scaleItem,
+  consoleItem,
 ];
 
 const LABEL: Record<TargetName, string> = { wharf: 'Wharf', distribution: 'Distribution', 'wharf-pg': 'Wharf-PG' };
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     await Promise.all([...clients.values()].map((client) => client.destroy()));
     await stopScaleServers();
+    await stopConsoleBench();
     await Promise.all([...servers.values()].map(async (server) => {
       const t0 = performance.now();
       await server.stop().catch(() => {});

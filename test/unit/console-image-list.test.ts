@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupImages, issuesOf, matches, sortImages } from '../../web/src/image-list.js';
+import { groupImages, issuesOf, matches, signedStatus, sortImages } from '../../web/src/image-list.js';
 import type { ImageRow } from '../../web/src/types.js';
 
 const row = (name: string, digest: string, tag: string | null, extra: Partial<ImageRow> = {}): ImageRow => ({
@@ -45,5 +45,21 @@ describe('the console\'s image list', () => {
     const [image] = groupImages([row('team/App', 'sha256:abc123', 'Release-1')]);
     for (const term of ['app', 'release', 'abc12', '']) assert.ok(matches(image!, term), term);
     assert.ok(!matches(image!, 'nothing'));
+  });
+});
+
+describe('the console\'s Signed column', () => {
+  it('says verified by which keys, unverified with the count, or none, and sorts verified last ascending', () => {
+    const images = groupImages([
+      row('t/none', 'sha256:1', 'x'),
+      row('t/unverified', 'sha256:2', 'x', { signatures: 2, verifiedBy: [] }),
+      row('t/verified', 'sha256:3', 'x', { signatures: 1, verifiedBy: ['ci-key', 'release'] }),
+    ]);
+    assert.deepEqual(images.map((i) => signedStatus(i)), [
+      { tone: 'pending', label: 'None', rank: 0 },
+      { tone: 'warn', label: 'Unverified (2)', rank: 1 },
+      { tone: 'good', label: 'Verified: ci-key, release', rank: 2 },
+    ]);
+    assert.deepEqual(sortImages(images, 'signed', false).map((i) => i.name), ['t/verified', 't/unverified', 't/none']);
   });
 });

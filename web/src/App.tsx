@@ -13,6 +13,8 @@ import { Trash } from './pages/Trash';
 import { Quota } from './pages/Quota';
 import { ApiKeys } from './pages/ApiKeys';
 import { Iam } from './pages/Iam';
+import { TrustKeys } from './pages/TrustKeys';
+import { ImagePolicies } from './pages/ImagePolicies';
 
 const NAV: Array<{ href: string; label: string; manager?: boolean }> = [
   { href: '/', label: 'Overview' },
@@ -20,6 +22,8 @@ const NAV: Array<{ href: string; label: string; manager?: boolean }> = [
   { href: '/namespaces', label: 'Namespaces' },
   { href: '/trash', label: 'Trash' },
   { href: '/quota', label: 'Quota & retention' },
+  { href: '/trust/keys', label: 'Trusted keys' },
+  { href: '/policies', label: 'Image policies' },
   { href: '/iam/api-keys', label: 'API keys' },
   { href: '/iam', label: 'Access (IAM)', manager: true },
 ];
@@ -98,7 +102,6 @@ function SignedIn({ theme, toggleTheme, signOut }: { theme: Theme; toggleTheme: 
               <a href={n.href} onClick={follow} aria-current={isCurrent(path, n.href) ? 'page' : undefined}>{n.label}</a>
             </li>
           ))}
-          <li className="later" title="When signing and enforcement policies land">Signatures &amp; policy <span className="badge pending">soon</span></li>
         </ul>
       </nav>
       <main id="main" ref={mainRef}>
@@ -128,6 +131,8 @@ function Route({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/quota') return <Quota />;
   if (path === '/iam/api-keys') return <ApiKeys />;
   if (path === '/iam') return <Iam />;
+  if (path === '/trust/keys') return <TrustKeys />;
+  if (path === '/policies') return <ImagePolicies />;
   return (
     <section className="page">
       <h1 tabIndex={-1}>Not found</h1>

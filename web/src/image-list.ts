@@ -14,13 +14,21 @@ export function groupImages(rows: ImageRow[]): Image[] {
     byDigest.set(key, {
       name: row.name, namespace: row.namespace, repository: row.repository, digest: row.digest, tags: row.tag ? [row.tag] : [],
       size: row.size, created: row.created, lastPulled: row.lastPulled, securityStatus: row.securityStatus,
+      signatures: row.signatures ?? 0, verifiedBy: row.verifiedBy ?? [],
     });
   }
   for (const image of byDigest.values()) image.tags.sort();
   return [...byDigest.values()];
 }
 
-export type SortKey = 'name' | 'size' | 'created' | 'lastPulled' | 'securityStatus';
+/** The Signed column, as `wharf image list` says it: verified by which keys, unverified, or none. */
+export function signedStatus(image: Pick<Image, 'signatures' | 'verifiedBy'>): { tone: 'good' | 'warn' | 'pending'; label: string; rank: number } {
+  if (image.verifiedBy.length) return { tone: 'good', label: `Verified: ${image.verifiedBy.join(', ')}`, rank: 2 };
+  if (image.signatures > 0) return { tone: 'warn', label: `Unverified (${image.signatures})`, rank: 1 };
+  return { tone: 'pending', label: 'None', rank: 0 };
+}
+
+export type SortKey = 'name' | 'size' | 'created' | 'lastPulled' | 'securityStatus' | 'signed';
 
 export function issuesOf(status: string): number {
   const m = /^(\d+) Issues?$/.exec(status);
@@ -35,6 +43,7 @@ export function sortImages(images: Image[], key: SortKey, ascending: boolean): I
       case 'created': return Date.parse(i.created) || 0;
       case 'lastPulled': return i.lastPulled ? Date.parse(i.lastPulled) : 0;
       case 'securityStatus': return issuesOf(i.securityStatus);
+      case 'signed': return signedStatus(i).rank * 1000 + i.signatures;
     }
   };
   const sorted = [...images].sort((a, b) => {

@@ -1,7 +1,7 @@
 import { api } from './api';
 import type { ImageRow } from './types';
 
-export { groupImages, issuesOf, matches, sortImages, type SortKey } from './image-list';
+export { groupImages, issuesOf, matches, signedStatus, sortImages, type SortKey } from './image-list';
 
 /** Pages through /images (1,000 rows a request) up to `max` rows. */
 export async function loadImageRows(max = 20_000): Promise<ImageRow[]> {

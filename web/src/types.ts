@@ -17,12 +17,15 @@ export interface Namespace { name: string; publicPull: boolean; created: string;
 export interface ImageRow {
   repository: string; name: string; namespace: string; tag: string | null; digest: string; size: number;
   created: string; securityStatus: string; pullCount: number; lastPulled: string | null;
+  /** Signatures the image carries, and the trusted keys that verified one (absent before #13). */
+  signatures?: number; verifiedBy?: string[];
 }
 
 /** One image of the list: a digest with all its tags in one row. */
 export interface Image {
   name: string; namespace: string; repository: string; digest: string; tags: string[]; size: number;
   created: string; lastPulled: string | null; securityStatus: string;
+  signatures: number; verifiedBy: string[];
 }
 
 export interface ImageDetail {
@@ -74,4 +77,33 @@ export interface Stats {
   namespaces: Array<{ name: string; storageBytes: number; history: Array<number | null> }>;
   vulnerabilities: Record<Severity, number>;
   scannedImages: number;
+}
+
+/** One signature or attestation of an image, verified against the account's trusted keys (GET /images/{ref}/signatures). */
+export interface SignatureVerdict {
+  format: 'simple-signing' | 'cosign' | 'notation'; kind?: 'signature' | 'attestation'; source?: 'signature-api' | 'tag' | 'referrer';
+  manifest?: string; verified: boolean; key: string | null; reason?: string; signer?: string; identity?: string; keyId?: string; predicateType?: string;
+}
+
+export interface ImageSignatures { image: string; digest: string; verified: boolean; verifiedBy: string[]; signatures: SignatureVerdict[] }
+
+export type KeyKind = 'gpg' | 'sigstore' | 'x509';
+
+export interface TrustKey { name: string; kind: KeyKind; namespace: string | null; fingerprint: string; identities: string[]; created: string; createdBy: string }
+
+export type PolicyScope = 'cluster' | 'account' | 'namespace' | 'repository';
+
+export interface ImagePolicy {
+  registries?: string[]; namespaces?: string[]; signedBy?: string[];
+  vulnerabilities?: { maxSeverity?: string; maxScanAgeDays?: number; allowUnsupportedOs?: boolean };
+  requireDigest?: boolean;
+}
+
+export interface StoredPolicy { scope: PolicyScope; target: string; policy: ImagePolicy; updated: string; updatedBy: string }
+
+/** What POST /policies/images/check answers: the admission webhook's decision for one image. */
+export interface PolicyCheck {
+  image: string; allowed: boolean; digest?: string; pinned?: string; message: string;
+  policy?: { scope: PolicyScope; target: string };
+  failures: Array<{ rule: string; message: string }>;
 }

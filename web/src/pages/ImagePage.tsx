@@ -4,6 +4,7 @@ import { bytes, date, shortDigest, statusTone } from '../format';
 import { follow } from '../router';
 import type { ImageDetail } from '../types';
 import { Security } from './Security';
+import { Signatures } from './Signatures';
 
 const TABS = [
   { id: 'overview', label: 'Overview' },
@@ -12,6 +13,7 @@ const TABS = [
   { id: 'history', label: 'History' },
   { id: 'referrers', label: 'Referrers' },
   { id: 'security', label: 'Security' },
+  { id: 'signatures', label: 'Signatures & policy' },
 ];
 
 /** One image (`ns/repo@sha256:…` or `ns/repo:tag`): how to pull it, what it is made of, what the Vulnerability Advisor found. */
@@ -40,6 +42,7 @@ export function ImagePage({ reference, tab }: { reference: string; tab: string }
           {tab === 'history' ? <History image={image} /> : null}
           {tab === 'referrers' ? <Referrers image={image} /> : null}
           {tab === 'security' ? <Security name={image.name} digest={image.digest} /> : null}
+          {tab === 'signatures' ? <Signatures name={image.name} digest={image.digest} tags={image.tags} /> : null}
         </>
       ) : null}
     </Page>

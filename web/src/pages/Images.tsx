@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, enc } from '../api';
 import { Badge, ErrorNote, Loading, Page, useAction, useLoad, usePermissions } from '../common';
 import { bytes, date, shortDigest, statusTone } from '../format';
-import { groupImages, loadImageRows, matches, sortImages, type SortKey } from '../images';
+import { groupImages, loadImageRows, matches, signedStatus, sortImages, type SortKey } from '../images';
 import { follow } from '../router';
 import type { Image } from '../types';
 
@@ -14,6 +14,7 @@ const COLUMNS: Array<{ key: SortKey; label: string }> = [
   { key: 'created', label: 'Created' },
   { key: 'lastPulled', label: 'Last pulled' },
   { key: 'securityStatus', label: 'Security' },
+  { key: 'signed', label: 'Signed' },
 ];
 
 export function Images() {
@@ -83,6 +84,7 @@ export function Images() {
                         <Badge tone={statusTone(image.securityStatus)}>{image.securityStatus}</Badge>
                       </a>
                     </td>
+                    <td data-label="Signed"><SignedBadge image={image} /></td>
                     {anyWrite ? (
                       <td data-label="Actions">
                         {perms.canWriteIn(image.namespace) ? <button type="button" className="button small danger" disabled={action.busy} onClick={() => remove(image)} aria-label={`Delete ${image.name}@${shortDigest(image.digest)}`}>Delete</button> : null}
@@ -103,6 +105,16 @@ export function Images() {
         </>
       ) : null}
     </Page>
+  );
+}
+
+/** Verified by which trusted keys, unverified, or none; the Signatures tab says which signature and why. */
+function SignedBadge({ image }: { image: Image }) {
+  const signed = signedStatus(image);
+  return (
+    <a href={`/images/${enc(`${image.name}@${image.digest}`)}?tab=signatures`} onClick={follow} className="badge-link" data-testid="signed">
+      <Badge tone={signed.tone}>{signed.label}</Badge>
+    </a>
   );
 }
 
