@@ -29,6 +29,8 @@ export interface BenchOptions {
   scanImageMib: number;
   /** Largest blob of the S3 push and pull items (radosgw keeps it in RAM); the small one is 1/8 of it. */
   s3BlobMib: number;
+  /** Blobs seeded for the garbage-collection item, half of them garbage. */
+  gcBlobs: number;
   /** Bytes hashed / written / sent when measuring the physical limits. */
   limitMib: number;
   targets: TargetName[];
@@ -44,13 +46,13 @@ const PRESETS: Record<'quick' | 'full', Omit<BenchOptions, 'mode' | 'targets' | 
     rounds: 3, largeBlobMib: 128, chunkMib: 8, smallBlobs: 200, smallBlobKib: 16, smallConcurrency: 32,
     durationSeconds: 1.5, connections: 64, rolloutClients: 50, rolloutBlobMib: 8, tags: 2000, repos: 1000,
     listRepeats: 5, skopeoLayers: 3, skopeoLayerMib: 4, scanImageMib: 128, limitMib: 256,
-    s3BlobMib: 16,
+    s3BlobMib: 16, gcBlobs: 10000,
   },
   full: {
     rounds: 5, largeBlobMib: 2048, chunkMib: 8, smallBlobs: 2000, smallBlobKib: 16, smallConcurrency: 64,
     durationSeconds: 10, connections: 64, rolloutClients: 50, rolloutBlobMib: 128, tags: 5000, repos: 2000,
     listRepeats: 20, skopeoLayers: 5, skopeoLayerMib: 64, scanImageMib: 2048, limitMib: 2048,
-    s3BlobMib: 256,
+    s3BlobMib: 256, gcBlobs: 100000,
   },
 };
 
@@ -75,6 +77,7 @@ const HELP = `npm run bench -- [options]
   --skopeo-layer-mib N    size of each layer
   --scan-image-mib N      tar data of the image scanned by the Vulnerability Advisor items (3 layers)
   --s3-blob-mib N         largest blob of the S3 (radosgw) push and pull items; the small one is 1/8
+  --gc-blobs N            blobs seeded for the garbage-collection item, half of them garbage
   --limit-mib N           bytes used to measure the physical limits
   --targets a,b,c         of: ${TARGETS.join(', ')}
   --only ids / --skip ids item ids (see the JSON output), comma-separated

@@ -26,6 +26,7 @@ import { skopeoPull, skopeoPush } from './workloads/skopeo.js';
 import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
 import { S3_ITEMS } from './workloads/s3.js';
+import { gcScale } from './workloads/gc-scale.js';
 import { isS3Target, stopRadosgw } from './s3-servers.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
@@ -36,6 +37,7 @@ const ALL_ITEMS: WorkloadItem[] = [
   rollout, smallBlobs, manifestPush,
   skopeoPush, skopeoPull,
   scanGzip, scanZstd,
+  gcScale,
   ...S3_ITEMS,
 ];
 
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const items = ALL_ITEMS.filter((i) => (options.only.length === 0 || options.only.includes(i.id)) && !options.skip.includes(i.id))
     // The S3 items need an S3 target, and S3 targets have only them to run.
-    .filter((i) => !i.s3 || options.targets.some(isS3Target));
+    .filter((i) => (i.s3 ? options.targets.some(isS3Target) : options.targets.some((t) => !isS3Target(t))));
   if (!items.some((i) => i.s3)) options.targets = options.targets.filter((t) => !isS3Target(t));
   progress(`wharf bench, ${options.mode} mode: ${items.length} items × ${options.rounds} rounds × ${options.targets.join(', ')}`);
   ensurePrerequisites(options.targets.includes('wharf-pg'), options.targets.some((t) => t.startsWith('distribution')), progress, options.targets.some(isS3Target));

@@ -96,5 +96,9 @@ async function startDistributionS3(env: Record<string, string>, prefix: string, 
     `  addr: 127.0.0.1:${port}`,
     '',
   ].join('\n'));
-  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], cleanEnv({}), port, () => rm(dir, { recursive: true, force: true }), () => '');
+  // aws-sdk-go panics on an AWS_CA_BUNDLE (set on some machines) with the transport Distribution
+  // gives it; the store is plain HTTP on loopback, so no CA bundle is wanted.
+  const env = cleanEnv({});
+  delete env.AWS_CA_BUNDLE;
+  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], env, port, () => rm(dir, { recursive: true, force: true }), () => '');
 }
