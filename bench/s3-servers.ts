@@ -98,7 +98,7 @@ async function startDistributionS3(env: Record<string, string>, prefix: string, 
   ].join('\n'));
   // aws-sdk-go panics on an AWS_CA_BUNDLE (set on some machines) with the transport Distribution
   // gives it; the store is plain HTTP on loopback, so no CA bundle is wanted.
-  const env = cleanEnv({});
-  delete env.AWS_CA_BUNDLE;
-  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], env, port, () => rm(dir, { recursive: true, force: true }), () => '');
+  const childEnv = cleanEnv({});
+  delete childEnv.AWS_CA_BUNDLE;
+  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], childEnv, port, () => rm(dir, { recursive: true, force: true }), () => '');
 }
