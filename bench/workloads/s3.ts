@@ -124,7 +124,10 @@ export const s3Rollout: WorkloadItem = {
     const image = images.get(ctx.target)!;
     const clients = ctx.options.rolloutClients;
     let bytes = 0;
-    const ms = await timed(() => Promise.all(Array.from({ length: clients }, async () => { bytes += await pullImage(ctx.server.url, image); })));
+    const ms = await timed(() => Promise.all(Array.from({ length: clients }, async () => {
+      const n = await pullImage(ctx.server.url, image);
+      bytes += n;
+    })));
     return { value: bytes / MIB / (ms / 1000), extra: { ms } };
   },
 };
