@@ -16,8 +16,8 @@ const NOT_S3: Partial<Record<TargetName, string>> = {
 };
 const PUSH_ONLY_PROXIED: Partial<Record<TargetName, string>> = {
   ...NOT_S3,
-  'wharf-s3-redirect': 'pushes are never redirected (see wharf-s3)',
-  'distribution-s3-redirect': 'pushes are never redirected (see distribution-s3)',
+  'wharf-s3-redirect': 'as wharf-s3 (pushes are not redirected)',
+  'distribution-s3-redirect': 'as distribution-s3 (pushes are not redirected)',
 };
 
 function pushItem(id: string, title: string, size: (ctx: { s3BlobMib: number }) => number, push: (ctx: TargetContext, repo: string, blob: BlobSpec) => Promise<void>): WorkloadItem {
