@@ -44,6 +44,17 @@ export function renderS3(results: BenchResults, byId: Map<string, WorkloadItem>)
       lines.push(`| ${row.title} | ${cell(t['wharf-s3'], row.unit, row.key)} | ${cell(t['distribution-s3'], row.unit, row.key)} | ${ratio(t['wharf-s3'], t['distribution-s3'], row.better, row.key)} | ${cell(t['wharf-s3-redirect'], row.unit, row.key)} | ${cell(t['distribution-s3-redirect'], row.unit, row.key)} | ${ratio(t['wharf-s3-redirect'], t['distribution-s3-redirect'], row.better, row.key)} |`);
     }
   }
+  lines.push('', 'Server CPU seconds per round (median) and peak RSS: what each registry spends, which holds up better than throughput when other processes compete for the cores.', '',
+    '| item | Wharf | Distribution | Wharf, redirect | Distribution, redirect |', '|---|---|---|---|---|');
+  const use = (r?: TargetResult) => {
+    if (!r || r.resources.length === 0) return '–';
+    const cpu = [...r.resources.map((u) => u.cpuSeconds)].sort((a, b) => a - b)[Math.floor(r.resources.length / 2)]!;
+    return `${num(cpu)} s, ${num(Math.max(...r.resources.map((u) => u.rssPeakMiB)))} MiB`;
+  };
+  for (const item of items) {
+    const t = item.targets;
+    lines.push(`| ${item.title} | ${use(t['wharf-s3'])} | ${use(t['distribution-s3'])} | ${use(t['wharf-s3-redirect'])} | ${use(t['distribution-s3-redirect'])} |`);
+  }
   lines.push('');
   return lines;
 }
