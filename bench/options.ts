@@ -2,7 +2,7 @@
  * Benchmark settings: a preset (quick or full), then BENCH_* environment variables, then flags.
  * Every setting is both a flag (--large-blob-mib 512) and a variable (BENCH_LARGE_BLOB_MIB=512).
  */
-export const TARGETS = ['wharf', 'distribution', 'wharf-pg'] as const;
+export const TARGETS = ['wharf', 'distribution', 'wharf-pg', 'wharf-s3', 'distribution-s3', 'wharf-s3-redirect', 'distribution-s3-redirect'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 export interface BenchOptions {
@@ -30,6 +30,10 @@ export interface BenchOptions {
   /** One-image repositories and tags of the big repository seeded for the scale item. */
   scaleRepos: number;
   scaleTags: number;
+  /** Largest blob of the S3 push and pull items (radosgw keeps it in RAM); the small one is 1/8 of it. */
+  s3BlobMib: number;
+  /** Blobs seeded for the garbage-collection item, half of them garbage. */
+  gcBlobs: number;
   /** Bytes hashed / written / sent when measuring the physical limits. */
   limitMib: number;
   targets: TargetName[];
@@ -46,12 +50,14 @@ const PRESETS: Record<'quick' | 'full', Omit<BenchOptions, 'mode' | 'targets' | 
     durationSeconds: 1.5, connections: 64, rolloutClients: 50, rolloutBlobMib: 8, tags: 2000, repos: 1000,
     listRepeats: 5, skopeoLayers: 3, skopeoLayerMib: 4, scanImageMib: 128, limitMib: 256,
     scaleRepos: 5000, scaleTags: 10000,
+    s3BlobMib: 16, gcBlobs: 10000,
   },
   full: {
     rounds: 5, largeBlobMib: 2048, chunkMib: 8, smallBlobs: 2000, smallBlobKib: 16, smallConcurrency: 64,
     durationSeconds: 10, connections: 64, rolloutClients: 50, rolloutBlobMib: 128, tags: 5000, repos: 2000,
     listRepeats: 20, skopeoLayers: 5, skopeoLayerMib: 64, scanImageMib: 2048, limitMib: 2048,
     scaleRepos: 50000, scaleTags: 100000,
+    s3BlobMib: 256, gcBlobs: 100000,
   },
 };
 
@@ -77,6 +83,8 @@ const HELP = `npm run bench -- [options]
   --scan-image-mib N      tar data of the image scanned by the Vulnerability Advisor items (3 layers)
   --scale-repos N         one-image repositories seeded for the scale item
   --scale-tags N          tags of its big repository
+  --s3-blob-mib N         largest blob of the S3 (radosgw) push and pull items; the small one is 1/8
+  --gc-blobs N            blobs seeded for the garbage-collection item, half of them garbage
   --limit-mib N           bytes used to measure the physical limits
   --targets a,b,c         of: ${TARGETS.join(', ')}
   --only ids / --skip ids item ids (see the JSON output), comma-separated

@@ -27,8 +27,10 @@ function postgresInstalled(): boolean {
 }
 
 /** Debian packages the chosen targets need that are not installed. */
-export function missingPackages(needsPostgres: boolean, needsDistribution: boolean): string[] {
+export function missingPackages(needsPostgres: boolean, needsDistribution: boolean, needsRadosgw = false): string[] {
   const missing: string[] = [];
+  // The S3 targets' store: a throwaway single-node Ceph cluster (test/support/s3-radosgw.sh).
+  if (needsRadosgw) for (const pkg of ['ceph-mon', 'ceph-osd', 'radosgw']) if (!onPath(pkg)) missing.push(pkg);
   if (needsDistribution && !existsSync(DISTRIBUTION_BIN)) missing.push('docker-registry');
   if (!onPath('skopeo')) missing.push('skopeo');
   if (!onPath('curl')) missing.push('curl');
@@ -36,8 +38,8 @@ export function missingPackages(needsPostgres: boolean, needsDistribution: boole
   return missing;
 }
 
-export function ensurePrerequisites(needsPostgres: boolean, needsDistribution: boolean, log: (m: string) => void): void {
-  const missing = missingPackages(needsPostgres, needsDistribution);
+export function ensurePrerequisites(needsPostgres: boolean, needsDistribution: boolean, log: (m: string) => void, needsRadosgw = false): void {
+  const missing = missingPackages(needsPostgres, needsDistribution, needsRadosgw);
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {

@@ -7,6 +7,7 @@ import type { ResourceUse } from './proc.js';
 import type { Summary } from './stats.js';
 import { summarize } from './stats.js';
 import type { LimitValue, WorkloadItem } from './workloads/item.js';
+import { isS3Item, renderS3 } from './s3-report.js';
 
 export interface TargetResult {
   summary?: Summary;
@@ -76,7 +77,7 @@ interface Row {
 
 function rows(results: BenchResults, itemsById: Map<string, WorkloadItem>): Row[] {
   const out: Row[] = [];
-  for (const item of results.items) {
+  for (const item of results.items.filter((i) => !isS3Item(i))) {
     const base = { wharf: item.targets.wharf, distribution: item.targets.distribution, pg: item.targets['wharf-pg'] };
     out.push({ item: item.title, unit: item.unit, better: item.better, limit: item.limit, ...base });
     for (const extra of itemsById.get(item.id)?.extras ?? []) {
@@ -130,6 +131,7 @@ export function renderMarkdown(results: BenchResults, items: WorkloadItem[]): st
     lines.push(`| ${row.item} | ${cell(row.wharf, row.unit, row.key)} | ${cell(row.distribution, row.unit, row.key)} | ${comparable(row.wharf, row.distribution) ? ratioText(ratio(w, d, row.better)) : 'n/c: Distribution ignores n'} | ${limit} | ${fraction === undefined ? '' : `${(fraction * 100).toFixed(0)}%`} | ${cell(row.pg, row.unit, row.key)} | ${comparable(row.pg, row.distribution) ? ratioText(ratio(p, d, row.better)) : 'n/c'} |`);
   }
   lines.push('');
+  lines.push(...renderS3(results, byId));
 
   lines.push('## Server resources per item', '');
   lines.push('CPU seconds used by the server process during one round (median); peak RSS over all rounds. Wharf on PostgreSQL also shows the PostgreSQL processes\' CPU.', '');
@@ -138,7 +140,7 @@ export function renderMarkdown(results: BenchResults, items: WorkloadItem[]): st
   const cpu = (r?: TargetResult) => (r && r.resources.length ? num(summarize(r.resources.map((u) => u.cpuSeconds)).median) : '–');
   const helper = (r?: TargetResult) => (r && r.resources.length && r.resources[0]!.helperCpuSeconds !== undefined ? ` (+${num(summarize(r.resources.map((u) => u.helperCpuSeconds ?? 0)).median)})` : '');
   const rss = (r?: TargetResult) => (r && r.resources.length ? `${num(Math.max(...r.resources.map((u) => u.rssPeakMiB)))} MiB` : '–');
-  for (const item of results.items) {
+  for (const item of results.items.filter((i) => !isS3Item(i))) {
     const t = item.targets;
     if (!Object.values(t).some((r) => r?.resources.length)) continue;
     lines.push(`| ${item.title} | ${cpu(t.wharf)} | ${cpu(t.distribution)} | ${cpu(t['wharf-pg'])}${helper(t['wharf-pg'])} | ${rss(t.wharf)} | ${rss(t.distribution)} | ${rss(t['wharf-pg'])} |`);

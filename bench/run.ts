@@ -27,6 +27,9 @@ import { ensurePrerequisites } from './prerequisites.js';
 import { scanGzip, scanZstd } from './workloads/scan.js';
 import { scaleItem, stopScaleServers } from './workloads/scale.js';
 import { consoleItem, stopConsoleBench } from './workloads/console.js';
+import { S3_ITEMS } from './workloads/s3.js';
+import { gcScale } from './workloads/gc-scale.js';
+import { isS3Target, stopRadosgw } from './s3-servers.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
   coldStartItem,
@@ -38,9 +41,14 @@ const ALL_ITEMS: WorkloadItem[] = [
   scanGzip, scanZstd,
   scaleItem,
   consoleItem,
+  gcScale,
+  ...S3_ITEMS,
 ];
 
-const LABEL: Record<TargetName, string> = { wharf: 'Wharf', distribution: 'Distribution', 'wharf-pg': 'Wharf-PG' };
+const LABEL: Record<TargetName, string> = {
+  wharf: 'Wharf', distribution: 'Distribution', 'wharf-pg': 'Wharf-PG',
+  'wharf-s3': 'Wharf-S3', 'distribution-s3': 'Distribution-S3', 'wharf-s3-redirect': 'Wharf-S3-redirect', 'distribution-s3-redirect': 'Distribution-S3-redirect',
+};
 
 function fmt(value: number): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(2);
@@ -78,9 +86,12 @@ function wharfBuildIsStale(targets: TargetName[]): boolean {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const items = ALL_ITEMS.filter((i) => (options.only.length === 0 || options.only.includes(i.id)) && !options.skip.includes(i.id));
+  const items = ALL_ITEMS.filter((i) => (options.only.length === 0 || options.only.includes(i.id)) && !options.skip.includes(i.id))
+    // The S3 items need an S3 target, and S3 targets have only them to run.
+    .filter((i) => (i.s3 ? options.targets.some(isS3Target) : options.targets.some((t) => !isS3Target(t))));
+  if (!items.some((i) => i.s3)) options.targets = options.targets.filter((t) => !isS3Target(t));
   progress(`wharf bench, ${options.mode} mode: ${items.length} items × ${options.rounds} rounds × ${options.targets.join(', ')}`);
-  ensurePrerequisites(options.targets.includes('wharf-pg'), options.targets.includes('distribution'), progress);
+  ensurePrerequisites(options.targets.includes('wharf-pg'), options.targets.some((t) => t.startsWith('distribution')), progress, options.targets.some(isS3Target));
   if (options.build && wharfBuildIsStale(options.targets)) {
     progress('building Wharf (npm run build): dist/ is older than src/');
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -101,6 +112,7 @@ async function main(): Promise<void> {
       progress(`  ${LABEL[server.target]} stopped in ${(performance.now() - t0).toFixed(0)} ms`);
     }));
     postgres?.stop();
+    stopRadosgw();
   };
   process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
 
@@ -129,7 +141,7 @@ async function main(): Promise<void> {
       progress(`${item.id}: ${item.title}`);
       const raw = new Map<TargetName, { values: number[]; extras: Map<string, number[]>; result: TargetResult }>();
       for (const target of options.targets) {
-        const unsupported = item.unsupported?.[target];
+        const unsupported = item.unsupported?.[target] ?? (isS3Target(target) && !item.s3 ? 'filesystem item' : undefined);
         raw.set(target, { values: [], extras: new Map(), result: { extras: {}, resources: [], errors: [], ...(unsupported ? { unsupported } : {}) } });
         if (unsupported || !item.setup) continue;
         try {

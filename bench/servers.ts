@@ -12,6 +12,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { findPostmaster } from './proc.js';
 import type { TargetName } from './options.js';
+import { isS3Target, startS3Target } from './s3-servers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 export const DISTRIBUTION_BIN = process.env.BENCH_DISTRIBUTION_BIN ?? '/usr/bin/docker-registry';
@@ -78,7 +79,7 @@ function stopper(child: ChildProcess, cleanup: () => Promise<void>): () => Promi
 
 type BlobFile = (digest: string) => string;
 
-async function launch(target: TargetName, command: string, args: string[], env: NodeJS.ProcessEnv, port: number, cleanup: () => Promise<void>, blobFile: BlobFile, helperPid?: number): Promise<RunningServer> {
+export async function launch(target: TargetName, command: string, args: string[], env: NodeJS.ProcessEnv, port: number, cleanup: () => Promise<void>, blobFile: BlobFile, helperPid?: number): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -94,7 +95,7 @@ async function launch(target: TargetName, command: string, args: string[], env: 
 }
 
 /** The environment without any WHARF_* of the caller (Wharf refuses variables it does not know). */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('WHARF_') && !k.startsWith('BENCH_')) env[k] = v;
   return { ...env, ...extra };
@@ -193,6 +194,7 @@ export async function startPostgresCluster(): Promise<Postgres> {
 }
 
 export async function startTarget(target: TargetName, postgres: Postgres | undefined, dbName: string): Promise<RunningServer> {
+  if (isS3Target(target)) return startS3Target(target);
   if (target === 'distribution') return startDistribution();
   if (target === 'wharf') return startWharf();
   if (!postgres) throw new Error('Wharf on PostgreSQL needs the PostgreSQL cluster');

@@ -44,6 +44,8 @@ export interface WorkloadItem {
   extras?: ExtraRow[];
   /** Targets that cannot run the item (with why), shown instead of a number. */
   unsupported?: Partial<Record<TargetName, string>>;
+  /** Runs on the S3 targets (bench/s3-servers.ts) only; every other item runs on the others only. */
+  s3?: boolean;
   /** The item starts its own servers: no resource sampling of the shared one. */
   ownServer?: boolean;
   /** Sample server RSS during the item (large blobs: show memory stays flat). */

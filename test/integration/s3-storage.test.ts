@@ -149,6 +149,17 @@ for (const engine of engines()) {
       await redirect.arrayBuffer();
       const location = redirect.headers.get('location')!;
       assert.ok(location.startsWith(`${settings.endpoint}/`), `redirected to the store, not ${location}`);
+      // A rollout's many pulls of one layer reuse the presigned URL (signing is the redirect's main cost).
+      // A new signature would differ once the clock's second (X-Amz-Date) has moved on.
+      const signedAt = Math.floor(Date.now() / 1000);
+      while (Math.floor(Date.now() / 1000) === signedAt) await new Promise((r) => setTimeout(r, 20));
+      const again = await pull(redirecting, name, digest, { redirect: 'manual' });
+      assert.equal(again.status, 307);
+      await again.arrayBuffer();
+      assert.equal(again.headers.get('location'), location);
+      const fromStore = await fetch(location);
+      assert.equal(fromStore.status, 200);
+      assert.ok(Buffer.from(await fromStore.arrayBuffer()).equals(layer));
       const followed = await pull(redirecting, name, digest);
       assert.equal(followed.status, 200);
       assert.ok(followed.redirected);
@@ -199,5 +210,47 @@ describe('S3 storage: start checks', () => {
 
   it('the s3 driver without a bucket is refused by the configuration check', async () => {
     await assert.rejects(startTestServer('sqlite', { storage: { driver: 's3' } }), /s3Bucket.*required when storage.driver is "s3"/s);
+  });
+});
+
+describe('S3 storage: connections to the store', () => {
+  it('streams more blobs at once than the AWS SDK\'s default 50 sockets (a rollout to many clients does not queue)', async (t) => {
+    const settings = s3TestSettings();
+    const store = new S3BlobStore(settings);
+    t.after(async () => {
+      store.close();
+      await emptyPrefix(settings);
+    });
+    await store.init();
+    const bytes = randomBlob(256 * 1024);
+    const digest = digestOf(bytes);
+    await store.createUpload('many-readers');
+    await store.appendUpload('many-readers', 0, Readable.from([bytes]));
+    await store.sealUpload('many-readers', bytes.length);
+    await store.commitUpload('many-readers', bytes.length, parseDigest(digest));
+    // Every stream holds its connection until it is read to the end, as a slow client's pull does:
+    // with the SDK's default agent the 51st read waits for a socket that never comes back here.
+    const readers = 80;
+    const opened: Readable[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`only ${opened.length} of ${readers} reads started within 60 s: the S3 client caps its connections`)), 60_000);
+    });
+    try {
+      await Promise.race([deadline, Promise.all(Array.from({ length: readers }, async () => {
+        opened.push((await store.read(digest)) as Readable);
+      }))]);
+      assert.equal(opened.length, readers);
+      // And each delivers the whole blob.
+      const sizes = await Promise.all(opened.map(async (stream) => {
+        let n = 0;
+        for await (const chunk of stream) n += (chunk as Buffer).length;
+        return n;
+      }));
+      assert.deepEqual(new Set(sizes), new Set([bytes.length]));
+    } finally {
+      clearTimeout(timer);
+      for (const stream of opened) stream.destroy();
+    }
   });
 });

@@ -20,10 +20,20 @@ const MAX_COPY_PART = 4 * 1024 * 1024 * 1024;
  * key; the commit completes it, which S3 makes visible at once and whole (a reader sees the blob or
  * nothing), and is quick enough to run under the metadata transaction.
  */
+/** Presigned URLs kept for reuse (about a kilobyte each). */
+const PRESIGNED_CACHE_SIZE = 4096;
+
 export class S3BlobStore implements BlobStore {
   readonly name = 's3';
   private readonly keys: S3Keys;
   private readonly staging: S3Staging;
+  /**
+   * Presigned GETs by digest, each reused while at least half its life is left. Signing costs the
+   * SDK a few milliseconds of CPU (middleware, endpoint resolution, HMAC chain), which in a rollout
+   * (many clients, the same few layers at once) was most of Wharf's work per redirect. Every puller
+   * still passes the registry's checks first; a reused URL is valid no longer than a fresh one.
+   */
+  private readonly presigned = new Map<string, { url: string; reuseUntil: number }>();
 
   constructor(private readonly settings: S3Settings, private readonly client: S3Client = createS3Client(settings)) {
     this.keys = new S3Keys(settings.prefix);
@@ -79,10 +89,20 @@ export class S3BlobStore implements BlobStore {
    */
   async redirectUrl(digest: string): Promise<string | null> {
     if (!this.settings.redirect) return null;
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }), { expiresIn: Math.max(1, Math.round(this.settings.redirectTtl)) });
+    const now = Date.now();
+    const cached = this.presigned.get(digest);
+    if (cached && cached.reuseUntil > now) return cached.url;
+    const ttl = Math.max(1, Math.round(this.settings.redirectTtl));
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }), { expiresIn: ttl });
+    this.presigned.delete(digest);
+    // Bounded: the oldest entry goes first (a Map iterates in insertion order).
+    if (this.presigned.size >= PRESIGNED_CACHE_SIZE) this.presigned.delete(this.presigned.keys().next().value!);
+    this.presigned.set(digest, { url, reuseUntil: now + (ttl * 1000) / 2 });
+    return url;
   }
 
   async delete(digest: string): Promise<void> {
+    this.presigned.delete(digest);
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }));
   }
 

@@ -60,6 +60,9 @@ export function serverSideCopyTimeout(settings: S3Settings): { requestTimeout: n
   return { requestTimeout: Math.max(settings.requestTimeout, 900) * 1000 };
 }
 
+/** Connections to the store at once (per replica); keep-alive reuses them between requests. */
+export const S3_MAX_SOCKETS = 512;
+
 export function createS3Client(settings: S3Settings): S3Client {
   return new S3Client({
     region: settings.region,
@@ -69,7 +72,12 @@ export function createS3Client(settings: S3Settings): S3Client {
     // Bounded waits: a store that stops answering fails the request instead of holding it (without
     // throwOnRequestTimeout the SDK only logs a warning and waits on). requestTimeout runs until the
     // response headers, so a long download that has started is not cut.
-    requestHandler: { connectionTimeout: settings.requestTimeout * 1000, requestTimeout: settings.requestTimeout * 1000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: settings.requestTimeout * 1000, requestTimeout: settings.requestTimeout * 1000, throwOnRequestTimeout: true,
+      // The SDK's default of 50 sockets caps concurrent pulls at 50 streams, each holding its socket
+      // until the client has read the whole blob: a rollout to more clients waited in the queue.
+      httpAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS }, httpsAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
+    },
     maxAttempts: 3,
     // Bodies are checksummed by the digest Wharf verifies; the SDK's extra CRC32 on every request
     // is not understood by every S3-compatible store.
