@@ -10,6 +10,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, basic, send, setUpTenants, type Creds, type Tenants } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
+import { pushLayerImage } from '../support/layer-image.js';
 import { admissionReview, workload, WORKLOAD_KINDS } from '../support/admission.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 import { eventually } from '../support/http.js';
@@ -36,22 +37,8 @@ for (const engine of engines()) {
     const images: Record<string, string> = {};
 
     /** Pushes an image of one layer holding `files` as admin; returns its digest. */
-    async function pushImage(name: string, tag: string, files: Array<{ name: string; content: Buffer }>, config: Record<string, unknown>): Promise<string> {
-      const layer = gzipSync(await tarOf(files));
-      const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(4).toString('hex') }));
-      for (const blob of [configBytes, layer]) {
-        const res = await send(server.url, { method: 'POST', path: `/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
-        assert.equal(res.status, 201, await res.text());
-      }
-      const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
-      }));
-      const res = await send(server.url, { method: 'PUT', path: `/v2/${name}/manifests/${tag}`, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
-      assert.equal(res.status, 201, await res.text());
-      return sha(manifest);
-    }
+    const pushImage = async (name: string, tag: string, files: Array<{ name: string; content: Buffer }>, config: Record<string, unknown>): Promise<string> =>
+      pushLayerImage(server.url, admin, name, tag, gzipSync(await tarOf(files)), config);
 
     async function review(mode: 'validate' | 'mutate', body: unknown, authorization: string | null = basic(cluster)): Promise<Response> {
       return fetch(`${server.url}/admission/${mode}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) }, body: JSON.stringify(body) });

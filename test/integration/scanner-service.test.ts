@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { api, apiJson, basic, send } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
+import { pushLayerImage } from '../support/layer-image.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const fixture = (...p: string[]) => readFileSync(path.join(fixtures, ...p));
@@ -27,21 +28,7 @@ for (const engine of engines()) {
     const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
 
     /** Pushes an image of one gzip layer built from `files`, with `config` (USER, ExposedPorts…). */
-    async function pushImage(name: string, tag: string, layer: Buffer, config: Record<string, unknown> = {}, layerMediaType = 'application/vnd.oci.image.layer.v1.tar+gzip'): Promise<string> {
-      const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(4).toString('hex') }));
-      for (const blob of [configBytes, layer]) {
-        const res = await send(server.url, { method: 'POST', path: `/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
-        assert.equal(res.status, 201, await res.text());
-      }
-      const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
-        layers: [{ mediaType: layerMediaType, digest: sha(layer), size: layer.length }],
-      }));
-      const res = await send(server.url, { method: 'PUT', path: `/v2/${name}/manifests/${tag}`, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
-      assert.equal(res.status, 201, await res.text());
-      return sha(manifest);
-    }
+    const pushImage = (name: string, tag: string, layer: Buffer, config: Record<string, unknown> = {}, layerMediaType?: string) => pushLayerImage(server.url, admin, name, tag, layer, config, layerMediaType);
 
     /** Pushes blobs and a manifest (built as the client that writes it does) under a tag, or by digest. */
     async function pushManifest(name: string, tag: string | undefined, blobs: Buffer[], manifest: Record<string, unknown>, mediaType = 'application/vnd.oci.image.manifest.v1+json'): Promise<string> {

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { engines, startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { apiJson, basic, send } from '../support/iam.js';
 import { tarOf } from '../support/scanner-layers.js';
+import { pushLayerImage } from '../support/layer-image.js';
 
 /**
  * Severities and "one vulnerability, one finding" through the server, on both metadata engines:
@@ -40,21 +41,7 @@ for (const engine of engines()) {
     let extra: string;
     const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
 
-    async function pushImage(name: string, tag: string, layer: Buffer): Promise<string> {
-      const configBytes = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { User: '1000' }, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomBytes(4).toString('hex') }));
-      for (const blob of [configBytes, layer]) {
-        const res = await send(server.url, { method: 'POST', path: `/v2/${name}/blobs/uploads/?digest=${sha(blob)}`, headers: { 'Content-Type': 'application/octet-stream' }, body: blob }, admin);
-        assert.equal(res.status, 201, await res.text());
-      }
-      const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
-      }));
-      const res = await send(server.url, { method: 'PUT', path: `/v2/${name}/manifests/${tag}`, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
-      assert.equal(res.status, 201, await res.text());
-      return sha(manifest);
-    }
+    const pushImage = (name: string, tag: string, layer: Buffer) => pushLayerImage(server.url, admin, name, tag, layer, { User: '1000' });
     const report = (ref: string, query = '') => apiJson<Report>(server.url, 'GET', `/images/${enc(ref)}/report${query}`, admin);
     const listedStatus = async (name: string) => (await apiJson<{ images: Array<{ securityStatus: string }> }>(server.url, 'GET', `/images?repository=${enc(name)}`, admin)).images[0]!.securityStatus;
 
