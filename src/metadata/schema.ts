@@ -386,6 +386,8 @@ export interface ExemptionTable {
   reason: string;
   created_by: string;
   created_at: number;
+  /** When the exemption stops exempting (ms); null: until removed. Expired ones stay listed, as expired. */
+  expires_at: number | null;
 }
 
 /** Failed logins of one subject (a user name or an API key prefix) from one source address. */

@@ -217,9 +217,11 @@ describe('web console in chromium', { skip }, () => {
 
     await vuln.getByRole('button', { name: 'Exempt…' }).click();
     await vuln.getByLabel('Reason').fill('only parses trusted arguments');
+    await vuln.getByLabel('Expires (optional)').fill('2099-12-31');
     await vuln.getByRole('button', { name: 'Exempt', exact: true }).click();
     await vuln.getByText('only parses trusted arguments').waitFor();
     assert.match(await vuln.innerText(), /Exempt/);
+    assert.match(await vuln.innerText(), /until 2099-12-31/, 'the exemption shows when it ends');
     await page.locator('.report-status').getByText('1 Issue', { exact: true }).waitFor();
     await accessible(page, 'security-exempted');
 

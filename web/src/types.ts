@@ -40,7 +40,7 @@ export interface ImageDetail {
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
 
-export interface Exemption { id: number; reason: string; by: string }
+export interface Exemption { id: number; reason: string; by: string; expiresAt?: string | null }
 
 export interface Vulnerability {
   advisoryId: string; aliases: string[]; cves: string[]; package: string; installedPackage: string; installedVersion: string;

@@ -14,6 +14,7 @@ import { migration as trustKeys } from './0016_trust_keys.js';
 import { migration as imagePolicies } from './0017_image_policies.js';
 import { migration as dailyUsage } from './0019_daily_usage.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
+import { migration as vaExtras } from './0024_va_extras.js';
 
 export type { Engine } from './column-types.js';
 
@@ -33,6 +34,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0017_image_policies': imagePolicies,
   '0019_daily_usage': dailyUsage,
   '0022_advisory_ids': advisoryIds,
+  '0024_va_extras': vaExtras,
 };
 
 export class WharfMigrations implements MigrationProvider {
