@@ -16,13 +16,13 @@ export interface Namespace { name: string; publicPull: boolean; created: string;
 
 export interface ImageRow {
   repository: string; name: string; namespace: string; tag: string | null; digest: string; size: number;
-  created: string; securityStatus: string; pullCount: number; lastPulled: string | null;
+  created: string; securityStatus: string; highestSeverity?: string | null; pullCount: number; lastPulled: string | null;
 }
 
 /** One image of the list: a digest with all its tags in one row. */
 export interface Image {
   name: string; namespace: string; repository: string; digest: string; tags: string[]; size: number;
-  created: string; lastPulled: string | null; securityStatus: string;
+  created: string; lastPulled: string | null; securityStatus: string; highestSeverity: string | null;
 }
 
 export interface ImageDetail {
