@@ -228,6 +228,8 @@ describe('web console in chromium', { skip }, () => {
     // The list says so too.
     await nav(page, 'Images').click();
     await imageRow(page, 'team/app').getByText('1 Issue', { exact: true }).waitFor();
+    // The open one left is CVE-2020-7598, CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:L (5.6).
+    assert.equal((await imageRow(page, 'team/app').getByTestId('highest-severity').innerText()).trim(), 'highest MEDIUM');
   });
 
   it('deletes an image to the trash and restores it with its tag', async () => {
