@@ -178,7 +178,7 @@ async function start(
       .catch((err: unknown) => logger.error({ err, repository }, 'could not record a quota warning'));
   };
   scanner.onScanned = (digest) => events.scanned(digest, async (name, accountId) =>
-    (await scanner.statuses([{ name, digest }], accountId)).get(`${name}@${digest}`) ?? 'Not scanned');
+    (await scanner.statuses([{ name, digest }], accountId)).get(`${name}@${digest}`)?.status ?? 'Not scanned');
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const trust = { db: metadata.db, store, log: logger };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { moveSignaturesToTrash } from './signatures.js';
 import { moveManifestToTrash } from './trash.js';
 
 type Db = Kysely<Database>;
@@ -38,6 +39,7 @@ export async function countImagesByRepositoryUnder(db: Db, namespace: string): P
  */
 export async function removeRepositoriesUnder(db: Db, namespace: string, trash: { by: string; now: number; expiresAt: number }): Promise<void> {
   const repositories = await repositoriesUnder(db, namespace).select(['id', 'name']).execute();
+  const owner = await db.selectFrom('namespaces').select('account_id').where('name', '=', namespace).executeTakeFirst();
   for (const { id, name } of repositories) {
     for (;;) {
       // Top-level first: trashing an index takes its platforms along.
@@ -53,6 +55,8 @@ export async function removeRepositoriesUnder(db: Db, namespace: string, trash: 
     await db.deleteFrom('manifests').where('repository_id', '=', id).execute();
     await db.deleteFrom('repository_blobs').where('repository_id', '=', id).execute();
     await db.deleteFrom('uploads').where('repository_id', '=', id).execute();
+    // Signatures hang on the repository row: those of trashed images wait in the trash for a restore.
+    if (owner) await moveSignaturesToTrash(db, id, name, owner.account_id);
     await db.deleteFrom('repositories').where('id', '=', id).execute();
   }
 }

@@ -39,3 +39,31 @@ export async function repositoryHolding(db: Db, digest: string): Promise<string 
 }
 
 export type { ScanState };
+
+export interface ScanProgress {
+  state: ScanState;
+  scanned_at: number | null;
+  hasReport: boolean;
+}
+
+/** Where the scans of these digests stand, without their reports (an image list reads a report only when it must). */
+export async function findScanStates(db: Db, digests: string[]): Promise<Map<string, ScanProgress>> {
+  const out = new Map<string, ScanProgress>();
+  // In pages: SQLite binds at most a few thousand parameters per statement.
+  for (let i = 0; i < digests.length; i += 500) {
+    const rows = await db.selectFrom('scan_results').select(['digest', 'state', 'scanned_at', (eb) => eb.case().when('report', 'is not', null).then(1).else(0).end().as('has_report')])
+      .where('digest', 'in', digests.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.digest, { state: r.state, scanned_at: r.scanned_at === null ? null : Number(r.scanned_at), hasReport: Number(r.has_report) === 1 });
+  }
+  return out;
+}
+
+/** The stored reports of these digests (those that have one). */
+export async function findReports(db: Db, digests: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < digests.length; i += 500) {
+    const rows = await db.selectFrom('scan_results').select(['digest', 'report']).where('digest', 'in', digests.slice(i, i + 500)).where('report', 'is not', null).execute();
+    for (const r of rows) out.set(r.digest, r.report!);
+  }
+  return out;
+}

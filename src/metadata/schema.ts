@@ -43,6 +43,7 @@ export interface Database {
   leases: LeaseTable;
   gc_runs: GcRunTable;
   image_signatures: ImageSignatureTable;
+  trash_signatures: TrashSignatureTable;
   trust_keys: TrustKeyTable;
   daily_usage: DailyUsageTable;
   webhooks: WebhookTable;
@@ -418,6 +419,8 @@ export interface ExemptionTable {
   reason: string;
   created_by: string;
   created_at: number;
+  /** When the exemption stops exempting (ms); null: until removed. Expired ones stay listed, as expired. */
+  expires_at: number | null;
 }
 
 /** Failed logins of one subject (a user name or an API key prefix) from one source address. */
@@ -453,6 +456,18 @@ export interface GcRunTable {
 }
 
 /** A blob a trashed image needs: kept, with its link in the image's repository, while the image is restorable. */
+/**
+ * Simple signatures of a trashed image whose repository went with its namespace: image_signatures
+ * rows hang on the repository row, so they wait here, with the trash row, until a restore.
+ */
+export interface TrashSignatureTable {
+  trash_id: number;
+  name: string;
+  content: Buffer;
+  created_at: number;
+  created_by: string;
+}
+
 export interface TrashReferenceTable {
   trash_id: number;
   digest: string;

@@ -57,3 +57,35 @@ export async function dropSignaturesOfRemovedImages(db: Db, repositoryNames: str
   }
   return dropped;
 }
+
+/**
+ * Before a repository row goes (its namespace is removed), the signatures of its images in the
+ * account's trash move to their trash rows; those of images gone for good go with the repository.
+ */
+export async function moveSignaturesToTrash(db: Db, repositoryId: number, repositoryName: string, accountId: number): Promise<number> {
+  const signatures = await db.selectFrom('image_signatures').select(['manifest_digest', 'name', 'content', 'created_at', 'created_by'])
+    .where('repository_id', '=', repositoryId).execute();
+  let kept = 0;
+  for (const signature of signatures) {
+    const trashed = await db.selectFrom('trash').select('id')
+      .where('account_id', '=', accountId).where('repository_name', '=', repositoryName).where('digest', '=', signature.manifest_digest)
+      .orderBy('deleted_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    if (!trashed) continue;
+    await db.insertInto('trash_signatures')
+      .values({ trash_id: trashed.id, name: signature.name, content: signature.content, created_at: signature.created_at, created_by: signature.created_by })
+      .onConflict((oc) => oc.columns(['trash_id', 'name']).doNothing()).execute();
+    kept++;
+  }
+  return kept;
+}
+
+/** A restored image gets back the signatures that waited with its trash row (removed with the row). */
+export async function restoreTrashedSignatures(db: Db, trashId: number, repositoryId: number, digest: string): Promise<number> {
+  const waiting = await db.selectFrom('trash_signatures').selectAll().where('trash_id', '=', trashId).execute();
+  for (const signature of waiting) {
+    await db.insertInto('image_signatures')
+      .values({ repository_id: repositoryId, manifest_digest: digest, name: signature.name, content: signature.content, created_at: signature.created_at, created_by: signature.created_by })
+      .onConflict((oc) => oc.columns(['repository_id', 'manifest_digest', 'name']).doNothing()).execute();
+  }
+  return waiting.length;
+}

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
 import { dayOf, namespaceReports, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
 import { listExemptions } from '../metadata/exemptions.js';
-import { exempts, type Exemption, type ScanReport } from '../scanner/report.js';
+import { exempts, isInForce, type Exemption, type ScanReport } from '../scanner/report.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'] as const;
@@ -39,7 +39,7 @@ export async function accountFigures(db: Kysely<Database>, accountId: number, na
     storage.push({ name, storageBytes: await namespaceStorage(db, name), history: days.map((d) => snapshots?.get(d.day) ?? null) });
   }
 
-  const exemptions = (await listExemptions(db, accountId)) as Exemption[];
+  const exemptions = ((await listExemptions(db, accountId)) as Exemption[]).filter((e) => isInForce(e, now));
   const vulnerabilities = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as AccountFigures['vulnerabilities'];
   let scannedImages = 0;
   for (const name of namespaces) {

@@ -7,7 +7,7 @@ import * as images from '../metadata/images.js';
 import { listReferrers } from '../metadata/manifests.js';
 import { ensureRepository } from '../metadata/repositories.js';
 import * as trash from '../metadata/trash.js';
-import { dropSignaturesOfRemovedImages } from '../metadata/signatures.js';
+import { dropSignaturesOfRemovedImages, restoreTrashedSignatures } from '../metadata/signatures.js';
 import { upsertTag } from '../metadata/tags.js';
 import { findRepositoryId } from '../metadata/repositories.js';
 import type { RegistryContext } from './context.js';
@@ -156,6 +156,8 @@ export class ImageService {
       await upsertTag(this.ctx.db, repositoryId, tag, digest, this.ctx.now());
       restored.push(tag);
     }
+    // Simple signatures that waited in the trash because the repository went with its namespace.
+    await restoreTrashedSignatures(this.ctx.db, row.id, repositoryId, digest);
     await trash.deleteTrashed(this.ctx.db, row.id);
     // Its signatures and attestations come back with it (their own tags included).
     for (const attached of await trash.trashedAttachments(this.ctx.db, accountId, name, digest, this.ctx.now())) {

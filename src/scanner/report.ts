@@ -26,7 +26,12 @@ export interface ScanReport {
   packages: Array<DetectedPackage & { location?: string }>;
 }
 
-export type Exemption = Pick<ExemptionTable, 'issue_id' | 'scope' | 'namespace' | 'repository' | 'digest' | 'reason' | 'created_by' | 'created_at'> & { id: number };
+export type Exemption = Pick<ExemptionTable, 'issue_id' | 'scope' | 'namespace' | 'repository' | 'digest' | 'reason' | 'created_by' | 'created_at'> & { id: number; expires_at?: number | null };
+
+/** Whether an exemption still exempts at `now`: one past its expiry is kept for the record but counts for nothing. */
+export function isInForce(exemption: Pick<Exemption, 'expires_at'>, now: number): boolean {
+  return exemption.expires_at === null || exemption.expires_at === undefined || Number(exemption.expires_at) > now;
+}
 
 /** Whether an exemption covers an issue (by its ID, an alias or its CVE) of an image in a repository. */
 export function exempts(exemption: Exemption, issueIds: string[], repository: string, digest: string): boolean {
@@ -59,8 +64,8 @@ export interface ReportView {
   /** The advisory data is older than scanner.staleAfter (or none is loaded): the status may miss issues; `staleNote` says why. */
   stale?: boolean;
   staleNote?: string | null;
-  vulnerabilities: Array<VulnerabilityFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
-  configurationIssues: Array<ConfigurationFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string } }>;
+  vulnerabilities: Array<VulnerabilityFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string; expiresAt: string | null } }>;
+  configurationIssues: Array<ConfigurationFinding & { exempt: boolean; exemption?: { id: number; reason: string; by: string; expiresAt: string | null } }>;
 }
 
 /** Every ID a finding goes by; reports stored before findings were merged have no `ids`. */
@@ -156,7 +161,8 @@ export function worstStatus(statuses: readonly SecurityStatus[]): SecurityStatus
 export function viewReport(report: ScanReport, state: ScanState, repository: string, exemptions: Exemption[]): ReportView {
   const mark = <T>(item: T, ids: string[]) => {
     const exemption = exemptions.find((e) => exempts(e, ids, repository, report.digest));
-    return { ...item, exempt: exemption !== undefined, ...(exemption ? { exemption: { id: exemption.id, reason: exemption.reason, by: exemption.created_by } } : {}) };
+    const expiresAt = exemption?.expires_at ? new Date(Number(exemption.expires_at)).toISOString() : null;
+    return { ...item, exempt: exemption !== undefined, ...(exemption ? { exemption: { id: exemption.id, reason: exemption.reason, by: exemption.created_by, expiresAt } } : {}) };
   };
   const vulnerabilities = report.vulnerabilities.map((v) => mark(v, findingIds(v)));
   const configurationIssues = report.configurationIssues.map((c) => mark(c, [c.checkId]));

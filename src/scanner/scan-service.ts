@@ -17,6 +17,8 @@ import { emptySeverityCounts, issueCountOf, securityStatus, viewReport, worstSta
 import { isScannableImage } from './scannable.js';
 import { indexName, type VulnDb } from './vulndb.js';
 import { digestsTouching, replaceScanPackages, type PackageKey } from '../metadata/scan-packages.js';
+import { SecurityCache, type ImageSecurity } from './security-cache.js';
+import { compareSeverity, type SeverityLevel } from './osv/schema.js';
 
 export const SCAN_JOB = 'scan';
 
@@ -29,6 +31,8 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
  * against the imported advisories and stores the report by digest.
  */
 export class ScanService {
+  private readonly security = new SecurityCache();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: BlobStore,
@@ -164,31 +168,68 @@ export class ScanService {
     return { report, lookedUp };
   }
 
-  /** The security status of images of a repository, with the account's exemptions applied. */
-  async statuses(images: Array<{ name: string; digest: string }>, accountId: number | null): Promise<Map<string, SecurityStatus>> {
+  /**
+   * The security status and highest open severity of images (the image list), with the account's
+   * exemptions applied. One query for where their scans stand; a report is read and applied only
+   * when the cache has no answer for its current scan and exemptions.
+   */
+  async statuses(images: Array<{ name: string; digest: string }>, accountId: number | null): Promise<Map<string, ImageSecurity>> {
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
-    const out = new Map<string, SecurityStatus>();
+    const exempted = exemptions.map((e) => e.id).join(',');
+    const progress = await scans.findScanStates(this.db, [...new Set(images.map((i) => i.digest))]);
+    const versionOf = (digest: string) => {
+      const p = progress.get(digest);
+      return p?.hasReport ? `${p.state}|${p.scanned_at}|${exempted}` : undefined;
+    };
+    const out = new Map<string, ImageSecurity>();
+    const unread: Array<{ name: string; digest: string }> = [];
     for (const image of images) {
       const key = `${image.name}@${image.digest}`;
-      if (!out.has(key)) out.set(key, await this.statusOf(image.name, image.digest, exemptions));
+      const version = versionOf(image.digest);
+      const cached = version === undefined ? undefined : this.security.get(key, version);
+      if (cached) out.set(key, cached);
+      else if (version !== undefined) unread.push(image);
+    }
+    const reports = await scans.findReports(this.db, [...new Set(unread.map((i) => i.digest))]);
+    for (const image of unread) {
+      const key = `${image.name}@${image.digest}`;
+      const text = reports.get(image.digest);
+      if (out.has(key) || text === undefined) continue;
+      const view = viewReport(JSON.parse(text) as ScanReport, progress.get(image.digest)!.state, image.name, exemptions);
+      const value = { status: view.status, highestSeverity: view.highestSeverity };
+      this.security.set(key, versionOf(image.digest)!, value);
+      out.set(key, value);
+    }
+    // Indexes, images not scanned yet and failed scans: no report to read.
+    for (const image of images) {
+      const key = `${image.name}@${image.digest}`;
+      if (!out.has(key)) out.set(key, await this.securityOf(image.name, image.digest, exemptions));
     }
     return out;
   }
 
-  private async statusOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<SecurityStatus> {
+  private async securityOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<ImageSecurity> {
     const row = await scans.findScan(this.db, digest);
-    if (row?.report) return viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions).status;
+    if (row?.report) {
+      const view = viewReport(JSON.parse(row.report) as ScanReport, row.state, name, exemptions);
+      return { status: view.status, highestSeverity: view.highestSeverity };
+    }
     // Only an index (done, or waiting for its job) has no report and no error state.
-    if (row && row.state !== 'done' && row.state !== 'scanning') return securityStatus({ state: row.state, hasReport: false }, 0);
+    if (row && row.state !== 'done' && row.state !== 'scanning') return { status: securityStatus({ state: row.state, hasReport: false }, 0), highestSeverity: null };
     const manifest = await findManifestByDigest(this.db, name, digest);
     if (manifest && isIndexMediaType(manifest.media_type)) {
       // An index has no report of its own: it is as bad as the worst of its platforms.
       const children = parseManifest(manifest.content, manifest.media_type).manifests;
-      const statuses: SecurityStatus[] = [];
-      for (const child of children) statuses.push(await this.statusOf(name, child.digest, exemptions));
-      return worstStatus(statuses);
+      const platforms: ImageSecurity[] = [];
+      for (const child of children) platforms.push(await this.securityOf(name, child.digest, exemptions));
+      const severities = platforms.map((p) => p.highestSeverity).filter((s): s is SeverityLevel => s !== null);
+      return { status: worstStatus(platforms.map((p) => p.status)), highestSeverity: severities.length ? severities.reduce((a, b) => (compareSeverity(a, b) >= 0 ? a : b)) : null };
     }
-    return securityStatus(row && { state: row.state, hasReport: false }, 0);
+    return { status: securityStatus(row && { state: row.state, hasReport: false }, 0), highestSeverity: null };
+  }
+
+  private async statusOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<SecurityStatus> {
+    return (await this.securityOf(name, digest, exemptions)).status;
   }
 
   async report(name: string, digest: string, accountId: number | null): Promise<ReportView> {

@@ -217,15 +217,19 @@ describe('web console in chromium', { skip }, () => {
 
     await vuln.getByRole('button', { name: 'Exempt…' }).click();
     await vuln.getByLabel('Reason').fill('only parses trusted arguments');
+    await vuln.getByLabel('Expires (optional)').fill('2099-12-31');
     await vuln.getByRole('button', { name: 'Exempt', exact: true }).click();
     await vuln.getByText('only parses trusted arguments').waitFor();
     assert.match(await vuln.innerText(), /Exempt/);
+    assert.match(await vuln.innerText(), /until 2099-12-31/, 'the exemption shows when it ends');
     await page.locator('.report-status').getByText('1 Issue', { exact: true }).waitFor();
     await accessible(page, 'security-exempted');
 
     // The list says so too.
     await nav(page, 'Images').click();
     await imageRow(page, 'team/app').getByText('1 Issue', { exact: true }).waitFor();
+    // The open one left is CVE-2020-7598, CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:L (5.6).
+    assert.equal((await imageRow(page, 'team/app').getByTestId('highest-severity').innerText()).trim(), 'highest MEDIUM');
   });
 
   it('deletes an image to the trash and restores it with its tag', async () => {

@@ -120,6 +120,13 @@ for (const engine of engines()) {
       }
       const exempted = await reviewed('validate', pod(`${host}/teama/vulnerable@${images.vulnerable}`));
       assert.equal(exempted.allowed, true, `exemptions are honoured: ${exempted.status?.message}`);
+      // Once their expiry has passed (moved in the database; the server's clock is the real one) they exempt nothing.
+      const ids = (await server.metadata.db.selectFrom('exemptions').select('id').where('repository', '=', 'vulnerable').execute()).map((r) => r.id);
+      await server.metadata.db.updateTable('exemptions').set({ expires_at: Date.now() - 1000 }).where('id', 'in', ids).execute();
+      const lapsed = await reviewed('validate', pod(`${host}/teama/vulnerable@${images.vulnerable}`));
+      assert.equal(lapsed.allowed, false, 'expired exemptions are not honoured');
+      assert.match(lapsed.status!.message, /\[vulnerabilities\] the image has \d+ open issues?/);
+      await server.metadata.db.updateTable('exemptions').set({ expires_at: null }).where('id', 'in', ids).execute();
     });
 
     it('namespaces rule and tenant isolation: another tenant\'s image is denied as unreadable, not as existing', async () => {

@@ -134,6 +134,39 @@ for (const engine of engines()) {
       assert.equal((await report('scan/root:v1')).issueCount, 3);
     });
 
+    it('an exemption with an expiry exempts until then, and counts for nothing (listed as expired) after', async () => {
+      const layer = gzipSync(await tarOf([{ name: 'app/node_modules/minimist/package.json', content: fixture('scanner', 'minimist-1.2.0.package.json') }]));
+      await pushImage('scan/lapsing', 'v1', layer, { User: 'app' });
+      await server.jobs.drain();
+      const open = await report('scan/lapsing:v1');
+      assert.ok(open.issueCount >= 1, 'minimist 1.2.0 has open advisories');
+
+      const refused = await api(server.url, 'POST', '/exemptions', admin, { issueId: 'CVE-2021-44906', scope: 'repository', namespace: 'scan', repository: 'lapsing', reason: 'x', expiresAt: '2001-01-01' });
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { detail: string }).detail, /already passed/);
+      assert.equal((await api(server.url, 'POST', '/exemptions', admin, { issueId: 'CVE-2021-44906', scope: 'repository', namespace: 'scan', repository: 'lapsing', reason: 'x', expiresAt: 'next tuesday' })).status, 400);
+
+      const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      const exemptions = await Promise.all(['CVE-2021-44906', 'CVE-2020-7598'].map((issueId) =>
+        apiJson<{ id: number; expiresAt: string | null; expired: boolean }>(server.url, 'POST', '/exemptions', admin, { issueId, scope: 'repository', namespace: 'scan', repository: 'lapsing', reason: 'fix ships next sprint', expiresAt })));
+      assert.deepEqual(exemptions.map((e) => [e.expiresAt, e.expired]), [[expiresAt, false], [expiresAt, false]]);
+      const exempted = await report('scan/lapsing:v1');
+      assert.equal(exempted.issueCount, open.issueCount - exempted.exemptCount);
+      assert.ok(exempted.exemptCount >= 1);
+      assert.equal(await status('scan/lapsing'), exempted.status);
+
+      // Time passes: the expiry is now behind us (moved in the database; the server's clock is the real one).
+      await server.metadata.db.updateTable('exemptions').set({ expires_at: Date.now() - 1000 }).where('id', 'in', exemptions.map((e) => e.id)).execute();
+      const lapsed = await report('scan/lapsing:v1');
+      assert.equal(lapsed.issueCount, open.issueCount, 'an expired exemption exempts nothing');
+      assert.equal(lapsed.exemptCount, 0);
+      assert.ok(lapsed.vulnerabilities.every((v) => !v.exempt));
+      assert.equal(await status('scan/lapsing'), open.status, 'the image list counts the issue again');
+      const { exemptions: listedExemptions } = await apiJson<{ exemptions: Array<{ id: number; expired: boolean; expiresAt: string | null }> }>(server.url, 'GET', '/exemptions', admin);
+      assert.deepEqual(listedExemptions.filter((e) => exemptions.some((x) => x.id === e.id)).map((e) => e.expired), [true, true], 'expired exemptions stay listed, marked');
+      for (const e of exemptions) assert.equal((await api(server.url, 'DELETE', `/exemptions/${e.id}`, admin)).status, 204);
+    });
+
     it('gives a scan error status with a message for a layer that is not an archive, and keeps serving', async () => {
       await pushImage('scan/broken', 'v1', randomBytes(4096));
       await server.jobs.drain();

@@ -43,7 +43,13 @@ for (const engine of engines()) {
 
     const pushImage = (name: string, tag: string, layer: Buffer) => pushLayerImage(server.url, admin, name, tag, layer, { User: '1000' });
     const report = (ref: string, query = '') => apiJson<Report>(server.url, 'GET', `/images/${enc(ref)}/report${query}`, admin);
-    const listedStatus = async (name: string) => (await apiJson<{ images: Array<{ securityStatus: string }> }>(server.url, 'GET', `/images?repository=${enc(name)}`, admin)).images[0]!.securityStatus;
+    const listedImage = async (name: string) => (await apiJson<{ images: Array<{ securityStatus: string; highestSeverity: string | null }> }>(server.url, 'GET', `/images?repository=${enc(name)}`, admin)).images[0]!;
+    const listedStatus = async (name: string) => (await listedImage(name)).securityStatus;
+    /** The image list's status and highest open severity: what the Security badge shows. */
+    const listedSecurity = async (name: string) => {
+      const image = await listedImage(name);
+      return [image.securityStatus, image.highestSeverity];
+    };
 
     before(async () => {
       server = await startTestServer(engine, { auth: { enabled: true }, scanner: { pollInterval: '50ms' } });
@@ -80,6 +86,8 @@ for (const engine of engines()) {
       assert.equal(r.status, '2 Issues', 'CVE-2020-14343 and CVE-2023-4911, however many packages and databases name them');
       assert.equal(await listedStatus('sevr/app'), '2 Issues');
       assert.equal(r.highestSeverity, 'CRITICAL');
+      assert.deepEqual(await listedSecurity('sevr/app'), ['2 Issues', 'CRITICAL'], 'the image list names the most severe open issue');
+      assert.deepEqual(await listedSecurity('sevr/app'), ['2 Issues', 'CRITICAL'], 'and says the same when asked again (from its cache)');
       assert.deepEqual([r.severityCounts.CRITICAL, r.severityCounts.HIGH, r.severityCounts.UNKNOWN], [1, 1, 0]);
     });
 
@@ -100,6 +108,7 @@ for (const engine of engines()) {
       assert.equal(r.exemptCount, 1);
       assert.equal(r.highestSeverity, 'HIGH');
       assert.equal(await listedStatus('sevr/app'), '1 Issue');
+      assert.deepEqual(await listedSecurity('sevr/app'), ['1 Issue', 'HIGH'], 'a new exemption changes the list at once');
     });
 
     it('a withdrawn advisory stops counting after the rescan', async () => {
@@ -113,6 +122,7 @@ for (const engine of engines()) {
       const r = await report('sevr/app:v1');
       assert.deepEqual(r.vulnerabilities.filter((v) => !v.exempt).map((v) => v.advisoryId), []);
       assert.equal(r.status, 'No Issues');
+      assert.deepEqual(await listedSecurity('sevr/app'), ['No Issues', null], 'a rescan changes the list at once');
     });
   });
 }

@@ -286,5 +286,39 @@ for (const engine of engines()) {
       await server.gc.run();
       assert.equal((await send(server.url, { method: 'GET', path: `/v2/${repo}/manifests/${newer.digest}` }, reader)).status, 200);
     });
+
+    it('simple signatures survive the removal of the whole namespace: a restore from the trash brings them back', async () => {
+      await apiJson(server.url, 'POST', '/namespaces', admin, { name: 'signed-gone' });
+      const repo = 'signed-gone/app';
+      const image = await pushImage(server.url, repo, 'v1', admin);
+      const earlier = await pushImage(server.url, repo, 'v0', admin);
+      const ref = `${new URL(server.url).host}/${repo}`;
+      for (const signed of [image, earlier]) {
+        assert.equal((await putSimpleSignature(repo, signed.digest, await gpgSign(ci, simpleSigningPayload(signed.digest, `${ref}:v1`)), admin)).status, 201);
+      }
+      const stored = async (digest: string) => ((await (await send(server.url, { method: 'GET', path: `/extensions/v2/${repo}/signatures/${digest}` }, admin)).json()) as ExtensionList).signatures;
+      const before = await stored(image.digest);
+      assert.equal(before.length, 1);
+      // One image was in the trash already when the namespace went: its signature waits too.
+      assert.equal((await api(server.url, 'DELETE', `/images/${enc(`${repo}@${earlier.digest}`)}`, admin)).status, 204);
+
+      assert.equal((await api(server.url, 'DELETE', '/namespaces/signed-gone?force=true', admin)).status, 204);
+      const waiting = await server.metadata.db.selectFrom('trash_signatures as s').innerJoin('trash as t', 't.id', 's.trash_id').select('t.digest').where('t.repository_name', '=', repo).execute();
+      assert.deepEqual(waiting.map((w) => w.digest).sort(), [image.digest, earlier.digest].sort(), 'both signatures wait with their trashed images');
+
+      await apiJson(server.url, 'POST', '/trash/restore', admin, { image: `${repo}@${image.digest}` }, 200);
+      assert.deepEqual(await stored(image.digest), before, 'the signature API serves the same signature again');
+      assert.deepEqual((await signaturesOf(`${repo}@${image.digest}`, admin)).verifiedBy, ['ci-gpg'], 'and it verifies');
+      await apiJson(server.url, 'POST', '/trash/restore', admin, { image: `${repo}@${earlier.digest}` }, 200);
+      assert.equal((await stored(earlier.digest)).length, 1, 'the image trashed before the namespace went gets its signature back too');
+      const left = await server.metadata.db.selectFrom('trash_signatures as s').innerJoin('trash as t', 't.id', 's.trash_id').select('t.digest').where('t.repository_name', '=', repo).execute();
+      assert.deepEqual(left, [], 'nothing stays behind in the trash');
+
+      // Removed with its namespace and then for good: the waiting signature goes with the trash row.
+      assert.equal((await api(server.url, 'DELETE', '/namespaces/signed-gone?force=true', admin)).status, 204);
+      await apiJson(server.url, 'POST', '/trash/remove', admin, { image: `${repo}@${image.digest}` }, 200);
+      await apiJson(server.url, 'POST', '/trash/remove', admin, { image: `${repo}@${earlier.digest}` }, 200);
+      assert.deepEqual(await server.metadata.db.selectFrom('trash_signatures').select('trash_id').execute(), [], 'no signature outlives its image');
+    });
   });
 }

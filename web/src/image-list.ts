@@ -13,7 +13,7 @@ export function groupImages(rows: ImageRow[]): Image[] {
     }
     byDigest.set(key, {
       name: row.name, namespace: row.namespace, repository: row.repository, digest: row.digest, tags: row.tag ? [row.tag] : [],
-      size: row.size, created: row.created, lastPulled: row.lastPulled, securityStatus: row.securityStatus,
+      size: row.size, created: row.created, lastPulled: row.lastPulled, securityStatus: row.securityStatus, highestSeverity: row.highestSeverity ?? null,
       signatures: row.signatures ?? 0, verifiedBy: row.verifiedBy ?? [],
     });
   }

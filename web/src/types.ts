@@ -16,7 +16,7 @@ export interface Namespace { name: string; publicPull: boolean; created: string;
 
 export interface ImageRow {
   repository: string; name: string; namespace: string; tag: string | null; digest: string; size: number;
-  created: string; securityStatus: string; pullCount: number; lastPulled: string | null;
+  created: string; securityStatus: string; highestSeverity?: string | null; pullCount: number; lastPulled: string | null;
   /** Signatures the image carries, and the trusted keys that verified one (absent before #13). */
   signatures?: number; verifiedBy?: string[];
 }
@@ -24,7 +24,7 @@ export interface ImageRow {
 /** One image of the list: a digest with all its tags in one row. */
 export interface Image {
   name: string; namespace: string; repository: string; digest: string; tags: string[]; size: number;
-  created: string; lastPulled: string | null; securityStatus: string;
+  created: string; lastPulled: string | null; securityStatus: string; highestSeverity: string | null;
   signatures: number; verifiedBy: string[];
 }
 
@@ -43,7 +43,7 @@ export interface ImageDetail {
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
 
-export interface Exemption { id: number; reason: string; by: string }
+export interface Exemption { id: number; reason: string; by: string; expiresAt?: string | null }
 
 export interface Vulnerability {
   advisoryId: string; aliases: string[]; cves: string[]; package: string; installedPackage: string; installedVersion: string;

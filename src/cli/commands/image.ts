@@ -16,11 +16,18 @@ export interface ImageRow {
   created: string;
   size: number;
   securityStatus: string;
+  /** The most severe open vulnerability; null when none is open. */
+  highestSeverity?: string | null;
   lastPulled: string | null;
   pullCount: number;
   /** Signatures and attestations the image carries, and the trusted keys that verified one. */
   signatures: number;
   verifiedBy: string[];
+}
+
+/** The security status with the most severe open vulnerability beside it: "3 Issues (HIGH)". */
+export function securityCell(image: Pick<ImageRow, 'securityStatus' | 'highestSeverity'>): string {
+  return image.highestSeverity ? `${image.securityStatus} (${image.highestSeverity})` : image.securityStatus;
 }
 
 /** The Signed column: verified by which keys, or carrying signatures none of the trusted keys verifies, or none. */
@@ -96,7 +103,7 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
       if (images.length === 0) return writeLine(ctx.stdout, `No images${opts.restrict ? ` in ${opts.restrict}` : ''}. Push one to ${api.host}/<namespace>/<repository>:<tag>.`);
       ctx.stdout.write(table(
         ['Repository', 'Tag', 'Digest', 'Namespace', 'Created', 'Size', 'Security status', 'Signed'],
-        images.map((i) => [i.repository, i.tag ?? '<none>', opts.trunc ? shortDigest(i.digest) : i.digest, i.namespace, relativeTime(i.created, ctx.now()), humanSize(i.size), i.securityStatus, signedCell(i)]),
+        images.map((i) => [i.repository, i.tag ?? '<none>', opts.trunc ? shortDigest(i.digest) : i.digest, i.namespace, relativeTime(i.created, ctx.now()), humanSize(i.size), securityCell(i), signedCell(i)]),
       ));
     });
 
@@ -121,7 +128,7 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
       if (digests.length === 0) return writeLine(ctx.stdout, `No images${opts.restrict ? ` in ${opts.restrict}` : ''}.`);
       ctx.stdout.write(table(
         ['Repository', 'Digest', 'Tags', 'Namespace', 'Created', 'Size', 'Security status', 'Signed'],
-        digests.map((d) => [d.repository, opts.trunc ? shortDigest(d.digest) : d.digest, d.tags.length ? d.tags.join(', ') : '<none>', d.namespace, relativeTime(d.created, ctx.now()), humanSize(d.size), d.securityStatus, signedCell(d)]),
+        digests.map((d) => [d.repository, opts.trunc ? shortDigest(d.digest) : d.digest, d.tags.length ? d.tags.join(', ') : '<none>', d.namespace, relativeTime(d.created, ctx.now()), humanSize(d.size), securityCell(d), signedCell(d)]),
       ));
     });
 

@@ -15,7 +15,19 @@ interface Report {
   os: { prettyName?: string; id: string; versionId?: string } | null; vulndbDate: string | null; scannedAt: string | null; error: string | null; stale?: boolean; staleNote?: string | null;
   vulnerabilities: Vulnerability[]; configurationIssues: ConfigurationIssue[];
 }
-interface Exemption { id: number; issueId: string; scope: string; namespace: string | null; repository: string | null; digest: string | null; reason: string; createdBy: string; created: string }
+interface Exemption { id: number; issueId: string; scope: string; namespace: string | null; repository: string | null; digest: string | null; reason: string; createdBy: string; created: string; expiresAt?: string | null; expired?: boolean }
+
+const DAY_MS = 86_400_000;
+
+/** `--expires`: a duration from now (30d, 12w) or an ISO date (2027-01-31, 2027-01-31T12:00:00Z), as ISO text. */
+export function expiryFrom(text: string, now: number): string {
+  const relative = /^(\d{1,5})\s*([dw])$/.exec(text.trim());
+  if (relative) return new Date(now + Number(relative[1]) * (relative[2] === 'w' ? 7 : 1) * DAY_MS).toISOString();
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim()) || Number.isNaN(Date.parse(text))) {
+    throw new UsageError(`--expires "${text}" is neither a duration (30d, 12w) nor a date (2027-01-31, 2027-01-31T12:00:00Z)`);
+  }
+  return new Date(Date.parse(text)).toISOString();
+}
 
 function printReport(ctx: CliContext, report: Report): void {
   const os = report.os ? (report.os.prettyName ?? `${report.os.id} ${report.os.versionId ?? ''}`.trim()) : 'unknown';
@@ -98,13 +110,15 @@ export function registerScannerCommands(program: Command, ctx: CliContext): void
     .option('--repository <repository>', 'only in this repository (a path inside the namespace, or <namespace>/<repository>)')
     .option('--image <image>', 'only this image: <namespace>/<repository>@sha256:…')
     .requiredOption('--reason <text>', 'why the issue is accepted')
+    .option('--expires <when>', 'when the issue counts again: a duration from now (30d, 12w) or a date (2027-01-31)')
     .addOption(formatOption()),
   'wharf exemption add CVE-2023-0464 --reason "accepted risk"',
+  'wharf exemption add CVE-2024-6119 --namespace team-a --expires 30d --reason "fix ships with the next base image"',
   'wharf exemption add CONFIG-RUNS-AS-ROOT --repository team-a/legacy --reason "needs root, isolated"',
   'wharf exemption add GHSA-xvch-5gv4-984h --image team-a/app@sha256:0123… --reason "fixed in next release"')
-    .action(async (issueId: string, opts: { namespace?: string; repository?: string; image?: string; reason: string; format: OutputFormat }) => {
+    .action(async (issueId: string, opts: { namespace?: string; repository?: string; image?: string; reason: string; expires?: string; format: OutputFormat }) => {
       const api = ApiClient.fromStoredLogin(ctx);
-      let body: Record<string, string> = { issueId, scope: 'account', reason: opts.reason };
+      let body: Record<string, string> = { issueId, scope: 'account', reason: opts.reason, ...(opts.expires ? { expiresAt: expiryFrom(opts.expires, ctx.now()) } : {}) };
       if (opts.image) {
         const ref = apiReference(api, opts.image, 'digest');
         const at = ref.indexOf('@');
@@ -121,7 +135,7 @@ export function registerScannerCommands(program: Command, ctx: CliContext): void
       }
       const created = await api.post<Exemption>('/exemptions', body);
       if (opts.format === 'json') writeJson(ctx.stdout, created);
-      else ctx.stdout.write(`Exemption ${created.id} added: ${created.issueId} (${describeScope(created)}).\n`);
+      else ctx.stdout.write(`Exemption ${created.id} added: ${created.issueId} (${describeScope(created)})${created.expiresAt ? `, until ${created.expiresAt}` : ''}.\n`);
     });
 
   examples(group.command('list')
@@ -132,8 +146,10 @@ export function registerScannerCommands(program: Command, ctx: CliContext): void
     .action(async (opts: { format: OutputFormat }) => {
       const { exemptions } = await ApiClient.fromStoredLogin(ctx).get<{ exemptions: Exemption[] }>('/exemptions');
       if (opts.format === 'json') return writeJson(ctx.stdout, exemptions);
-      ctx.stdout.write(table(['ID', 'Issue', 'Scope', 'Reason', 'By', 'Created'], exemptions.map((e) => [
+      ctx.stdout.write(table(['ID', 'Issue', 'Scope', 'Reason', 'By', 'Created', 'Expires'], exemptions.map((e) => [
         String(e.id), e.issueId, describeScope(e), e.reason, e.createdBy, e.created.slice(0, 10),
+        // An expired exemption exempts nothing any more: it stays listed so its removal is a decision.
+        e.expiresAt ? `${e.expiresAt.slice(0, 10)}${e.expired ? ' (expired)' : ''}` : 'never',
       ])));
     });
 

@@ -105,8 +105,11 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
     const freshness = await options.scanner.dataFreshness();
     for (const row of page) {
       const summary = signatures.get(`${row.name}@${row.digest}`);
+      const security = statuses.get(`${row.name}@${row.digest}`);
       const item = {
-        ...row, repository: `${host}/${row.name}`, securityStatus: statuses.get(`${row.name}@${row.digest}`) ?? 'Not scanned',
+        ...row, repository: `${host}/${row.name}`, securityStatus: security?.status ?? 'Not scanned',
+        // The most severe open (not exempt) vulnerability beside the count: "3 Issues", HIGH.
+        highestSeverity: security?.highestSeverity ?? null,
         securityDataStale: freshness.stale, ...(freshness.note ? { securityNote: freshness.note } : {}),
         // The Signed column: signatures it carries, and the trusted keys that verified one.
         signatures: summary?.signatures ?? 0, verifiedBy: summary?.verifiedBy ?? [],

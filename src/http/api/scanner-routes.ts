@@ -59,7 +59,7 @@ export async function scannerRoutes(app: FastifyInstance, options: ScannerRouteO
 
   app.get('/exemptions', async (request) => ({ exemptions: await exemptions.list(iam.service.requireAuthenticated(request.caller).accountId) }));
 
-  app.post<{ Body: { issueId: string; scope: 'account' | 'namespace' | 'repository' | 'image'; namespace?: string; repository?: string; digest?: string; reason: string } }>('/exemptions', {
+  app.post<{ Body: { issueId: string; scope: 'account' | 'namespace' | 'repository' | 'image'; namespace?: string; repository?: string; digest?: string; reason: string; expiresAt?: string } }>('/exemptions', {
     schema: {
       body: {
         type: 'object', required: ['issueId', 'scope', 'reason'], additionalProperties: false,
@@ -67,6 +67,7 @@ export async function scannerRoutes(app: FastifyInstance, options: ScannerRouteO
           issueId: { type: 'string', maxLength: 100 }, scope: { type: 'string', enum: ['account', 'namespace', 'repository', 'image'] },
           namespace: { type: 'string', maxLength: 100 }, repository: { type: 'string', maxLength: 255 }, digest: { type: 'string', maxLength: 200 },
           reason: { type: 'string', maxLength: 1000 },
+          expiresAt: { type: 'string', maxLength: 40, description: 'ISO 8601 date or date-time after which the issue counts again; omit for no end' },
         },
       },
     },

@@ -16,6 +16,7 @@ import { migration as imagePolicies } from './0017_image_policies.js';
 import { migration as dailyUsage } from './0019_daily_usage.js';
 import { migration as vulndbFeed } from './0020_vulndb_feed.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
+import { migration as vaExtras } from './0024_va_extras.js';
 
 export type { Engine } from './column-types.js';
 
@@ -37,6 +38,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0019_daily_usage': dailyUsage,
   '0020_vulndb_feed': vulndbFeed,
   '0022_advisory_ids': advisoryIds,
+  '0024_va_extras': vaExtras,
 };
 
 export class WharfMigrations implements MigrationProvider {

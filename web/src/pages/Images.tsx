@@ -83,6 +83,7 @@ export function Images() {
                       <a href={`/images/${enc(`${image.name}@${image.digest}`)}?tab=security`} onClick={follow} className="badge-link">
                         <Badge tone={statusTone(image.securityStatus)}>{image.securityStatus}</Badge>
                       </a>
+                      {image.highestSeverity ? <span className="small muted" data-testid="highest-severity"> highest {image.highestSeverity}</span> : null}
                     </td>
                     <td data-label="Signed"><SignedBadge image={image} /></td>
                     {anyWrite ? (

@@ -88,7 +88,7 @@ export function Security({ name, digest }: { name: string; digest: string }) {
                       {v.exempt ? (
                         <>
                           <Badge tone="pending">Exempt</Badge>
-                          {v.exemption ? <div className="small muted">{v.exemption.reason} ({v.exemption.by})</div> : null}
+                          {v.exemption ? <div className="small muted">{v.exemption.reason} ({v.exemption.by}){v.exemption.expiresAt ? `, until ${v.exemption.expiresAt.slice(0, 10)}` : ''}</div> : null}
                           {perms.canManage && v.exemption ? <button type="button" className="button small" onClick={() => removeExemption(v.exemption!.id)}>Remove exemption</button> : null}
                         </>
                       ) : (
@@ -133,13 +133,16 @@ export function Security({ name, digest }: { name: string; digest: string }) {
 function ExemptForm({ issueId, name, digest, onDone }: { issueId: string; name: string; digest: string; onDone: () => void }) {
   const [scope, setScope] = useState<Scope>('image');
   const [reason, setReason] = useState('');
+  const [expires, setExpires] = useState('');
   const action = useAction();
   const slash = name.indexOf('/');
   const namespace = name.slice(0, slash);
   const repository = name.slice(slash + 1);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const body = { issueId, scope, reason, ...(scope !== 'account' ? { namespace } : {}), ...(scope === 'image' || scope === 'repository' ? { repository } : {}), ...(scope === 'image' ? { digest } : {}) };
+    // A date input gives a day: the exemption lasts to the end of it (UTC).
+    const expiresAt = expires ? `${expires}T23:59:59Z` : undefined;
+    const body = { issueId, scope, reason, ...(expiresAt ? { expiresAt } : {}), ...(scope !== 'account' ? { namespace } : {}), ...(scope === 'image' || scope === 'repository' ? { repository } : {}), ...(scope === 'image' ? { digest } : {}) };
     if (await action.run(() => api('POST', '/exemptions', body))) onDone();
   };
   const id = `exempt-${issueId}`;
@@ -154,6 +157,8 @@ function ExemptForm({ issueId, name, digest, onDone }: { issueId: string; name: 
       </select>
       <label htmlFor={`${id}-reason`}>Reason</label>
       <input id={`${id}-reason`} required value={reason} onChange={(e) => setReason(e.target.value)} placeholder="why the risk is accepted" />
+      <label htmlFor={`${id}-expires`}>Expires (optional)</label>
+      <input id={`${id}-expires`} type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
       <ErrorNote message={action.error} />
       <button type="submit" className="button primary small" disabled={action.busy}>Exempt</button>
     </form>
