@@ -124,3 +124,34 @@ export async function linksOf(db: Db, digests: string[]): Promise<Map<string, nu
   for (const row of rows) out.set(row.digest, [...(out.get(row.digest) ?? []), row.repository_id]);
   return out;
 }
+
+/** Removes every stale link of `digests` (older than `before`, unreferenced); how many. Run under their exclusive locks. */
+export async function removeStaleLinksOf(db: Db, digests: string[], before: number): Promise<number> {
+  if (digests.length === 0) return 0;
+  const result = await db.deleteFrom('repository_blobs')
+    .where('repository_blobs.digest', 'in', digests)
+    .where('repository_blobs.created_at', '<', before)
+    .where((eb) => linkUnreferenced(eb))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Which of `digests` are still blobs nothing links or references, with their sizes. Run under their exclusive locks. */
+export async function stillUnreferenced(db: Db, digests: string[]): Promise<BlobKey[]> {
+  if (digests.length === 0) return [];
+  const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
+    .where('blobs.digest', 'in', digests)
+    .where((eb) => blobUnreferenced(eb))
+    .execute();
+  return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+}
+
+/** Removes the rows of `digests` that are still unreferenced; the ones it removed. Run under their exclusive locks. */
+export async function removeUnreferencedBlobs(db: Db, digests: string[]): Promise<BlobKey[]> {
+  if (digests.length === 0) return [];
+  const rows = await db.deleteFrom('blobs').where('blobs.digest', 'in', digests)
+    .where((eb) => blobUnreferenced(eb))
+    .returning(['blobs.digest', 'blobs.size'])
+    .execute();
+  return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+}

@@ -21,6 +21,8 @@ export interface BlobStore {
   /** Streams a committed blob, or a byte range of it. */
   read(digest: string, range?: ByteRange): Promise<BlobStream>;
   delete(digest: string): Promise<void>;
+  /** Deletes many blobs at once (garbage collection); what could not be deleted, by digest, with why. */
+  deleteMany(digests: readonly string[]): Promise<Map<string, Error>>;
 
   /** Starts an empty staged upload. */
   createUpload(uploadId: string): Promise<void>;
