@@ -49,14 +49,20 @@ const BATCH = 500;
  *
  * Protocol: whatever makes a blob live (an upload's commit, a mount, a manifest referencing it, an
  * image moved to the trash) does so in a transaction holding the blob's shared lock; the collector
- * removes a link or a blob only in a transaction holding its exclusive lock, re-checking in one
- * statement that nothing references it, and deletes the bytes before that transaction commits. So a
- * push that committed first is seen by the re-check, and a push that comes after finds the blob gone
- * (an upload stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes
- * the blob again). Young links and files are left alone (the grace period), so a push between its
- * blob uploads and its manifest is not disturbed at all. One collector runs at a time across replicas
- * (a lease in the database). On SQLite every removal is its own short transaction and the run lets
- * queued requests in between them, so pulls and pushes are not held up behind a long run.
+ * removes a link or a blob only while holding its exclusive lock, re-checking in one statement that
+ * nothing references it, and deletes the bytes while it still holds that lock. So a push that
+ * committed first is seen by the re-check, and a push that comes after finds the blob gone (an upload
+ * stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes the blob
+ * again). Young links and files are left alone (the grace period), so a push between its blob uploads
+ * and its manifest is not disturbed at all. One collector runs at a time across replicas (a lease in
+ * the database).
+ *
+ * The sweeps work in batches of BATCH candidates: one statement tries the exclusive locks of the
+ * whole batch without waiting (BlobLocks.removingMany), one statement re-checks the ones it got and
+ * one removes their rows, in one transaction, and their bytes go together (several unlinks in
+ * flight, or S3 DeleteObjects) under the same locks (see removingMany for when). A candidate whose lock a push holds right now is removed
+ * on its own afterwards, waiting for that push as before. Between batches the run lets queued
+ * requests in, so on SQLite pulls and pushes are not held up behind a long run.
  */
 export class GarbageCollector {
   private readonly holder = randomUUID();
