@@ -6,6 +6,7 @@ import * as garbage from '../metadata/garbage.js';
 import * as gcRuns from '../metadata/gc-runs.js';
 import { acquireLease, releaseLease } from '../metadata/leases.js';
 import type { Database } from '../metadata/schema.js';
+import { deleteBlobs } from '../storage/delete-blobs.js';
 import type { BlobStore } from '../storage/ports.js';
 import { removeLinkIfStale } from './link-release.js';
 import { yieldToRequests } from '../metadata/yield.js';
@@ -199,7 +200,7 @@ export class GarbageCollector {
 
   /** Removes the bytes of `digests` together; the ones that are gone (a failure is logged and left for the next run). */
   private async deleteBytes(digests: string[]): Promise<string[]> {
-    const failed = await this.store.deleteMany(digests);
+    const failed = await deleteBlobs(this.store, digests);
     if (failed.size > 0) {
       const [digest, err] = failed.entries().next().value!;
       this.log.warn({ digest, failures: failed.size, err: err.message }, 'garbage collection could not delete some blobs from storage: they stay until the next run');

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { UploadTooLargeError, type BlobStore } from '../../src/storage/ports.js';
+import { deleteBlobs } from '../../src/storage/delete-blobs.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -94,12 +95,12 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
         await store.sealUpload(`u-many-${i}`, data.length);
         await store.commitUpload(`u-many-${i}`, data.length, parseDigest(sha(data)));
       }
-      const failed = await store.deleteMany([sha(a), sha(b), sha(Buffer.from('never stored'))]);
+      const failed = await deleteBlobs(store, [sha(a), sha(b), sha(Buffer.from('never stored'))]);
       assert.deepEqual([...failed.keys()], []);
       assert.equal(await store.stat(sha(a)), null);
       assert.equal(await store.stat(sha(b)), null);
       assert.deepEqual(await store.stat(sha(c)), { size: c.length }, 'a blob not named stays');
-      assert.deepEqual([...(await store.deleteMany([])).keys()], []);
+      assert.deepEqual([...(await deleteBlobs(store, [])).keys()], []);
       await store.delete(sha(c));
     });
 
@@ -285,7 +286,7 @@ describe('S3 driver specifics', () => {
       }
       requests.length = 0;
       const absent = Array.from({ length: 1498 }, (_, i) => sha(Buffer.from(`absent ${i}`)));
-      const failed = await store.deleteMany([...stored.map(sha), ...absent]);
+      const failed = await deleteBlobs(store, [...stored.map(sha), ...absent]);
       assert.deepEqual([...failed.keys()], []);
       assert.deepEqual(requests, [1000, 500], 'two DeleteObjects requests for 1,500 blobs');
       for (const data of stored) assert.equal(await store.stat(sha(data)), null);

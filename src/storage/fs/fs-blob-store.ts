@@ -9,9 +9,6 @@ import { tryParseDigest } from '../../oci/digest.js';
 import { UploadTooLargeError, type BlobStore, type BlobStream, type ByteRange, type StorageSpace } from '../ports.js';
 import { copyFileRange } from './file-copy.js';
 
-/** Blob deletions a garbage collection keeps in flight at once. */
-const DELETES_IN_FLIGHT = 16;
-
 const UPLOAD_ID = /^[a-zA-Z0-9-]{1,64}$/;
 
 /** Where the filesystem driver rooted at `root` keeps a blob (backups hard-link it from there). */
@@ -98,24 +95,6 @@ export class FsBlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     await rm(this.blobPath(digest), { force: true });
-  }
-
-  async deleteMany(digests: readonly string[]): Promise<Map<string, Error>> {
-    const failed = new Map<string, Error>();
-    // A few unlinks in flight at once: the disk overlaps them, and the libuv pool stays free for reads.
-    let next = 0;
-    const worker = async () => {
-      while (next < digests.length) {
-        const digest = digests[next++]!;
-        try {
-          await this.delete(digest);
-        } catch (err) {
-          failed.set(digest, err as Error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETES_IN_FLIGHT, digests.length) }, worker));
-    return failed;
   }
 
   async createUpload(uploadId: string): Promise<void> {
