@@ -61,9 +61,10 @@ const BATCH = 500;
  * The sweeps work in batches of BATCH candidates: one statement tries the exclusive locks of the
  * whole batch without waiting (BlobLocks.removingMany), one statement re-checks the ones it got and
  * one removes their rows, in one transaction, and their bytes go together (several unlinks in
- * flight, or S3 DeleteObjects) under the same locks (see removingMany for when). A candidate whose lock a push holds right now is removed
- * on its own afterwards, waiting for that push as before. Between batches the run lets queued
- * requests in, so on SQLite pulls and pushes are not held up behind a long run.
+ * flight, or S3 DeleteObjects) under the same locks (removingMany says when). A candidate whose
+ * lock a push holds right now is removed on its own afterwards, waiting for that push as before.
+ * Between batches the run lets queued requests in, so on SQLite pulls and pushes are not held up
+ * behind a long run.
  */
 export class GarbageCollector {
   private readonly holder = randomUUID();
@@ -237,7 +238,9 @@ export class GarbageCollector {
       } else if (candidates.length > 0) {
         const sizes = new Map(candidates.map((file) => [file.digest, file.size]));
         let removed: string[] = [];
-        const { busy } = await this.locks.removingMany(this.db, [...sizes.keys()], {
+        // A file whose digest a push holds is being stored right now (it comes back busy): the next
+        // run looks at it again.
+        await this.locks.removingMany(this.db, [...sizes.keys()], {
           // A file that got its row meanwhile (an upload committed it again) stays.
           decide: async (trx, held) => {
             const nowKnown = await garbage.knownBlobs(trx, held);
@@ -249,8 +252,6 @@ export class GarbageCollector {
           },
           forget: async () => {},
         });
-        // A file whose digest a push holds is being stored right now: the next run looks again.
-        void busy;
         for (const digest of removed) {
           report.orphansRemoved++;
           report.orphanBytesFreed += sizes.get(digest)!;
