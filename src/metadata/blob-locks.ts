@@ -27,6 +27,25 @@ export interface BlobLocks {
   storing<T>(db: Db, digest: string, outside: () => Promise<void>, inside: (trx: Db) => Promise<T>): Promise<T>;
   /** The collector's removal: `remove` runs in a transaction that excludes every holder of the digest. */
   removing<T>(db: Db, digest: string, remove: (trx: Db) => Promise<T>): Promise<T>;
+  /**
+   * The collector's batched removal. Takes the exclusive locks of those of `digests` that nobody holds
+   * right now, never waiting for the others (holding many while waiting for more could deadlock with
+   * a push that holds one and asks for another): they come back as `busy`, for `removing` one by one.
+   * With the digests it got, in one transaction, `decide` re-checks which go; `release` removes their
+   * bytes and says which are gone, and `forget` removes the rows of those. The bytes go while their
+   * locks are still held: before the commit on PostgreSQL, whose locks end with the transaction (a
+   * file that could not be removed keeps its row); after it on SQLite, whose in-process locks outlive
+   * the transaction, so the only connection is not held during file I/O (there every doomed row goes,
+   * and a file that could not be removed, or a crash in between, leaves a file without a row, which a
+   * later collection sweeps).
+   */
+  removingMany(db: Db, digests: readonly string[], steps: RemovalSteps): Promise<{ busy: string[] }>;
+}
+
+export interface RemovalSteps {
+  decide(trx: Db, held: string[]): Promise<string[]>;
+  release(doomed: string[]): Promise<string[]>;
+  forget(trx: Db, gone: string[]): Promise<void>;
 }
 
 /** Advisory lock space of blob digests (two-key form: this class and 32 bits of the digest). */
@@ -59,6 +78,31 @@ const postgresLocks: BlobLocks = {
       return remove(trx);
     });
   },
+  async removingMany(db, digests, steps) {
+    const unique = [...new Set(digests)];
+    if (unique.length === 0) return { busy: [] };
+    // Distinct sorted keys, one try each (two digests may share a 32-bit key: that lock covers both).
+    const keys = [...new Set(unique.map(lockKey))].sort((a, b) => a - b);
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ k: number; ok: boolean }>`
+          select k, pg_try_advisory_xact_lock(${BLOB_LOCK_CLASS}, k) as ok from unnest(${keys}::int[]) as k`.execute(trx);
+        const got = new Set(rows.filter((r) => r.ok).map((r) => Number(r.k)));
+        const held = unique.filter((d) => got.has(lockKey(d)));
+        if (held.length > 0) {
+          const doomed = await steps.decide(trx, held);
+          const gone = doomed.length > 0 ? await steps.release(doomed) : [];
+          if (gone.length > 0) await steps.forget(trx, gone);
+        }
+        return { busy: unique.filter((d) => !got.has(lockKey(d))) };
+      });
+    } catch (err) {
+      // A statement that waited on a row a push holds while that push waited for one of these locks:
+      // PostgreSQL ends one of the two, and when it is this batch its blobs are taken one by one.
+      if ((err as { code?: string }).code === '40P01') return { busy: unique };
+      throw err;
+    }
+  },
 };
 
 function sqliteLocks(): BlobLocks {
@@ -73,6 +117,21 @@ function sqliteLocks(): BlobLocks {
     },
     removing(db, digest, remove) {
       return files.exclusive(digest, () => db.transaction().execute(remove));
+    },
+    async removingMany(db, digests, steps) {
+      const unique = [...new Set(digests)];
+      return files.exclusiveWhereFree(unique, async (held) => {
+        const got = new Set(held);
+        const busy = unique.filter((d) => !got.has(d));
+        if (held.length === 0) return { busy };
+        const doomed = await db.transaction().execute(async (trx) => {
+          const chosen = await steps.decide(trx, held);
+          if (chosen.length > 0) await steps.forget(trx, chosen);
+          return chosen;
+        });
+        if (doomed.length > 0) await steps.release(doomed);
+        return { busy };
+      });
     },
   };
 }

@@ -29,6 +29,26 @@ export class KeyedRwLock {
     }
   }
 
+  /**
+   * Takes the exclusive lock of each of `keys` that is free right now, never waiting (a holder of many
+   * keys that waited for more could deadlock with holders of one that wait for it), runs `task` with
+   * the keys it got, and releases them after.
+   */
+  async exclusiveWhereFree<T>(keys: readonly string[], task: (held: string[]) => Promise<T>): Promise<T> {
+    const held: string[] = [];
+    for (const key of new Set(keys)) {
+      const state = this.keys.get(key);
+      if (state && (state.writer || state.readers > 0 || state.waiting.length > 0)) continue;
+      this.keys.set(key, { readers: 0, writer: true, waiting: [] });
+      held.push(key);
+    }
+    try {
+      return await task(held);
+    } finally {
+      for (const key of held) this.release(key, true);
+    }
+  }
+
   private acquire(key: string, exclusive: boolean): Promise<void> {
     let state = this.keys.get(key);
     if (!state) {

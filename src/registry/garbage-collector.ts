@@ -6,6 +6,7 @@ import * as garbage from '../metadata/garbage.js';
 import * as gcRuns from '../metadata/gc-runs.js';
 import { acquireLease, releaseLease } from '../metadata/leases.js';
 import type { Database } from '../metadata/schema.js';
+import { deleteBlobs } from '../storage/delete-blobs.js';
 import type { BlobStore } from '../storage/ports.js';
 import { removeLinkIfStale } from './link-release.js';
 import { yieldToRequests } from '../metadata/yield.js';
@@ -49,14 +50,21 @@ const BATCH = 500;
  *
  * Protocol: whatever makes a blob live (an upload's commit, a mount, a manifest referencing it, an
  * image moved to the trash) does so in a transaction holding the blob's shared lock; the collector
- * removes a link or a blob only in a transaction holding its exclusive lock, re-checking in one
- * statement that nothing references it, and deletes the bytes before that transaction commits. So a
- * push that committed first is seen by the re-check, and a push that comes after finds the blob gone
- * (an upload stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes
- * the blob again). Young links and files are left alone (the grace period), so a push between its
- * blob uploads and its manifest is not disturbed at all. One collector runs at a time across replicas
- * (a lease in the database). On SQLite every removal is its own short transaction and the run lets
- * queued requests in between them, so pulls and pushes are not held up behind a long run.
+ * removes a link or a blob only while holding its exclusive lock, re-checking in one statement that
+ * nothing references it, and deletes the bytes while it still holds that lock. So a push that
+ * committed first is seen by the re-check, and a push that comes after finds the blob gone (an upload
+ * stores it again; a manifest is refused with MANIFEST_BLOB_UNKNOWN and the client pushes the blob
+ * again). Young links and files are left alone (the grace period), so a push between its blob uploads
+ * and its manifest is not disturbed at all. One collector runs at a time across replicas (a lease in
+ * the database).
+ *
+ * The sweeps work in batches of BATCH candidates: one statement tries the exclusive locks of the
+ * whole batch without waiting (BlobLocks.removingMany), one statement re-checks the ones it got and
+ * one removes their rows, in one transaction, and their bytes go together (several unlinks in
+ * flight, or S3 DeleteObjects) under the same locks (removingMany says when). A candidate whose
+ * lock a push holds right now is removed on its own afterwards, waiting for that push as before.
+ * Between batches the run lets queued requests in, so on SQLite pulls and pushes are not held up
+ * behind a long run.
  */
 export class GarbageCollector {
   private readonly holder = randomUUID();
@@ -124,13 +132,27 @@ export class GarbageCollector {
     for (;;) {
       const page = await garbage.staleLinks(this.db, before, BATCH, after);
       if (page.length === 0) break;
-      for (const link of page) {
-        if (dryRun) {
-          wouldGo.add(linkId(link));
-          report.linksRemoved++;
-          continue;
+      if (dryRun) {
+        for (const link of page) wouldGo.add(linkId(link));
+        report.linksRemoved += page.length;
+      } else {
+        const digests = [...new Set(page.map((link) => link.digest))];
+        let removed = 0;
+        const { busy } = await this.locks.removingMany(this.db, digests, {
+          decide: async (trx, held) => {
+            removed = await garbage.removeStaleLinksOf(trx, held, before);
+            return [];
+          },
+          release: async () => [],
+          forget: async () => {},
+        });
+        if (busy.length < digests.length) report.linksRemoved += removed;
+        // Digests a push holds now: wait for each, as an unbatched removal does.
+        const waitFor = new Set(busy);
+        for (const link of page) {
+          if (!waitFor.has(link.digest)) continue;
+          if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
         }
-        if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
         await yieldToRequests();
       }
       after = page[page.length - 1];
@@ -145,23 +167,46 @@ export class GarbageCollector {
     for (;;) {
       const page = await garbage.unreferencedBlobs(this.db, before, BATCH, after);
       if (page.length === 0) break;
-      for (const blob of page) {
-        const freed = await this.locks.removing(this.db, blob.digest, async (trx) => {
-          const size = await garbage.removeUnreferencedBlob(trx, blob.digest);
+      let freed: garbage.BlobKey[] = [];
+      const { busy } = await this.locks.removingMany(this.db, page.map((blob) => blob.digest), {
+        decide: async (trx, held) => (await garbage.stillUnreferenced(trx, held)).map((blob) => blob.digest),
+        release: (doomed) => this.deleteBytes(doomed),
+        forget: async (trx, gone) => {
+          freed = await garbage.removeUnreferencedBlobs(trx, gone);
+        },
+      });
+      for (const blob of freed) {
+        report.blobsRemoved++;
+        report.bytesFreed += blob.size;
+      }
+      // Blobs a push holds now: wait for each, as an unbatched removal does.
+      for (const digest of busy) {
+        const size = await this.locks.removing(this.db, digest, async (trx) => {
+          const removed = await garbage.removeUnreferencedBlob(trx, digest);
           // The bytes go before the row's removal commits: should the commit fail, the row stays
           // (unreferenced, for the next run) and a later upload of the blob puts the bytes back.
-          if (size !== undefined) await this.store.delete(blob.digest);
-          return size;
+          if (removed !== undefined) await this.store.delete(digest);
+          return removed;
         });
-        if (freed !== undefined) {
+        if (size !== undefined) {
           report.blobsRemoved++;
-          report.bytesFreed += freed;
+          report.bytesFreed += size;
         }
-        await yieldToRequests();
       }
+      await yieldToRequests();
       after = page[page.length - 1]!.digest;
       await this.renewLease();
     }
+  }
+
+  /** Removes the bytes of `digests` together; the ones that are gone (a failure is logged and left for the next run). */
+  private async deleteBytes(digests: string[]): Promise<string[]> {
+    const failed = await deleteBlobs(this.store, digests);
+    if (failed.size > 0) {
+      const [digest, err] = failed.entries().next().value!;
+      this.log.warn({ digest, failures: failed.size, err: err.message }, 'garbage collection could not delete some blobs from storage: they stay until the next run');
+    }
+    return digests.filter((digest) => !failed.has(digest));
   }
 
   private async countBlobsThatWouldGo(before: number, staleLinks: Set<string>, report: GcReport): Promise<void> {
@@ -184,21 +229,32 @@ export class GarbageCollector {
     let batch: Array<{ digest: string; size: number; modifiedAt: number }> = [];
     const flush = async () => {
       const known = await garbage.knownBlobs(this.db, batch.map((f) => f.digest));
-      for (const file of batch) {
-        if (known.has(file.digest) || file.modifiedAt >= before) continue;
-        if (dryRun) {
+      const candidates = batch.filter((file) => !known.has(file.digest) && file.modifiedAt < before);
+      if (dryRun) {
+        for (const file of candidates) {
           report.orphansRemoved++;
           report.orphanBytesFreed += file.size;
-          continue;
         }
-        const removed = await this.locks.removing(this.db, file.digest, async (trx) => {
-          if ((await garbage.knownBlobs(trx, [file.digest])).size > 0) return false;
-          await this.store.delete(file.digest);
-          return true;
+      } else if (candidates.length > 0) {
+        const sizes = new Map(candidates.map((file) => [file.digest, file.size]));
+        let removed: string[] = [];
+        // A file whose digest a push holds is being stored right now (it comes back busy): the next
+        // run looks at it again.
+        await this.locks.removingMany(this.db, [...sizes.keys()], {
+          // A file that got its row meanwhile (an upload committed it again) stays.
+          decide: async (trx, held) => {
+            const nowKnown = await garbage.knownBlobs(trx, held);
+            return held.filter((digest) => !nowKnown.has(digest));
+          },
+          release: async (doomed) => {
+            removed = await this.deleteBytes(doomed);
+            return removed;
+          },
+          forget: async () => {},
         });
-        if (removed) {
+        for (const digest of removed) {
           report.orphansRemoved++;
-          report.orphanBytesFreed += file.size;
+          report.orphanBytesFreed += sizes.get(digest)!;
         }
         await yieldToRequests();
       }

@@ -21,6 +21,11 @@ export interface BlobStore {
   /** Streams a committed blob, or a byte range of it. */
   read(digest: string, range?: ByteRange): Promise<BlobStream>;
   delete(digest: string): Promise<void>;
+  /**
+   * Deletes many blobs in few requests (S3 DeleteObjects); what could not be deleted, by digest, with
+   * why. Optional: deleteBlobs (delete-blobs.ts) runs several deletes at once for drivers without it.
+   */
+  deleteMany?(digests: readonly string[]): Promise<Map<string, Error>>;
 
   /** Starts an empty staged upload. */
   createUpload(uploadId: string): Promise<void>;

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { UploadTooLargeError, type BlobStore } from '../../src/storage/ports.js';
+import { deleteBlobs } from '../../src/storage/delete-blobs.js';
 import { parseDigest } from '../../src/oci/digest.js';
 import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -84,6 +85,23 @@ function blobStoreSuite(name: string, create: () => Promise<{ store: BlobStore; 
       assert.equal(await text(await store.read(sha(data))), 'to delete');
       await store.delete(sha(data));
       assert.equal(await store.stat(sha(data)), null);
+    });
+
+    it('deletes many blobs at once (garbage collection), a missing one too, and only those', async () => {
+      const [a, b, c] = [Buffer.from('many a'), Buffer.from('many b'), Buffer.from('many c')];
+      for (const [i, data] of [a, b, c].entries()) {
+        await store.createUpload(`u-many-${i}`);
+        await store.appendUpload(`u-many-${i}`, 0, Readable.from([data]));
+        await store.sealUpload(`u-many-${i}`, data.length);
+        await store.commitUpload(`u-many-${i}`, data.length, parseDigest(sha(data)));
+      }
+      const failed = await deleteBlobs(store, [sha(a), sha(b), sha(Buffer.from('never stored'))]);
+      assert.deepEqual([...failed.keys()], []);
+      assert.equal(await store.stat(sha(a)), null);
+      assert.equal(await store.stat(sha(b)), null);
+      assert.deepEqual(await store.stat(sha(c)), { size: c.length }, 'a blob not named stays');
+      assert.deepEqual([...(await deleteBlobs(store, [])).keys()], []);
+      await store.delete(sha(c));
     });
 
     it('seals then commits an upload, and lists committed blobs with their size and age', async () => {
@@ -247,6 +265,35 @@ describe('S3 driver specifics', () => {
   const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
   const settings = s3TestSettings();
   after(async () => { await emptyPrefix(settings); });
+
+  it('deletes many blobs with DeleteObjects, up to 1,000 keys a request', async () => {
+    const client = createS3Client(settings);
+    const requests: number[] = [];
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'DeleteObjectsCommand') requests.push((args.input as { Delete: { Objects: unknown[] } }).Delete.Objects.length);
+      if (context.commandName === 'DeleteObjectCommand') requests.push(1);
+      return next(args);
+    }, { step: 'initialize' });
+    const store = new S3BlobStore(settings, client);
+    await store.init();
+    try {
+      const stored = [Buffer.from('s3 many 1'), Buffer.from('s3 many 2')];
+      for (const [i, data] of stored.entries()) {
+        await store.createUpload(`u-s3-many-${i}`);
+        await store.appendUpload(`u-s3-many-${i}`, 0, Readable.from([data]));
+        await store.sealUpload(`u-s3-many-${i}`, data.length);
+        await store.commitUpload(`u-s3-many-${i}`, data.length, parseDigest(sha(data)));
+      }
+      requests.length = 0;
+      const absent = Array.from({ length: 1498 }, (_, i) => sha(Buffer.from(`absent ${i}`)));
+      const failed = await deleteBlobs(store, [...stored.map(sha), ...absent]);
+      assert.deepEqual([...failed.keys()], []);
+      assert.deepEqual(requests, [1000, 500], 'two DeleteObjects requests for 1,500 blobs');
+      for (const data of stored) assert.equal(await store.stat(sha(data)), null);
+    } finally {
+      store.close();
+    }
+  });
 
   /** A store whose client counts the staged bytes it reads back (GETs of segment objects). */
   function countingStore(): { store: S3BlobStore; segmentReads(): number } {

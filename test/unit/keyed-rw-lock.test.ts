@@ -46,4 +46,48 @@ describe('KeyedRwLock (the SQLite blob locks)', () => {
     await lock.shared('a', async () => { log.push('a again'); });
     assert.equal(log.at(-1), 'a again');
   });
+
+  it('exclusiveWhereFree takes only the free keys, never waits, and holds them off from new holders until the task ends', async () => {
+    const lock = new KeyedRwLock();
+    const log: string[] = [];
+    const reader = gate(log, 'reader');
+    const writer = gate(log, 'writer');
+    const holding = [lock.shared('b', reader.task), lock.exclusive('c', writer.task)];
+    await ticks();
+    let got: string[] = [];
+    const batch = gate(log, 'batch');
+    const swept = lock.exclusiveWhereFree(['a', 'b', 'c', 'd', 'a'], async (held) => { got = held; await batch.task(); });
+    await ticks();
+    assert.deepEqual(got, ['a', 'd'], 'the keys others hold are left out, a repeated key is taken once, and nothing waited');
+    const later = gate(log, 'later');
+    const waiting = lock.shared('a', later.task);
+    await ticks();
+    assert.ok(!log.includes('later start'), 'a new holder of a batch key waits for the batch');
+    batch.open();
+    await ticks();
+    assert.ok(log.includes('later start'), 'and runs once the batch ends');
+    later.open();
+    reader.open();
+    writer.open();
+    await Promise.all([swept, waiting, ...holding]);
+    // Everything was released: the batch gets every key now.
+    await lock.exclusiveWhereFree(['a', 'b', 'c', 'd'], async (held) => { got = held; });
+    assert.deepEqual(got, ['a', 'b', 'c', 'd']);
+  });
+
+  it('exclusiveWhereFree leaves a key to the exclusive holder that was queued for it', async () => {
+    const lock = new KeyedRwLock();
+    const log: string[] = [];
+    const reader = gate(log, 'reader');
+    const first = lock.shared('k', reader.task);
+    const queued = gate(log, 'queued');
+    const second = lock.exclusive('k', queued.task);
+    reader.open();
+    await first;
+    let got: string[] = ['unset'];
+    await lock.exclusiveWhereFree(['k'], async (held) => { got = held; });
+    assert.deepEqual(got, [], 'the queued exclusive holder runs now, so the batch leaves the key');
+    queued.open();
+    await second;
+  });
 });

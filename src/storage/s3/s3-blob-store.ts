@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand,
   GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -104,6 +104,26 @@ export class S3BlobStore implements BlobStore {
   async delete(digest: string): Promise<void> {
     this.presigned.delete(digest);
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }));
+  }
+
+  async deleteMany(digests: readonly string[]): Promise<Map<string, Error>> {
+    const failed = new Map<string, Error>();
+    const byKey = new Map(digests.map((d) => [this.keys.blob(d), d]));
+    const keys = [...byKey.keys()];
+    // DeleteObjects takes up to 1,000 keys a request; with Quiet only the failures come back.
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      try {
+        const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        for (const e of res.Errors ?? []) {
+          const digest = byKey.get(e.Key ?? '');
+          if (digest) failed.set(digest, new Error(`S3 DeleteObjects: ${e.Code ?? 'error'}: ${e.Message ?? ''}`));
+        }
+      } catch (err) {
+        for (const key of batch) failed.set(byKey.get(key)!, err as Error);
+      }
+    }
+    return failed;
   }
 
   createUpload(uploadId: string): Promise<void> {
