@@ -70,7 +70,7 @@ async function seed(engine: 'sqlite' | 'postgres', dataDir: string, url: string,
         repository_id: id, digest: `sha256:${createHash('sha256').update(content).digest('hex')}`, media_type: 'application/vnd.oci.image.manifest.v1+json',
         artifact_type: null, size: content.length, content, subject_digest: null, annotations: null, created_at: 0, image_size: layers.length, last_pulled_at: null,
       }).returning('id').executeTakeFirstOrThrow();
-      await trx.insertInto('manifest_references').values(layers.map((digest) => ({ manifest_id: manifest.id, digest, kind: 'blob' as const }))).execute();
+      await trx.insertInto('manifest_references').values(layers.map((digest) => ({ manifest_id: manifest.id, repository_id: id, digest, kind: 'blob' as const }))).execute();
     }
   });
   // Fresh tables have no planner statistics until autovacuum's next pass (a minute or more); a live

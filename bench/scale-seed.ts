@@ -82,9 +82,9 @@ export async function seedRegistry(options: SeedOptions): Promise<{ seconds: num
         const inserted = await trx.insertInto('manifests').values(rows.map((r) => ({
           repository_id: r.id, digest: r.digest, media_type: MANIFEST, artifact_type: null, size: r.content.length, content: r.content,
           subject_digest: null, annotations: null, created_at: 0, image_size: config.size + layer.size, last_pulled_at: null,
-        }))).returning('id').execute();
+        }))).returning(['id', 'repository_id']).execute();
         await trx.insertInto('manifest_references')
-          .values(inserted.flatMap((m) => [config, layer].map((b) => ({ manifest_id: m.id, digest: b.digest, kind: 'blob' })))).execute();
+          .values(inserted.flatMap((m) => [config, layer].map((b) => ({ manifest_id: m.id, repository_id: m.repository_id, digest: b.digest, kind: 'blob' as const })))).execute();
         await trx.insertInto('tags').values(rows.map((r) => ({ repository_id: r.id, name: r.tag, manifest_digest: r.digest, updated_at: 0 }))).execute();
       });
     });

@@ -71,7 +71,7 @@ async function seedWharf(dir: string, seed: Seed): Promise<void> {
           repository_id: repo.id, digest: m.digest, media_type: OCI_MANIFEST, artifact_type: null, size: m.bytes.length,
           content: m.bytes, subject_digest: null, annotations: null, created_at: old,
         }).returning('id').executeTakeFirstOrThrow();
-        await trx.insertInto('manifest_references').values(m.refs.map((b) => ({ manifest_id: row.id, digest: b.digest, kind: 'blob' as const }))).execute();
+        await trx.insertInto('manifest_references').values(m.refs.map((b) => ({ manifest_id: row.id, repository_id: repo.id, digest: b.digest, kind: 'blob' as const }))).execute();
       }
     });
   } finally {

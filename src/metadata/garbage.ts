@@ -17,15 +17,15 @@ export interface LinkKey {
 }
 
 function linkUnreferenced(eb: ExpressionBuilder<Database, 'repository_blobs'>) {
-  // CROSS JOIN keeps SQLite's join order: from the references of the digest (its index) to their
-  // manifests and trashed images, not through every manifest of the repository per link, which made
-  // the link sweep quadratic in the repository's size (PostgreSQL plans it as an inner join).
+  // References carry their manifest's repository (migration 0025): one probe of (repository_id, digest),
+  // where a join through manifests walked either the repository's manifests or the digest's references
+  // in every repository per link, quadratic in one or the other. Trashed images are few: CROSS JOIN
+  // keeps SQLite's order from the digest's trash references.
   return eb.and([
-    eb.not(eb.exists(eb.selectFrom('manifest_references as mr').crossJoin('manifests as m')
+    eb.not(eb.exists(eb.selectFrom('manifest_references as mr')
       .select('mr.manifest_id')
-      .whereRef('m.id', '=', 'mr.manifest_id')
-      .whereRef('mr.digest', '=', 'repository_blobs.digest').where('mr.kind', '=', 'blob')
-      .whereRef('m.repository_id', '=', 'repository_blobs.repository_id'))),
+      .whereRef('mr.repository_id', '=', 'repository_blobs.repository_id')
+      .whereRef('mr.digest', '=', 'repository_blobs.digest').where('mr.kind', '=', 'blob'))),
     eb.not(eb.exists(eb.selectFrom('trash_references as tr').crossJoin('trash as t').crossJoin('repositories as r')
       .select('tr.trash_id')
       .whereRef('t.id', '=', 'tr.trash_id')

@@ -88,7 +88,7 @@ export async function insertManifest(db: Db, manifest: NewManifest): Promise<voi
   const unique = new Map(manifest.references.map((r) => [`${r.kind}:${r.digest}`, r]));
   if (unique.size > 0) {
     await db.insertInto('manifest_references')
-      .values([...unique.values()].map((r) => ({ manifest_id: inserted.id, digest: r.digest, kind: r.kind })))
+      .values([...unique.values()].map((r) => ({ manifest_id: inserted.id, repository_id: manifest.repositoryId, digest: r.digest, kind: r.kind })))
       .execute();
   }
 }

@@ -92,6 +92,8 @@ export interface ManifestTable {
 /** What a manifest points at: blobs (config, layers) and child manifests (index entries). */
 export interface ManifestReferenceTable {
   manifest_id: number;
+  /** The manifest's repository, so "does this repository reference the digest" is one index probe (GC). */
+  repository_id: number;
   digest: string;
   kind: 'blob' | 'manifest';
 }

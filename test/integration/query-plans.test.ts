@@ -11,6 +11,7 @@ import { connectMetadata } from '../../src/metadata/connect.js';
 import type { Database } from '../../src/metadata/schema.js';
 import { addPullCounts, findManifestByDigest, findManifestByTag, listReferrers } from '../../src/metadata/manifests.js';
 import { findLinkedBlob } from '../../src/metadata/blobs.js';
+import { staleLinks } from '../../src/metadata/garbage.js';
 import { listTagNamesByRepository } from '../../src/metadata/tags.js';
 import { listRepositoryNames } from '../../src/metadata/repositories.js';
 import { createTestDatabase, engines } from '../support/server.js';
@@ -82,6 +83,9 @@ if (engines().includes('postgres')) {
         insert into tags (repository_id, name, manifest_digest, updated_at)
           select r.id, 'v' || i, 'sha256:' || encode(sha256(convert_to('big' || i, 'UTF8')), 'hex'), 0
           from repositories r cross join generate_series(1, ${BIG_TAGS}) i where r.name = '${BIG}';
+        -- Every manifest references the config and the layer every repository links.
+        insert into manifest_references (manifest_id, repository_id, digest, kind)
+          select m.id, m.repository_id, b.digest, 'blob' from manifests m cross join blobs b where b.digest in ('sha256:${hex('config')}', 'sha256:${hex('layer')}');
         analyze;
       `);
       db = new Kysely<Database>({
@@ -158,6 +162,16 @@ if (engines().includes('postgres')) {
       const { result, read } = await measure(() => findLinkedBlob(db, BIG, `sha256:${hex('layer')}`));
       assert.equal(result?.digest, `sha256:${hex('layer')}`);
       assertReads(read, { repository_blobs: 1, repositories: 1, blobs: 1 });
+    });
+
+    it('the garbage collector\'s link sweep reads one reference per link, in the big repository as for a layer every repository shares', async () => {
+      // Every link is referenced, so the sweep checks all of them and finds nothing: through manifests
+      // this read either every manifest of the big repository or the layer's references in every
+      // repository per link (quadratic); with the repository on the reference, one index probe each.
+      const links = SMALL_REPOSITORIES * 2 + 2;
+      const { result, read } = await measure(() => staleLinks(db, Number.MAX_SAFE_INTEGER, 10));
+      assert.deepEqual(result, []);
+      assertReads(read, { manifest_references: links * 2, manifests: 0 });
     });
 
     it('a pull-statistics update reads the one manifest it counts', async () => {

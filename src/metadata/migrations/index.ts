@@ -17,6 +17,7 @@ import { migration as dailyUsage } from './0019_daily_usage.js';
 import { migration as vulndbFeed } from './0020_vulndb_feed.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
 import { migration as vaExtras } from './0024_va_extras.js';
+import { migration as referenceRepositories } from './0025_reference_repositories.js';
 
 export type { Engine } from './column-types.js';
 
@@ -39,6 +40,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0020_vulndb_feed': vulndbFeed,
   '0022_advisory_ids': advisoryIds,
   '0024_va_extras': vaExtras,
+  '0025_reference_repositories': referenceRepositories,
 };
 
 export class WharfMigrations implements MigrationProvider {
