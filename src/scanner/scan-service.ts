@@ -120,8 +120,12 @@ export class ScanService {
     try {
       const { report, lookedUp } = await this.scanImage(digest, parsed);
       const unsupported = report.os === null && report.packageCount === 0;
-      await scans.saveScan(this.db, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
-      await replaceScanPackages(this.db, digest, lookedUp);
+      // One transaction: a feed sync reading which ecosystems and packages the images hold never sees
+      // this image between its old package index and its new one (it would skip the ecosystem).
+      await this.db.transaction().execute(async (trx) => {
+        await scans.saveScan(trx, digest, { state: unsupported ? 'unsupported' : 'done', report: JSON.stringify(report), error: null, scannedAt, vulndbImportId: importId });
+        await replaceScanPackages(trx, digest, lookedUp);
+      });
       this.log.info({ digest, packages: report.packageCount, vulnerabilities: report.vulnerabilities.length, configurationIssues: report.configurationIssues.length }, 'image scanned');
     } catch (err) {
       if (!(err instanceof ScanError)) throw err;

@@ -178,6 +178,8 @@ describe('web console in chromium', { skip }, () => {
     await imageRow(page, 'team/app').getByRole('link', { name: 'team/app', exact: true }).click();
     await page.getByRole('heading', { name: 'team/app' }).waitFor();
     const host = new URL(server.url).host;
+    // The heading shows before the image's details arrive: wait for the three pull commands.
+    await page.locator('.pulls code').nth(2).waitFor();
     const pulls = await page.locator('.pulls code').allInnerTexts();
     assert.deepEqual(pulls.sort(), [`docker pull ${host}/team/app:latest`, `docker pull ${host}/team/app:v1`, `docker pull ${host}/team/app@${appDigest}`].sort());
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });

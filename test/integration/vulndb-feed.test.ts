@@ -228,10 +228,13 @@ for (const engine of engines()) {
         const log = pino({ level: 'silent' });
         const feedFrom = (base: string) => new FeedSync(server.metadata.db, server.vulndb, (touched) => server.scanner.rescanTouched(touched), log, Date.now, { feedBase: base, ecosystems: [] });
         const first = await feedFrom(dir).sync();
+        // The rescan it queued runs first: the next sync reads which ecosystems the images hold.
+        await server.jobs.drain();
         // The npm export holds what is loaded (idempotent); PyPI brings back the advisory withdrawn above.
         assert.deepEqual(first.sources.map((s) => [s.source, s.outcome, s.changed]), [['PyPI', 'updated', 1], ['npm', 'updated', 0]]);
         assert.equal(first.rescansQueued, 1);
         const second = await feedFrom(pathToFileURL(dir).href).sync();
+        await server.jobs.drain();
         assert.deepEqual(second.sources.map((s) => s.outcome), ['unchanged', 'unchanged']);
         // A new file (new size and time) is read again.
         writeFileSync(path.join(dir, 'npm', 'all.zip'), await osvZip([record(MINIMIST_A), record(MINIMIST_B)]));
