@@ -1,15 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import { WharfMigrations } from '../../src/metadata/migrations/index.js';
-import type { Database } from '../../src/metadata/schema.js';
-import { createTestDatabase, engines } from '../support/server.js';
+import { engines } from '../support/server.js';
+import { migrationTestDatabase } from '../support/migration-db.js';
 
 /**
  * Migration 0022 on a database that already holds advisories: the ID index is filled from the
@@ -23,19 +18,8 @@ const raw = (file: string) => readFileSync(path.join(osv, file), 'utf8');
 for (const engine of engines()) {
   describe(`migration 0022 fills the advisory ID index from stored advisories [${engine}]`, () => {
     it('indexes every ID of every stored record, and nothing else', async () => {
-      let db: Kysely<Database>;
-      let cleanup: () => Promise<void>;
-      if (engine === 'sqlite') {
-        const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-mig22-'));
-        db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(path.join(dir, 'meta.db')) }) });
-        cleanup = async () => { await db.destroy(); rmSync(dir, { recursive: true, force: true }); };
-      } else {
-        const created = await createTestDatabase();
-        db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: created.url, max: 2 }) }) });
-        cleanup = async () => { await db.destroy(); await created.drop(); };
-      }
+      const { db, migrator, cleanup } = await migrationTestDatabase(engine);
       try {
-        const migrator = new Migrator({ db, provider: new WharfMigrations(engine) });
         const before = await migrator.migrateTo('0010_immutable_tags');
         assert.equal(before.error, undefined);
         for (const file of ['DSA-5514-1.json', 'DEBIAN-CVE-2026-34743.json', 'GO-2022-0969.json']) {

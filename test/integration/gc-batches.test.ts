@@ -4,13 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { engines, startTestServer, type TestServer } from '../support/server.js';
 import { descriptor, digestOf, expectError, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, pushBlob, putManifest, randomBlob, repoName } from '../support/http.js';
 import { GcBusyError, type GcReport } from '../../src/registry/garbage-collector.js';
-import { assertConsistent, fsckServer } from '../support/fsck.js';
+import { assertNothingLost, expireTrash, type KeptImage } from '../support/gc-race.js';
 
-/** Empties the trash now, as its expiry would. */
-async function expireTrash(server: TestServer): Promise<void> {
-  await server.metadata.db.updateTable('trash').set({ expires_at: 0 }).execute();
-  await server.registry.images.purgeExpiredTrash();
-}
 
 /**
  * Pushes images of many layers drawn from one small pool into three repositories, trashing and
@@ -20,7 +15,7 @@ async function expireTrash(server: TestServer): Promise<void> {
 async function raceBatchedSweepsAgainstPushes(server: TestServer, engine: string): Promise<void> {
   const pool = Array.from({ length: 20 }, () => randomBlob(300 + Math.floor(Math.random() * 300)));
   const names = [repoName('batch'), repoName('batch'), repoName('batch')];
-  const kept: Array<{ name: string; digest: string; blobs: string[] }> = [];
+  const kept: KeptImage[] = [];
   let stop = false;
   let runs = 0;
   let widestRun = 0;
@@ -78,20 +73,7 @@ async function raceBatchedSweepsAgainstPushes(server: TestServer, engine: string
   assert.ok(runs > 0, 'collections ran');
   assert.ok(freed > 0, 'and removed garbage meanwhile, so the race was real');
   assert.ok(widestRun > 1, `a run removed several blobs (at most ${widestRun}), so sweeps were batched against the pushes`);
-  for (const image of kept) {
-    const res = await fetch(`${server.url}/v2/${image.name}/manifests/${image.digest}`);
-    assert.equal(res.status, 200);
-    await res.arrayBuffer();
-    for (const blob of image.blobs) {
-      const pulled = await fetch(`${server.url}/v2/${image.name}/blobs/${blob}`);
-      assert.equal(pulled.status, 200, `${image.name} blob ${blob} of an acknowledged push`);
-      assert.equal(digestOf(Buffer.from(await pulled.arrayBuffer())), blob);
-    }
-  }
-  for (const row of await server.metadata.db.selectFrom('blobs').select(['digest', 'size']).execute()) {
-    assert.deepEqual(await server.registry.ctx.store.stat(row.digest), { size: Number(row.size) }, `blob ${row.digest} has its file`);
-  }
-  assertConsistent(await fsckServer(server), 'batched collections raced against pushes');
+  await assertNothingLost(server, kept, 'batched collections raced against pushes');
   console.log(`# ${engine}: ${runs} collections (widest ${widestRun} blobs), ${refused} manifest PUTs refused and retried, ${kept.length} images kept`);
 }
 

@@ -9,6 +9,7 @@ import { api, basic, pushImage as pushImageAs } from '../support/iam.js';
 import { GcBusyError, type GcReport } from '../../src/registry/garbage-collector.js';
 import { acquireLease, releaseLease } from '../../src/metadata/leases.js';
 import { assertConsistent, fsckServer } from '../support/fsck.js';
+import { assertNothingLost, expireTrash, type KeptImage } from '../support/gc-race.js';
 
 /** A file in the blob store's layout (blobs/<alg>/<2 hex>/<hex>). */
 function blobFile(server: TestServer, digest: string): string {
@@ -28,11 +29,6 @@ async function pushImage(base: string, name: string, layers: Buffer[], tag?: str
   return { digest, config: digestOf(config), configSize: config.length, layers: layers.map((l) => digestOf(l)) };
 }
 
-/** Empties the trash now, as its expiry would. */
-async function expireTrash(server: TestServer): Promise<void> {
-  await server.metadata.db.updateTable('trash').set({ expires_at: 0 }).execute();
-  await server.registry.images.purgeExpiredTrash();
-}
 
 async function deleteImage(base: string, name: string, digest: string): Promise<void> {
   const res = await fetch(`${base}/v2/${name}/manifests/${digest}`, { method: 'DELETE' });
@@ -50,7 +46,7 @@ async function raceCollectorAgainstPushes(server: TestServer, engine: string): P
   const shared = randomBlob(6000);
   const sharedDigest = digestOf(shared);
   const names = [repoName('race'), repoName('race'), repoName('race')];
-  const kept: Array<{ name: string; digest: string; blobs: string[] }> = [];
+  const kept: KeptImage[] = [];
   let stop = false;
   let runs = 0;
   let freed = 0;
@@ -105,21 +101,7 @@ async function raceCollectorAgainstPushes(server: TestServer, engine: string): P
   }
   assert.ok(runs > 0, 'collections ran');
   assert.ok(freed > 0, 'and removed garbage meanwhile, so the race was real');
-  for (const image of kept) {
-    const res = await fetch(`${server.url}/v2/${image.name}/manifests/${image.digest}`);
-    assert.equal(res.status, 200);
-    await res.arrayBuffer();
-    for (const blob of image.blobs) {
-      const pulled = await fetch(`${server.url}/v2/${image.name}/blobs/${blob}`);
-      assert.equal(pulled.status, 200, `${image.name} blob ${blob} of an acknowledged push`);
-      assert.equal(digestOf(Buffer.from(await pulled.arrayBuffer())), blob);
-    }
-  }
-  // Every blob row has its bytes.
-  for (const row of await server.metadata.db.selectFrom('blobs').select(['digest', 'size']).execute()) {
-    assert.deepEqual(await server.registry.ctx.store.stat(row.digest), { size: Number(row.size) }, `blob ${row.digest} has its file`);
-  }
-  assertConsistent(await fsckServer(server), 'collections raced against pushes');
+  await assertNothingLost(server, kept, 'collections raced against pushes');
   console.log(`# ${engine}: ${runs} collections, ${refused} manifest PUTs refused and retried, ${kept.length} images kept`);
 }
 

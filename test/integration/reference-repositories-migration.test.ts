@@ -1,15 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { WharfMigrations } from '../../src/metadata/migrations/index.js';
-import type { Database } from '../../src/metadata/schema.js';
+import { sql } from 'kysely';
 import { staleLinks } from '../../src/metadata/garbage.js';
-import { createTestDatabase, engines } from '../support/server.js';
+import { engines } from '../support/server.js';
+import { migrationTestDatabase } from '../support/migration-db.js';
 
 /**
  * Migration 0025 on a registry that already holds images: every stored reference learns its
@@ -19,19 +13,8 @@ import { createTestDatabase, engines } from '../support/server.js';
 for (const engine of engines()) {
   describe(`migration 0025 gives stored references their repository [${engine}]`, () => {
     it('fills repository_id from each reference\'s manifest, and the link sweep then keeps referenced links only', async () => {
-      let db: Kysely<Database>;
-      let cleanup: () => Promise<void>;
-      if (engine === 'sqlite') {
-        const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-mig25-'));
-        db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(path.join(dir, 'meta.db')) }) });
-        cleanup = async () => { await db.destroy(); rmSync(dir, { recursive: true, force: true }); };
-      } else {
-        const created = await createTestDatabase();
-        db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: created.url, max: 2 }) }) });
-        cleanup = async () => { await db.destroy(); await created.drop(); };
-      }
+      const { db, migrator, cleanup } = await migrationTestDatabase(engine);
       try {
-        const migrator = new Migrator({ db, provider: new WharfMigrations(engine) });
         assert.equal((await migrator.migrateTo('0024_va_extras')).error, undefined);
         // Two repositories share a layer; each has its own config; one link (r2's stale blob) is used by no image.
         const digest = (name: string) => `sha256:${name.padEnd(64, '0')}`;
