@@ -5,6 +5,7 @@ import type SQLite from 'better-sqlite3';
 import type { PoolClient as PgClient } from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type MigrationProvider, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
 import { WalSync } from './wal-sync.js';
+import { createFreshSchema, migrationTableExists } from './fresh-schema.js';
 import type { Database } from './schema.js';
 import { WharfMigrations, type Engine } from './migrations/index.js';
 
@@ -78,8 +79,11 @@ export async function connectMetadata(options: MetadataOptions): Promise<Metadat
   }
   const provider = new WharfMigrations(options.engine);
   if (!(await atLatestMigration(db, options.engine, provider))) {
-    const migrator = new Migrator({ db, provider });
-    const { error } = await migrator.migrateToLatest();
+    // A new database gets the whole schema in one transaction; an existing one runs what it lacks.
+    const error = await (async () => {
+      if (!(await migrationTableExists(db, options.engine)) && (await createFreshSchema(db, options.engine, provider, new Date()))) return undefined;
+      return (await new Migrator({ db, provider }).migrateToLatest()).error;
+    })().catch((err: unknown) => err);
     if (error) {
       await db.destroy();
       throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
@@ -134,10 +138,7 @@ function prepareStatementsOn(client: PgClient, preparing: { on: boolean }): void
  */
 async function atLatestMigration(db: Kysely<Database>, engine: Engine, provider: MigrationProvider): Promise<boolean> {
   try {
-    const table = engine === 'postgres'
-      ? await sql<{ present: boolean }>`select to_regclass('kysely_migration') is not null as present`.execute(db)
-      : await sql<{ present: number }>`select count(*) > 0 as present from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db);
-    if (!table.rows[0]?.present) return false;
+    if (!(await migrationTableExists(db, engine))) return false;
     const done = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows.map((r) => r.name));
     const known = Object.keys(await provider.getMigrations());
     return done.size === known.length && known.every((name) => done.has(name));
