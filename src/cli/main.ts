@@ -75,25 +75,9 @@ export async function main(argv: string[], ctx: CliContext = contextFromProcess(
       exitCode = await serve(opts.config ?? process.env.WHARF_CONFIG);
     });
 
-  registerLoginCommands(program, ctx);
-  registerNamespaceCommands(program, ctx);
-  registerImageCommands(program, ctx);
-  registerTrashCommands(program, ctx);
-  registerQuotaCommands(program, ctx);
-  registerRetentionCommands(program, ctx);
-  registerImmutabilityCommands(program, ctx);
-  registerPolicyCommands(program, ctx);
-  registerTrustCommands(program, ctx);
-  registerWebhookCommands(program, ctx);
-  registerIamCommands(program, ctx);
-  registerAccountCommands(program, ctx);
-  registerAuditCommands(program, ctx);
-  registerScannerCommands(program, ctx);
-  registerVulnDbCommands(program, ctx);
-  registerGcCommands(program, ctx);
-  registerFsckCommands(program, ctx);
-  registerBackupCommands(program, ctx);
-  program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
+  // `wharf serve` is how every replica starts: it does not build the client commands' parsers
+  // (their help text and options), which a new replica would wait for before opening its port.
+  if (argv[2] !== 'serve') registerClientCommands(program, ctx);
   hintHelp(program, 'wharf');
 
   try {
@@ -182,4 +166,27 @@ async function serve(configFile: string | undefined): Promise<number> {
     process.once('SIGINT', () => { process.off('SIGHUP', reloadCertificate); stop('SIGINT'); });
   });
   return 0;
+}
+
+/** The client commands: each a few calls of the management API. */
+function registerClientCommands(program: Command, ctx: CliContext): void {
+  registerLoginCommands(program, ctx);
+  registerNamespaceCommands(program, ctx);
+  registerImageCommands(program, ctx);
+  registerTrashCommands(program, ctx);
+  registerQuotaCommands(program, ctx);
+  registerRetentionCommands(program, ctx);
+  registerImmutabilityCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
+  registerTrustCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
+  registerIamCommands(program, ctx);
+  registerAccountCommands(program, ctx);
+  registerAuditCommands(program, ctx);
+  registerScannerCommands(program, ctx);
+  registerVulnDbCommands(program, ctx);
+  registerGcCommands(program, ctx);
+  registerFsckCommands(program, ctx);
+  registerBackupCommands(program, ctx);
+  program.addHelpText('after', `\nThe command names of ibmcloud cr work too:\n${wrap([...ibmcloudNames, 'images', 'quota'].join(', '), 78, '  ')}\n`);
 }

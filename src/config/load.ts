@@ -72,7 +72,8 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   for (const [section, values] of Object.entries(options.overrides ?? {})) {
     raw[section] = { ...(raw[section] ?? {}), ...values };
   }
-  const result = configSchema.safeParse(raw);
+  // Parsed once per process: zod's generated (eval) fast path costs more to build than it saves.
+  const result = configSchema.safeParse(raw, { jitless: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const where = issue.path.join('.') || '(root)';

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
 import { RequestLogController } from './plugins/request-log.js';
 import { lazyValidatorFactory } from './plugins/lazy-validators.js';
+import { lazySerializerFactory } from './plugins/lazy-serializers.js';
 import { abortIdleBodies } from './plugins/idle-body.js';
 import { API_BODY_LIMIT, finishUnreadBody, refuseOversizedBeforeContinue } from './plugins/unread-body.js';
 import { TLS_MIN_VERSION } from './tls.js';
@@ -53,7 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new RequestLogController(),
-    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory(), buildSerializer: lazySerializerFactory() } },
     keepAliveTimeout: options.keepAliveTimeout * 1000,
     trustProxy: options.trustProxy,
     bodyLimit: API_BODY_LIMIT,

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import * as openpgp from 'openpgp';
+// Types only: the OpenPGP library (a large module) loads when a gpg key is first parsed, not at start.
+import type * as openpgp from 'openpgp';
 import type { TrustKeyKind } from '../metadata/schema.js';
 
 /** A trusted key as read from what a Manager registered: its kind, the parsed key and its fingerprint. */
@@ -38,7 +39,8 @@ export async function parseTrustKey(kind: TrustKeyKind, text: string): Promise<P
   if (kind === 'gpg') {
     let key: openpgp.Key;
     try {
-      key = await openpgp.readKey({ armoredKey: text });
+      const { readKey } = await import('openpgp');
+      key = await readKey({ armoredKey: text });
     } catch (err) {
       throw new TrustKeyError(`not an armored OpenPGP public key (${(err as Error).message}): export it with gpg --armor --export <key id>`);
     }

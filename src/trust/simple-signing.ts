@@ -1,4 +1,4 @@
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { gpgKeyHasId, keyIdHex, type TrustedKey } from './keys.js';
 import { otherDigest, readPayloadClaims, type SignatureVerdict } from './verdict.js';
 
@@ -14,7 +14,7 @@ export async function verifySimpleSigning(content: Uint8Array, digest: string, k
   const verdict: SignatureVerdict = { format: 'simple-signing', kind: 'signature', key: null, verified: false };
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: content });
+    message = await (await import('openpgp')).readMessage({ binaryMessage: content });
   } catch (err) {
     return { ...verdict, reason: `tampered: not an OpenPGP signed message (${(err as Error).message})` };
   }
@@ -27,7 +27,7 @@ export async function verifySimpleSigning(content: Uint8Array, digest: string, k
   }
   let payload: Uint8Array;
   try {
-    const result = await openpgp.verify({ message, verificationKeys: [trusted.parsed.key], format: 'binary', expectSigned: true });
+    const result = await (await import('openpgp')).verify({ message, verificationKeys: [trusted.parsed.key], format: 'binary', expectSigned: true });
     payload = result.data;
   } catch (err) {
     return { ...verdict, keyId, reason: `tampered: the signature does not verify with key ${trusted.name} (${(err as Error).message})` };
