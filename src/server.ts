@@ -193,20 +193,14 @@ async function start(
     ...(denial.digest ? { digest: denial.digest } : {}), ...(denial.tag ? { tag: denial.tag } : {}),
   });
   const iam = new Iam(metadata.db, config.auth, logger, now, config.registry.trashRetention);
-  await iam.init();
   iam.audit.onRecord((entry) => metrics.audit(entry.action, entry.outcome));
   iam.audit.start(Math.max(config.audit.flushInterval, 0.1) * 1000);
-  // The administrator's password hash (argon2, on the thread pool) is computed while the HTTP
-  // layer is built; both are done before the port opens.
-  const [bootstrap, app] = await Promise.all([
-    bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
-    buildApp({ registry, gc, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, onPolicyDenial, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) }),
-  ]);
-  if (bootstrap.created) {
-    logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
-    // The generated password goes to the terminal once, never into the structured log.
-    if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
-  }
+  // A new registry's administrator (an argon2 hash) and token signing key are made once the port is
+  // open, off the path of the first answer: logins wait for them (Authenticator.waitForAccounts,
+  // TokenService.init), and the start fails as before if they cannot be made.
+  const accountsCreated = deferred<void>();
+  iam.authenticator.waitForAccounts(accountsCreated.promise);
+  const app = await buildApp({ registry, gc, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, onPolicyDenial, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) });
   if (config.http.trustProxy === true) {
     logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
   }
@@ -223,9 +217,26 @@ async function start(
     await metadata.close();
     store.close?.();
     // Only another program grabbing the port in the instant between release and listen gets here.
-    throw listenError(config.http.host, config.http.port, err, bootstrap.generatedPassword
-      ? `The administrator "${bootstrap.username}" was created by this start with the password printed above; it is not shown again, so keep it before starting again.`
-      : '');
+    throw listenError(config.http.host, config.http.port, err, '');
+  }
+  try {
+    const [bootstrap] = await Promise.all([
+      bootstrapAdministrator(metadata.db, { account: config.auth.defaultAccount, username: config.auth.adminUser, password: config.auth.adminPassword }, now()),
+      iam.init(),
+    ]);
+    accountsCreated.resolve();
+    if (bootstrap.created) {
+      logger.info({ account: config.auth.defaultAccount, user: bootstrap.username }, 'created the default account and its administrator');
+      // The generated password goes to the terminal once, never into the structured log.
+      if (bootstrap.generatedPassword) onGeneratedPassword(bootstrap.username!, bootstrap.generatedPassword);
+    }
+  } catch (err) {
+    accountsCreated.reject(err);
+    await app.close();
+    await iam.audit.stop();
+    await metadata.close();
+    store.close?.();
+    throw err;
   }
   // metrics.listen: an internal port that serves /metrics without credentials.
   const metricsServer = config.metrics.listen
@@ -367,4 +378,12 @@ function boundUrl(address: string | AddressInfo | null, scheme = 'http'): string
   if (!address || typeof address === 'string') return '';
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** A promise with its resolve and reject at hand. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (reason: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
 }

@@ -32,6 +32,7 @@ const VERIFIED_TTL_MS = 60_000;
 export class Authenticator {
   private readonly verified = new Map<string, { userId: number; hash: string; until: number }>();
   private lastTouch = new Map<number, number>();
+  private creatingAccounts: Promise<void> | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -40,6 +41,19 @@ export class Authenticator {
     private readonly audit: AuditLog,
     private readonly now: () => number,
   ) {}
+
+  /**
+   * Credentials wait until `creation` settles: the start creates the first administrator after the
+   * port opens (hashing its password is not on the path of the first answer), and a login in that
+   * moment must find it. A creation that fails stops the start; logins then go on without it.
+   */
+  waitForAccounts(creation: Promise<unknown>): void {
+    const settled = creation.then(() => undefined, () => undefined);
+    this.creatingAccounts = settled;
+    void settled.then(() => {
+      if (this.creatingAccounts === settled) this.creatingAccounts = undefined;
+    });
+  }
 
   async loadPrincipal(kind: PrincipalKind, id: number, apiKeyId: number | null): Promise<AuthenticatedPrincipal | undefined> {
     if (kind === 'user') {
@@ -62,6 +76,8 @@ export class Authenticator {
    * knows the key's public prefix.
    */
   async basic(username: string, secret: string, source: string): Promise<AuthenticatedPrincipal> {
+    // A new registry's administrator may still be being created (it is, just after the port opens).
+    if (this.creatingAccounts) await this.creatingAccounts;
     const principal = await this.verifyBasic(username, secret, source);
     // Clients sending Basic credentials on every request log in on every request: batched, one row
     // per principal and address for each flush interval.

@@ -49,6 +49,7 @@ const ISSUER = 'wharf';
 export class TokenService {
   private keys = new Map<string, LoadedKey>();
   private active: LoadedKey | undefined;
+  private initializing: Promise<void> | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -60,9 +61,16 @@ export class TokenService {
     return this.options.service;
   }
 
-  async init(): Promise<void> {
-    await this.reload();
-    if (!this.active) await this.rotate();
+  /** Loads the signing keys, creating the first on a new registry; once, whoever asks first (a start, or the first token). */
+  init(): Promise<void> {
+    this.initializing ??= (async () => {
+      await this.reload();
+      if (!this.active) await this.rotate();
+    })().catch((err: unknown) => {
+      this.initializing = undefined;
+      throw err;
+    });
+    return this.initializing;
   }
 
   private async reload(): Promise<void> {

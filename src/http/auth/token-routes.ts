@@ -108,7 +108,11 @@ export async function tokenRoutes(app: FastifyInstance, options: { iam: Iam }): 
     return reply.header('Cache-Control', 'no-store').send({});
   });
 
-  const jwks = async (_request: FastifyRequest, reply: FastifyReply) => reply.header('Cache-Control', 'max-age=60').send(iam.tokens.jwks());
+  const jwks = async (_request: FastifyRequest, reply: FastifyReply) => {
+    // Just after a start the keys may still be loading (TokenService.init runs once the port is open).
+    await iam.tokens.init();
+    return reply.header('Cache-Control', 'max-age=60').send(iam.tokens.jwks());
+  };
   app.get('/auth/jwks.json', jwks);
   app.get('/.well-known/jwks.json', jwks);
 }
