@@ -8,12 +8,22 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+// The migrations' statements for a new database, recorded now from the compiled sources and carried
+// in the bundle (src/metadata/fresh-schema.ts): a new registry does not record them at start.
+const { recordMigrations } = await import(pathToFileURL(path.join(root, 'dist', 'metadata', 'fresh-schema.js')).href);
+const { WharfMigrations } = await import(pathToFileURL(path.join(root, 'dist', 'metadata', 'migrations', 'index.js')).href);
+const recordedMigrations = {};
+for (const engine of ['sqlite', 'postgres']) {
+  const provider = new WharfMigrations(engine);
+  recordedMigrations[engine] = { names: Object.keys(await provider.getMigrations()), statements: await recordMigrations(engine, provider) };
+}
 
 const outdir = path.join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
@@ -27,7 +37,7 @@ await build({
   platform: 'node',
   target: 'node20',
   supported: { 'dynamic-import': false },
-  define: { 'import.meta.url': '__wharfBundleUrl' },
+  define: { 'import.meta.url': '__wharfBundleUrl', WHARF_RECORDED_MIGRATIONS: JSON.stringify(JSON.stringify(recordedMigrations)) },
   banner: { js: "var __wharfBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // Native addons load from node_modules at run time; pg-native is pg's optional native driver.
   external: ['better-sqlite3', '@node-rs/argon2', 'pg-native'],

@@ -13,6 +13,15 @@ interface Statement {
   parameters: readonly unknown[];
 }
 
+/** The migrations and what they send, per engine: what recordMigrations says, for a list of migration names. */
+export type RecordedMigrations = Record<Engine, { names: string[]; statements: Statement[] }>;
+
+// The bundle (scripts/build.mjs) carries the recording made at build time from the same sources, so
+// a start does not run the Migrator against the recorder; compiled one file per module, it records.
+// (JSON text, which esbuild inlines where it is used.)
+declare const WHARF_RECORDED_MIGRATIONS: string | undefined;
+const prerecorded = (): RecordedMigrations | undefined => (typeof WHARF_RECORDED_MIGRATIONS === 'undefined' ? undefined : JSON.parse(WHARF_RECORDED_MIGRATIONS) as RecordedMigrations);
+
 /**
  * A new database gets every migration's schema in one transaction, without Kysely's Migrator.
  *
@@ -30,8 +39,9 @@ interface Statement {
  * usual. A later version's new migrations always go through the Migrator.
  */
 export async function createFreshSchema(db: Kysely<any>, engine: Engine, provider: MigrationProvider, now: Date): Promise<boolean> {
-  const statements = await recordMigrations(engine, provider);
   const names = Object.keys(await provider.getMigrations());
+  const recorded = prerecorded()?.[engine];
+  const statements = recorded && recorded.names.join() === names.join() ? recorded.statements : await recordMigrations(engine, provider);
   const adapter = db.getExecutor().adapter;
   return db.connection().execute(async (connection) => {
     await adapter.acquireMigrationLock(connection, LOCK);
