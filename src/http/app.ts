@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
-import type { Server, ServerOptions } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
-import { distributionPlugin } from './distribution/plugin.js';
+import { distributionPlugin, registryNotFound } from './distribution/plugin.js';
+import { DeferredSurface } from './deferred-surface.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { apiPlugin, type ApiOptions } from './api/plugin.js';
 import { admissionPlugin, type AdmissionOptions } from './admission/plugin.js';
@@ -41,16 +43,82 @@ export interface AppOptions extends ApiOptions {
   consoleDir?: string;
   /** http.tlsCert and http.tlsKey, read: HTTPS (HTTP/1.1) instead of plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
+  /** Milliseconds after the port opens before the management API and console are built unasked (default 1000). */
+  deferredSurfaceDelayMs?: number;
 }
 
-/** The HTTP layer: plugins for each API surface, one structured log line per request. */
+/** Paths the registry itself answers before anything else is built (see DeferredSurface). */
+const FIRST_EXACT = new Set(['/v2', '/auth/token', '/auth/revoke', '/auth/jwks.json', '/.well-known/jwks.json', '/livez', '/readyz', '/healthz', '/metrics']);
+
+export function servedFirst(url: string | undefined): boolean {
+  const end = url ? url.search(/[?#]/) : -1;
+  const pathname = url ? (end >= 0 ? url.slice(0, end) : url) : '/';
+  return pathname.startsWith('/v2/') || pathname.startsWith('/extensions/v2/') || FIRST_EXACT.has(pathname);
+}
+
+/**
+ * The HTTP layer: plugins for each API surface, one structured log line per request. One HTTP
+ * server, two Fastify instances built alike: the registry's routes (Distribution API, token,
+ * health, metrics) are ready when the port opens; the management API, admission webhook and
+ * console are built just after (DeferredSurface), and the server hands each request to the one
+ * whose paths it is on.
+ */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const server = createServer(options);
+  refuseOversizedBeforeContinue(server, options.logger);
+  abortIdleBodies(server, options.requestIdleTimeout * 1000, options.logger);
+
+  const later = new DeferredSurface(async (capture) => {
+    // Never listens: the registry's server hands it its requests.
+    const app = createInstance(options, (handler) => { capture(handler); return createHttpServer(); });
+    app.setNotFoundHandler(registryNotFound);
+    await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
+    if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now, ...(options.onPolicyDenial ? { onDenial: options.onPolicyDenial } : {}) });
+    if (options.console !== false) {
+      const dir = options.consoleDir ?? defaultConsoleDir();
+      await app.register(consolePlugin, dir ? { dir } : {});
+    }
+    return app;
+  }, options.logger);
+
+  const app = createInstance(options, (handler) => {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (servedFirst(req.url)) handler(req, res);
+      else later.handle(req, res);
+    });
+    return server;
+  });
+  await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
+  await app.register(tokenRoutes, { iam: options.iam });
+  await app.register(healthRoutes, { readiness: options.readiness });
+  await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
+  // Built a moment after the port opens, unless a request for them comes first.
+  server.once('listening', () => later.readySoon(options.deferredSurfaceDelayMs ?? 1000));
+  app.addHook('onClose', async () => { await later.close(); });
+  return app;
+}
+
+/** The HTTP(S) server both instances answer on, with the timeouts Fastify would have given it. */
+function createServer(options: AppOptions): Server {
   const serverOptions: ServerOptions = {
     requestTimeout: 0,
     headersTimeout: options.headersTimeout * 1000,
     // Node checks the headers timeout on this period; the default (30 s) would stretch a short one.
     connectionsCheckingInterval: options.headersTimeout > 0 ? Math.min(Math.max(options.headersTimeout * 250, 100), 30_000) : 30_000,
   };
+  // An https.Server is a net.Server with the same request events: typed as plain HTTP for the plugins.
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: TLS_MIN_VERSION }) as unknown as Server
+    : createHttpServer(serverOptions);
+  server.keepAliveTimeout = options.keepAliveTimeout * 1000;
+  // Uploads of big layers over slow links must not be cut by a request timeout: slow clients are
+  // bounded by the headers timeout and the body idle timeout (abortIdleBodies) instead.
+  server.requestTimeout = 0;
+  return server;
+}
+
+/** A Fastify instance with the registry's request handling: ids, logs, metrics, audit scope, errors. */
+function createInstance(options: AppOptions, serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new RequestLogController(),
@@ -58,13 +126,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: options.keepAliveTimeout * 1000,
     trustProxy: options.trustProxy,
     bodyLimit: API_BODY_LIMIT,
-    // Uploads of big layers over slow links must not be cut by a request timeout: slow clients are
-    // bounded by the headers timeout and the body idle timeout (abortIdleBodies) instead.
     requestTimeout: 0,
-    http: serverOptions,
-    // Fastify hands `https` (and not `http`) to https.createServer: the timeouts go there too. The
-    // instance is typed as plain HTTP; an https.Server is one for everything the plugins use.
-    ...(options.tls ? { https: { ...serverOptions, cert: options.tls.cert, key: options.tls.key, minVersion: TLS_MIN_VERSION } } : {}),
+    serverFactory,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
@@ -82,8 +145,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,64}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : crypto.randomUUID()),
   } as FastifyHttpOptions<Server>);
 
-  refuseOversizedBeforeContinue(app.server, options.logger);
-  abortIdleBodies(app.server, options.requestIdleTimeout * 1000, options.logger);
   app.addHook('onSend', finishUnreadBody);
   countRequests(app, options.metrics);
   enterAuditScope(app);
@@ -95,16 +156,5 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await reply.code(503).header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
       .send({ errors: [{ code: 'UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE, detail: null }] });
   });
-
-  await app.register(distributionPlugin, { registry: options.registry, iam: options.iam, publicUrl: options.publicUrl, now: options.now });
-  await app.register(tokenRoutes, { iam: options.iam });
-  await app.register(healthRoutes, { readiness: options.readiness });
-  await app.register(metricsRoutes, { metrics: options.metrics, token: options.metricsToken });
-  await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
-  if (options.admissionOnMainListener) await app.register(admissionPlugin, { iam: options.iam, scanner: options.scanner, enforcement: options.enforcement, now: options.now, ...(options.onPolicyDenial ? { onDenial: options.onPolicyDenial } : {}) });
-  if (options.console !== false) {
-    const dir = options.consoleDir ?? defaultConsoleDir();
-    await app.register(consolePlugin, dir ? { dir } : {});
-  }
   return app;
 }

@@ -46,21 +46,14 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
-    // containers/image reads this from its unauthenticated ping of /v2/ (a 401 too) and then stores and
-    // reads simple signatures through /extensions/v2/ with no lookaside configuration on the client.
-    reply.header('X-Registry-Supports-Signatures', '1');
-  });
+  app.addHook('onRequest', async (_request, reply) => setRegistryHeaders(reply));
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
     const answer = isStorageFull(error) ? await reportStorageFull(error, request.log, registry.ctx.store) : toRegistryError(error, request);
     await sendRegistryError(answer, request, reply);
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    await sendRegistryError(unknownEndpoint(request.method, splitUrl(request.url).pathname), request, reply);
-  });
+  app.setNotFoundHandler(registryNotFound);
 
   const dispatch = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { pathname, query } = splitUrl(request.url);
@@ -87,6 +80,19 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   for (const url of ['/v2', '/v2/', '/v2/*', '/extensions/v2/*']) {
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE'], url, handler: dispatch, exposeHeadRoute: false });
   }
+}
+
+/** What any path nobody serves answers, in the registry's error format (as registries' clients expect from any 404). */
+export async function registryNotFound(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  setRegistryHeaders(reply);
+  await sendRegistryError(unknownEndpoint(request.method, splitUrl(request.url).pathname), request, reply);
+}
+
+function setRegistryHeaders(reply: FastifyReply): void {
+  reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  // containers/image reads this from its unauthenticated ping of /v2/ (a 401 too) and then stores and
+  // reads simple signatures through /extensions/v2/ with no lookaside configuration on the client.
+  reply.header('X-Registry-Supports-Signatures', '1');
 }
 
 function unknownEndpoint(method: string, pathname: string): RegistryError {
