@@ -30,7 +30,6 @@ import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
 import { Enforcement } from './enforcement/enforcement.js';
-import { listenForAdmission } from './http/admission/listener.js';
 import type { PolicyDenial } from './http/admission/plugin.js';
 import { verifyImageSignatures } from './trust/verify-image.js';
 import type { SignatureChecker } from './enforcement/ports.js';
@@ -248,7 +247,7 @@ async function start(
     : undefined;
   // enforcement.listen: the admission webhook on a port of its own, with its own certificate.
   const admissionServer = config.enforcement.listen
-    ? await listenForAdmission({ iam, scanner, enforcement, now, onDenial: onPolicyDenial, logger, address: config.enforcement.listen, ...(admissionTls ? { tls: admissionTls } : {}) }).catch(async (err: unknown) => {
+    ? await (await import('./http/admission/listener.js')).listenForAdmission({ iam, scanner, enforcement, now, onDenial: onPolicyDenial, logger, address: config.enforcement.listen, ...(admissionTls ? { tls: admissionTls } : {}) }).catch(async (err: unknown) => {
       metricsServer?.close();
       await app.close();
       await metadata.close();

@@ -5,10 +5,9 @@ import type { Logger } from 'pino';
 import { distributionPlugin, registryNotFound } from './distribution/plugin.js';
 import { DeferredSurface } from './deferred-surface.js';
 import { tokenRoutes } from './auth/token-routes.js';
-import { apiPlugin, type ApiOptions } from './api/plugin.js';
-import { admissionPlugin, type AdmissionOptions } from './admission/plugin.js';
+import type { ApiOptions } from './api/plugin.js';
+import type { AdmissionOptions } from './admission/plugin.js';
 import { healthRoutes } from './health.js';
-import { consolePlugin, defaultConsoleDir } from './console/plugin.js';
 import { countRequests, metricsRoutes } from './metrics.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Readiness } from '../ops/readiness.js';
@@ -70,6 +69,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const later = new DeferredSurface(async (capture) => {
     // Never listens: the registry's server hands it its requests.
+    // Their modules load here too, after the port opens.
+    const [{ apiPlugin }, { admissionPlugin }, { consolePlugin, defaultConsoleDir }] = await Promise.all([
+      import('./api/plugin.js'), import('./admission/plugin.js'), import('./console/plugin.js'),
+    ]);
     const app = createInstance(options, (handler) => { capture(handler); return createHttpServer(); });
     app.setNotFoundHandler(registryNotFound);
     await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
