@@ -15,7 +15,7 @@ import { writeResults, type BenchResults, type ItemResult, type TargetResult } f
 import { startPostgresCluster, startTarget, DISTRIBUTION_BIN, type Postgres, type RunningServer } from './servers.js';
 import { summarize } from './stats.js';
 import type { TargetContext, WorkloadItem } from './workloads/item.js';
-import { coldStartItem } from './workloads/cold-start.js';
+import { coldStartItem, replicaStartItem } from './workloads/cold-start.js';
 import { manifestGet, manifestHead } from './workloads/manifests.js';
 import { catalogPaged, catalogWhole, tagsPaged, tagsWhole } from './workloads/listing.js';
 import { blobPull, blobPushChunked, blobPushPostPut, blobPushSinglePost } from './workloads/large-blob.js';
@@ -32,7 +32,7 @@ import { gcScale } from './workloads/gc-scale.js';
 import { isS3Target, stopRadosgw } from './s3-servers.js';
 
 const ALL_ITEMS: WorkloadItem[] = [
-  coldStartItem,
+  coldStartItem, replicaStartItem,
   manifestGet, manifestHead,
   tagsWhole, tagsPaged, catalogWhole, catalogPaged,
   blobPushSinglePost, blobPushPostPut, blobPushChunked, blobPull,

@@ -103,8 +103,9 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 export interface WharfStartOptions {
   databaseUrl?: string;
-  /** An existing data directory (seeded beforehand); removed at stop like a fresh one. */
+  /** An existing data directory (seeded beforehand); removed at stop like a fresh one, unless keepDataDir. */
   dataDir?: string;
+  keepDataDir?: boolean;
   /** More of Node's options (e.g. --import of a probe) and variables for them. */
   nodeArgs?: string[];
   env?: Record<string, string>;
@@ -129,7 +130,7 @@ export async function startWharf(options: WharfStartOptions = {}): Promise<Runni
   const nodeArgs = [...(process.env.BENCH_WHARF_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(options.nodeArgs ?? [])];
   const helperPid = options.databaseUrl ? findPostmaster(Number(new URL(options.databaseUrl).port)) : undefined;
   return launch(options.databaseUrl ? 'wharf-pg' : 'wharf', process.execPath, [...nodeArgs, path.join(ROOT, 'bin/wharf.js'), 'serve'], env, port,
-    () => rm(dataDir, { recursive: true, force: true }),
+    () => (options.keepDataDir ? Promise.resolve() : rm(dataDir, { recursive: true, force: true })),
     (digest) => { const [alg, hex] = digest.split(':') as [string, string]; return path.join(dataDir, 'blobs', alg, hex.slice(0, 2), hex); },
     helperPid);
 }
@@ -204,6 +205,31 @@ export async function startTarget(target: TargetName, postgres: Postgres | undef
 /** A fresh server per call, timed from spawn to the first 200 on GET /v2/, then stopped. */
 export async function coldStart(target: TargetName, postgres: Postgres | undefined, dbName: string): Promise<number> {
   const server = await startTarget(target, postgres, dbName);
+  const ms = server.startMs;
+  await server.stop();
+  return ms;
+}
+
+/**
+ * A new replica joining an existing registry (what autoscaling starts): Wharf on PostgreSQL starts on
+ * a database an earlier start created, with fresh local storage; Wharf on SQLite restarts on its
+ * existing data directory (an embedded registry has no second replica). Distribution keeps nothing
+ * to load at start, so its figure is a fresh start. Timed from spawn to the first 200 on GET /v2/.
+ */
+export async function replicaStart(target: TargetName, postgres: Postgres | undefined, dbName: string): Promise<number> {
+  if (target === 'distribution') return coldStart(target, postgres, dbName);
+  if (target === 'wharf') {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
+    await (await startWharf({ dataDir, keepDataDir: true })).stop();
+    const server = await startWharf({ dataDir });
+    const ms = server.startMs;
+    await server.stop();
+    return ms;
+  }
+  if (target !== 'wharf-pg' || !postgres) throw new Error(`no replica start for ${target}`);
+  const databaseUrl = await postgres.createDatabase(dbName);
+  await (await startWharf({ databaseUrl })).stop();
+  const server = await startWharf({ databaseUrl });
   const ms = server.startMs;
   await server.stop();
   return ms;
