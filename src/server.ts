@@ -7,7 +7,6 @@ import { connectMetadata, type MetadataDb } from './metadata/connect.js';
 import { openBlobStore } from './storage/open.js';
 import { Registry } from './registry/registry.js';
 import { buildApp } from './http/app.js';
-import { recordStorageSnapshots } from './ops/storage-snapshots.js';
 import { Iam } from './iam/iam.js';
 import { QuotaService } from './ops/quotas.js';
 import { Readiness } from './ops/readiness.js';
@@ -15,7 +14,7 @@ import { Metrics } from './metrics/metrics.js';
 import { listenForMetrics } from './http/metrics.js';
 import { blobsStored, uploadsInProgress } from './metadata/figures.js';
 import { countJobs } from './metadata/jobs.js';
-import { PeriodicTask } from './ops/periodic-task.js';
+import { startSchedules } from './ops/schedules.js';
 import { PullStats } from './ops/pull-stats.js';
 import { RetentionService } from './ops/retention.js';
 import { JobRunner } from './jobs/runner.js';
@@ -23,10 +22,10 @@ import { Events } from './events/events.js';
 import { VulnDb } from './scanner/vulndb.js';
 import { ExemptionService } from './scanner/exemptions.js';
 import { SCAN_JOB, ScanService } from './scanner/scan-service.js';
-import { FeedBusyError, FeedSync } from './scanner/feed/sync.js';
+import { FeedSync } from './scanner/feed/sync.js';
 import { bootstrapAdministrator } from './iam/bootstrap.js';
 import { blobLocks } from './metadata/blob-locks.js';
-import { GarbageCollector, GcBusyError } from './registry/garbage-collector.js';
+import { GarbageCollector } from './registry/garbage-collector.js';
 import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
 import { Enforcement } from './enforcement/enforcement.js';
@@ -260,58 +259,7 @@ async function start(
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   events.source.addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  const purge = async (): Promise<void> => {
-    try {
-      const purged = await registry.uploads.purgeExpired();
-      if (purged > 0) logger.info({ purged }, 'removed abandoned upload sessions');
-    } catch (err) {
-      logger.error({ err }, 'purging abandoned uploads failed');
-    }
-  };
-  // Periodic tasks never overlap themselves (a slow purge or retention run is not joined by the next).
-  const purgeTask = new PeriodicTask(Math.max(config.registry.uploadPurgeInterval, 1) * 1000, purge);
-  purgeTask.start(true);
-
-  // Expired trash goes, and retention policies whose daily run is due run (one replica each).
-  const maintain = async (): Promise<void> => {
-    try {
-      const purged = await registry.images.purgeExpiredTrash();
-      if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
-      await retention.runScheduled();
-      await recordStorageSnapshots(metadata.db, now());
-      if (config.audit.retention > 0) {
-        const pruned = await iam.audit.prune(config.audit.retention * 1000);
-        if (pruned > 0) logger.info({ pruned }, 'deleted audit events older than audit.retention');
-      }
-    } catch (err) {
-      logger.error({ err }, 'maintenance failed');
-    }
-  };
-  const maintenanceTask = new PeriodicTask(Math.max(config.registry.maintenanceInterval, 1) * 1000, maintain);
-  maintenanceTask.start();
-  // Garbage collection on its schedule: one replica at a time (the lease), never two runs here at once.
-  const gcTask = config.storage.gcInterval > 0
-    ? new PeriodicTask(config.storage.gcInterval * 1000, async () => {
-      try {
-        await gc.run({ trigger: 'schedule' });
-      } catch (err) {
-        if (!(err instanceof GcBusyError) && !gc.stopping) logger.error({ err }, 'garbage collection failed');
-      }
-    })
-    : undefined;
-  gcTask?.start();
-  // The advisory feed on its schedule (FeedSync.syncIfDue says when a sync is due), looked at every
-  // five minutes at most; the lease keeps it to one replica.
-  const feedTask = config.scanner.enabled && config.scanner.syncInterval > 0
-    ? new PeriodicTask(Math.min(config.scanner.syncInterval, 300) * 1000, async () => {
-      try {
-        await feed.syncIfDue(config.scanner.syncInterval * 1000);
-      } catch (err) {
-        if (!(err instanceof FeedBusyError)) logger.error({ err }, 'syncing the vulnerability data failed');
-      }
-    })
-    : undefined;
-  feedTask?.start(true);
+  const schedules = startSchedules({ config, logger, now, db: metadata.db, registry, retention, gc, feed, audit: iam.audit });
   pullStats.start();
   if (config.scanner.enabled) jobs.start();
   if (config.webhooks.enabled) events.worker.start();
@@ -349,7 +297,7 @@ async function start(
         // stops at its next batch).
         gc.stop();
         feed.stop();
-        const tasksStopped = Promise.all([purgeTask.stop(), maintenanceTask.stop(), gcTask?.stop(), feedTask?.stop()]);
+        const tasksStopped = schedules.stop();
         metricsServer?.close();
         await admissionServer?.close();
         await app.close();
