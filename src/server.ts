@@ -215,6 +215,7 @@ async function start(
     await metadata.close();
     store.close?.();
     // Only another program grabbing the port in the instant between release and listen gets here.
+    accountsCreated.reject(err);
     throw listenError(config.http.host, config.http.port, err, '');
   }
   try {

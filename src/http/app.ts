@@ -68,11 +68,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   abortIdleBodies(server, options.requestIdleTimeout * 1000, options.logger);
 
   const later = new DeferredSurface(async (capture) => {
-    // Never listens: the registry's server hands it its requests.
     // Their modules load here too, after the port opens.
     const [{ apiPlugin }, { admissionPlugin }, { consolePlugin, defaultConsoleDir }] = await Promise.all([
       import('./api/plugin.js'), import('./admission/plugin.js'), import('./console/plugin.js'),
     ]);
+    // Never listens: the registry's server hands it its requests.
     const app = createInstance(options, (handler) => { capture(handler); return createHttpServer(); });
     app.setNotFoundHandler(registryNotFound);
     await app.register(apiPlugin, { ...options, prefix: '/api/v1' });
