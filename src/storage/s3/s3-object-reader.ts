@@ -1,0 +1,269 @@
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import type { ByteRange } from '../ports.js';
+
+/**
+ * Largest read from a store connection. libuv reads a socket 64 KiB at a time; reading up to
+ * 1 MiB at once makes a proxied pull a quarter or less of the reads, writes and stream callbacks,
+ * which is most of what Wharf spends per byte (bench/probes/s3-pull.ts).
+ */
+const READ_SIZE = 1024 * 1024;
+/** Bytes a reader buffers before the store connection pauses (a slow client holds back the store). */
+const BUFFERED = 2 * 1024 * 1024;
+/** A response head larger than this is not an S3 store's answer to a GET. */
+const MAX_HEAD = 64 * 1024;
+/** Idle connections kept for reuse, and how long each is kept. */
+const MAX_IDLE = 64;
+const IDLE_MS = 4000;
+
+/**
+ * Every connection reads into this one buffer: each read is copied out in the same callback, before
+ * the next read can start (reads run one at a time on the event loop), so one buffer serves all.
+ */
+const readBuffer = Buffer.allocUnsafe(READ_SIZE);
+
+/** What the store answered other than the object's bytes: its status (404 for a missing object). */
+export class StoreAnswer extends Error {
+  constructor(readonly status: number) {
+    super(`the store answered ${status}`);
+    this.name = 'StoreAnswer';
+  }
+}
+
+/** One connection to the store and the response it is reading now. */
+class StoreConnection {
+  readonly socket: net.Socket;
+  /** Called with each read while a response is being received. */
+  receive: ((chunk: Buffer) => void) | null = null;
+  /** Called when the connection ends or fails while a response is being received. */
+  lost: ((err: Error) => void) | null = null;
+  reused = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(host: string, port: number, private readonly timeoutMs: number, onClose: (c: StoreConnection) => void) {
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (n, buffer) => {
+          // Bytes nobody asked for would be taken for the next answer: such a connection is dropped.
+          if (!this.receive) {
+            this.socket.destroy();
+            return false;
+          }
+          // Copied: the buffer is read into again as soon as this returns.
+          this.receive(Buffer.from(buffer.subarray(0, n)));
+          return true;
+        },
+      },
+    });
+    const fail = (err: Error): void => {
+      const lost = this.lost;
+      this.receive = null;
+      this.lost = null;
+      lost?.(err);
+    };
+    this.socket.on('error', fail);
+    this.socket.on('end', () => fail(new Error('the store closed the connection')));
+    this.socket.on('timeout', () => this.socket.destroy(new Error(`the store sent nothing for ${timeoutMs / 1000} s`)));
+    this.socket.on('close', () => {
+      clearTimeout(this.idleTimer);
+      fail(new Error('the store closed the connection'));
+      onClose(this);
+    });
+  }
+
+  /** Waits for the store's bytes (connecting, or a response that is being read) at most the timeout. */
+  watch(on: boolean): void {
+    this.socket.setTimeout(on ? this.timeoutMs : 0);
+  }
+
+  idle(onExpired: () => void): void {
+    this.receive = null;
+    this.lost = null;
+    this.watch(false);
+    this.idleTimer = setTimeout(onExpired, IDLE_MS).unref();
+  }
+
+  take(): void {
+    clearTimeout(this.idleTimer);
+    this.reused = true;
+  }
+}
+
+interface Head { status: number; length: number | null; keepAlive: boolean; chunked: boolean }
+
+function parseHead(text: string): Head | null {
+  const lines = text.split('\r\n');
+  const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+  if (!status) return null;
+  let length: number | null = null;
+  let keepAlive = status[1] === '1';
+  let chunked = false;
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') {
+      if (!/^\d{1,15}$/.test(value)) return null;
+      length = Number(value);
+    } else if (name === 'transfer-encoding') chunked = true;
+    else if (name === 'connection') keepAlive = !/close/i.test(value);
+  }
+  return { status: Number(status[2]), length, keepAlive, chunked };
+}
+
+/**
+ * GETs objects of an S3 store over plain HTTP by presigned URL, on kept-alive connections, and
+ * streams their bodies with large reads. Only what a blob pull needs: a 200 or 206 with a
+ * Content-Length is streamed; any other answer is a StoreAnswer carrying its status, and a
+ * connection that fails before the answer a plain Error, for the caller to take another way.
+ * The URL holds a signature: it is never put in an error or a log.
+ */
+export class S3ObjectReader {
+  private readonly idle: StoreConnection[] = [];
+  private readonly open = new Set<StoreConnection>();
+  private closed = false;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Destroys every connection; reads under way fail. */
+  close(): void {
+    this.closed = true;
+    for (const connection of this.open) connection.socket.destroy();
+    this.idle.length = 0;
+  }
+
+  /**
+   * The object's bytes (or the range), once the store has answered with them. A reused connection
+   * that the store had closed meanwhile is retried once on a new one.
+   */
+  async get(url: URL, range?: ByteRange): Promise<Readable> {
+    if (this.closed) throw new Error('the S3 reader is closed');
+    const connection = this.connection(url);
+    try {
+      return await this.exchange(connection, url, range);
+    } catch (err) {
+      if (!connection.reused || err instanceof StoreAnswer || (err as { answered?: boolean }).answered) throw err;
+      return this.exchange(this.connect(url), url, range);
+    }
+  }
+
+  private connection(url: URL): StoreConnection {
+    const reusable = this.idle.pop();
+    if (reusable) {
+      reusable.take();
+      return reusable;
+    }
+    return this.connect(url);
+  }
+
+  private connect(url: URL): StoreConnection {
+    const connection = new StoreConnection(url.hostname, Number(url.port || 80), this.timeoutMs, (c) => {
+      this.open.delete(c);
+      const at = this.idle.indexOf(c);
+      if (at >= 0) this.idle.splice(at, 1);
+    });
+    this.open.add(connection);
+    return connection;
+  }
+
+  private release(connection: StoreConnection): void {
+    if (this.closed || this.idle.length >= MAX_IDLE) {
+      connection.socket.destroy();
+      return;
+    }
+    connection.idle(() => connection.socket.destroy());
+    this.idle.push(connection);
+  }
+
+  private exchange(connection: StoreConnection, url: URL, range?: ByteRange): Promise<Readable> {
+    const { socket } = connection;
+    return new Promise<Readable>((resolve, reject) => {
+      let head: Buffer | null = Buffer.alloc(0);
+      let body: Readable | null = null;
+      let remaining = 0;
+      connection.watch(true);
+
+      const deliver = (chunk: Buffer): void => {
+        if (chunk.length > remaining) {
+          // More than the store announced: the connection cannot be trusted for another request.
+          body!.destroy(new Error('the store sent more bytes than it announced'));
+          socket.destroy();
+          return;
+        }
+        remaining -= chunk.length;
+        const more = chunk.length === 0 || body!.push(chunk);
+        if (remaining === 0) {
+          body!.push(null);
+          connection.receive = null;
+          connection.lost = null;
+          if (keepAlive) this.release(connection);
+          else socket.destroy();
+        } else if (!more) {
+          socket.pause();
+          connection.watch(false);
+        }
+      };
+      let keepAlive = false;
+
+      connection.lost = (err) => {
+        if (body) body.destroy(new Error(`${err.message} with ${remaining} bytes of the object still to come`));
+        else reject(err);
+      };
+      connection.receive = (chunk) => {
+        if (body) return deliver(chunk);
+        head = Buffer.concat([head!, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (head.length > MAX_HEAD) fail(new Error('the store sent an answer head larger than 64 KiB'));
+          return;
+        }
+        const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+        const rest = head.subarray(end + 4);
+        head = null;
+        if (!parsed) return fail(new Error('the store sent an answer that is not HTTP/1.x'));
+        if ((parsed.status !== 200 && parsed.status !== 206) || parsed.length === null || parsed.chunked) {
+          // Not the bytes: the connection is left unread, so it is not reused.
+          socket.destroy();
+          return reject(Object.assign(new StoreAnswer(parsed.status), { answered: true }));
+        }
+        keepAlive = parsed.keepAlive;
+        remaining = parsed.length;
+        body = new Readable({
+          highWaterMark: BUFFERED,
+          read: () => {
+            if (socket.isPaused() && connection.receive) {
+              connection.watch(true);
+              socket.resume();
+            }
+          },
+          destroy: (err, callback) => {
+            // Left before the end (the client went away): the rest is never read from this connection.
+            if (remaining > 0) {
+              connection.receive = null;
+              connection.lost = null;
+              socket.destroy();
+            }
+            callback(err);
+          },
+        });
+        resolve(body);
+        deliver(rest);
+      };
+      const fail = (err: Error): void => {
+        connection.receive = null;
+        connection.lost = null;
+        socket.destroy();
+        reject(Object.assign(err, { answered: true }));
+      };
+
+      const rangeHeader = range ? `Range: bytes=${range.start}-${range.end}\r\n` : '';
+      socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${rangeHeader}\r\n`);
+      if (socket.isPaused()) socket.resume();
+    });
+  }
+}
