@@ -211,8 +211,11 @@ export class S3ObjectReader {
       let keepAlive = false;
 
       connection.lost = (err) => {
-        if (body) body.destroy(new Error(`${err.message} with ${remaining} bytes of the object still to come`));
-        else reject(err);
+        if (!body) return reject(err);
+        // Closed by close() (the server stopping): the reader ends early without an error of its
+        // own, which a pipe still takes for a cut (premature close), and nobody must handle it.
+        if (this.closed) body.destroy();
+        else body.destroy(new Error(`${err.message} with ${remaining} bytes of the object still to come`));
       };
       connection.receive = (chunk) => {
         if (body) return deliver(chunk);
