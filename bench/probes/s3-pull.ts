@@ -5,7 +5,7 @@
  * targets, whose pulls are the store's own speed plus a 307). Reports medians and the server CPU per pull (/proc, 10 ms ticks). The
  * bench's three rounds of one pull each are too few to tell a few milliseconds apart.
  *
- *   N=15 M=5 node --import tsx bench/probes/s3-pull.ts [--redirect]
+ *   N=15 M=5 [GAP_MS=3000] node --import tsx bench/probes/s3-pull.ts [--redirect]
  *   BENCH_WHARF_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" ...   (profile Wharf meanwhile)
  */
 import { execFile } from 'node:child_process';
@@ -18,6 +18,8 @@ import type { RunningServer } from '../servers.js';
 const N = Number(process.env.N ?? 15);
 const M = Number(process.env.M ?? 5);
 const CLIENTS = Number(process.env.C ?? 50);
+/** Idle milliseconds before each pull (the bench pulls once a round, after the other targets' items). */
+const GAP_MS = Number(process.env.GAP_MS ?? 0);
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.BLOB_MIB ?? 16) * MIB;
 const redirect = process.argv.includes('--redirect');
@@ -63,6 +65,7 @@ try {
   const pulls = new Map<string, { ms: number[]; first: number[]; cpu: number[] }>(servers.map((s) => [s.target, { ms: [], first: [], cpu: [] }]));
   for (let i = 0; i < N; i++) {
     for (const server of i % 2 ? [...servers].reverse() : servers) {
+      if (GAP_MS) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
       const before = cpuMs(server.pid);
       const answer = await curl(`${server.url}/v2/probe/pull/blobs/${blob.digest}`);
       if (answer.bytes !== blob.size) throw new Error(`${server.target} sent ${answer.bytes} of ${blob.size} bytes`);
@@ -87,7 +90,7 @@ try {
   for (const [target, r] of pulls) {
     console.log(`pull ${SIZE / MIB} MiB  ${target.padEnd(26)} median ${median(r.ms).toFixed(1)} ms (${(SIZE / MIB / (median(r.ms) / 1000)).toFixed(0)} MiB/s), first byte ${median(r.first).toFixed(1)} ms, server CPU ${median(r.cpu)} ms; all ${r.ms.map((x) => x.toFixed(0)).join(' ')}`);
   }
-  for (const [target, r] of rollouts) {
+  for (const [target, r] of M > 0 ? rollouts : []) {
     console.log(`rollout ${CLIENTS}x2x4 MiB ${target.padEnd(22)} median ${median(r.ms).toFixed(0)} ms, server CPU ${median(r.cpu)} ms; all ${r.ms.map((x) => x.toFixed(0)).join(' ')}`);
   }
 } finally {
