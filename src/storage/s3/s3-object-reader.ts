@@ -1,15 +1,7 @@
 import net from 'node:net';
-import { Readable } from 'node:stream';
-import type { ByteRange } from '../ports.js';
+import type { BlobStream, ByteRange } from '../ports.js';
+import { ObjectBody, READ_SIZE, takeReadBuffer } from './s3-object-body.js';
 
-/**
- * Largest read from a store connection. libuv reads a socket 64 KiB at a time; reading up to
- * 1 MiB at once makes a proxied pull a quarter or less of the reads, writes and stream callbacks,
- * which is most of what Wharf spends per byte (bench/probes/s3-pull.ts).
- */
-const READ_SIZE = 1024 * 1024;
-/** Bytes a reader buffers before the store connection pauses (a slow client holds back the store). */
-const BUFFERED = 2 * 1024 * 1024;
 /** A response head larger than this is not an S3 store's answer to a GET. */
 const MAX_HEAD = 64 * 1024;
 /** Idle connections kept for reuse, and how long each is kept. */
@@ -33,8 +25,10 @@ export class StoreAnswer extends Error {
 /** One connection to the store and the response it is reading now. */
 class StoreConnection {
   readonly socket: net.Socket;
-  /** Called with each read while a response is being received. */
-  receive: ((chunk: Buffer) => void) | null = null;
+  /** Called with each read while a response is being received (`lent`: see ObjectBody.receive). */
+  receive: ((chunk: Buffer, lent: Buffer | null) => void) | null = null;
+  /** The body being read, which may want its next read in a buffer of its own. */
+  body: ObjectBody | null = null;
   /** Called when the connection ends or fails while a response is being received. */
   lost: ((err: Error) => void) | null = null;
   reused = false;
@@ -46,15 +40,16 @@ class StoreConnection {
       port,
       noDelay: true,
       onread: {
-        buffer: readBuffer,
+        // Asked after each read for the buffer of the next one.
+        buffer: () => (this.body?.lending ? takeReadBuffer() : readBuffer),
         callback: (n, buffer) => {
+          const lent = buffer === readBuffer ? null : buffer as Buffer;
           // Bytes nobody asked for would be taken for the next answer: such a connection is dropped.
           if (!this.receive) {
             this.socket.destroy();
             return false;
           }
-          // Copied: the buffer is read into again as soon as this returns.
-          this.receive(Buffer.from(buffer.subarray(0, n)));
+          this.receive((buffer as Buffer).subarray(0, n), lent);
           return true;
         },
       },
@@ -83,6 +78,7 @@ class StoreConnection {
   idle(onExpired: () => void): void {
     this.receive = null;
     this.lost = null;
+    this.body = null;
     this.watch(false);
     this.idleTimer = setTimeout(onExpired, IDLE_MS).unref();
   }
@@ -141,7 +137,7 @@ export class S3ObjectReader {
    * The object's bytes (or the range), once the store has answered with them. A reused connection
    * that the store had closed meanwhile is retried once on a new one.
    */
-  async get(url: URL, range?: ByteRange): Promise<Readable> {
+  async get(url: URL, range?: ByteRange): Promise<BlobStream> {
     if (this.closed) throw new Error('the S3 reader is closed');
     const connection = this.connection(url);
     try {
@@ -180,88 +176,64 @@ export class S3ObjectReader {
     this.idle.push(connection);
   }
 
-  private exchange(connection: StoreConnection, url: URL, range?: ByteRange): Promise<Readable> {
+  private exchange(connection: StoreConnection, url: URL, range?: ByteRange): Promise<BlobStream> {
     const { socket } = connection;
-    return new Promise<Readable>((resolve, reject) => {
-      let head: Buffer | null = Buffer.alloc(0);
-      let body: Readable | null = null;
-      let remaining = 0;
+    return new Promise<BlobStream>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      let finished = false;
+      let keepAlive = false;
       connection.watch(true);
 
-      const deliver = (chunk: Buffer): void => {
-        if (chunk.length > remaining) {
-          // More than the store announced: the connection cannot be trusted for another request.
-          body!.destroy(new Error('the store sent more bytes than it announced'));
-          socket.destroy();
-          return;
-        }
-        remaining -= chunk.length;
-        const more = chunk.length === 0 || body!.push(chunk);
-        if (remaining === 0) {
-          body!.push(null);
-          connection.receive = null;
-          connection.lost = null;
-          if (keepAlive) this.release(connection);
-          else socket.destroy();
-        } else if (!more) {
-          socket.pause();
-          connection.watch(false);
-        }
+      const fail = (err: Error): void => {
+        connection.receive = null;
+        connection.lost = null;
+        socket.destroy();
+        reject(Object.assign(err, { answered: true }));
       };
-      let keepAlive = false;
-
-      connection.lost = (err) => {
-        if (!body) return reject(err);
-        // Closed by close() (the server stopping): the reader ends early without an error of its
-        // own, which a pipe still takes for a cut (premature close), and nobody must handle it.
-        if (this.closed) body.destroy();
-        else body.destroy(new Error(`${err.message} with ${remaining} bytes of the object still to come`));
-      };
+      connection.lost = (err) => reject(err);
       connection.receive = (chunk) => {
-        if (body) return deliver(chunk);
-        head = Buffer.concat([head!, chunk]);
+        // Copied: the shared read buffer is read into again as soon as this returns.
+        head = Buffer.concat([head, chunk]);
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) {
           if (head.length > MAX_HEAD) fail(new Error('the store sent an answer head larger than 64 KiB'));
           return;
         }
         const parsed = parseHead(head.subarray(0, end).toString('latin1'));
-        const rest = head.subarray(end + 4);
-        head = null;
         if (!parsed) return fail(new Error('the store sent an answer that is not HTTP/1.x'));
         if ((parsed.status !== 200 && parsed.status !== 206) || parsed.length === null || parsed.chunked) {
           // Not the bytes: the connection is left unread, so it is not reused.
+          connection.receive = null;
+          connection.lost = null;
           socket.destroy();
           return reject(Object.assign(new StoreAnswer(parsed.status), { answered: true }));
         }
         keepAlive = parsed.keepAlive;
-        remaining = parsed.length;
-        body = new Readable({
-          highWaterMark: BUFFERED,
-          read: () => {
-            if (socket.isPaused() && connection.receive) {
-              connection.watch(true);
-              socket.resume();
-            }
+        const body = new ObjectBody(parsed.length, {
+          pause: () => {
+            socket.pause();
+            connection.watch(false);
           },
-          destroy: (err, callback) => {
-            // Left before the end (the client went away): the rest is never read from this connection.
-            if (remaining > 0) {
-              connection.receive = null;
-              connection.lost = null;
-              socket.destroy();
-            }
-            callback(err);
+          resume: () => {
+            if (finished || !socket.isPaused()) return;
+            connection.watch(true);
+            socket.resume();
+          },
+          finish: (complete) => {
+            if (finished) return;
+            finished = true;
+            connection.receive = null;
+            connection.lost = null;
+            connection.body = null;
+            if (complete && keepAlive) this.release(connection);
+            else socket.destroy();
           },
         });
-        resolve(body);
-        deliver(rest);
-      };
-      const fail = (err: Error): void => {
-        connection.receive = null;
-        connection.lost = null;
-        socket.destroy();
-        reject(Object.assign(err, { answered: true }));
+        connection.body = body;
+        connection.lost = (err) => body.fail(this.closed ? null : new Error(`${err.message} with ${body.missing} bytes of the object still to come`));
+        connection.receive = (bytes, lent) => body.receive(bytes, lent);
+        resolve(body.stream);
+        body.receive(head.subarray(end + 4), null);
       };
 
       const rangeHeader = range ? `Range: bytes=${range.start}-${range.end}\r\n` : '';
