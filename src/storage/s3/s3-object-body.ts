@@ -36,13 +36,18 @@ export interface BodySource {
 }
 
 /**
- * The body of one object answer, `length` bytes, read from a store connection. Read as a stream,
- * each read is copied out; sent with writeTo, reads land in pooled buffers that go to the
- * destination as they are and come back to the pool when it has written them.
+ * The body of one object answer, `length` bytes, read from a store connection into pooled buffers.
+ * Sent with writeTo, the buffers go to the destination as they are and come back to the pool when
+ * it has written them; read as a stream, each read is copied out. Until the caller has chosen one
+ * way (it opens the body, then calls writeTo), reads wait as they are.
  */
 export class ObjectBody {
   readonly stream: BlobStream;
   private remaining: number;
+  private mode: 'undecided' | 'stream' | 'writeTo' = 'undecided';
+  /** Reads received before the caller chose; `lent` as in receive(). */
+  private waiting: Array<{ chunk: Buffer; lent: Buffer | null }> = [];
+  private waitingBytes = 0;
   private destination: Writable | null = null;
   private inFlight = 0;
   private waitingForDrain = false;
@@ -52,7 +57,10 @@ export class ObjectBody {
     this.remaining = length;
     const stream: BlobStream = new Readable({
       highWaterMark: BUFFERED,
-      read: () => source.resume(),
+      read: () => {
+        if (this.mode === 'undecided') this.streamWaiting();
+        source.resume();
+      },
       destroy: (err, callback) => {
         // Left before the end (the client went away): the rest is never read from this connection.
         if (this.remaining > 0) source.finish(false);
@@ -65,7 +73,11 @@ export class ObjectBody {
 
   /** Whether the next read should go into a pooled buffer rather than the shared one. */
   get lending(): boolean {
-    return this.destination !== null && this.remaining > 0;
+    return this.remaining > 0 && this.mode !== 'stream';
+  }
+
+  get missing(): number {
+    return this.remaining;
   }
 
   /**
@@ -80,13 +92,18 @@ export class ObjectBody {
       return;
     }
     this.remaining -= chunk.length;
-    const destination = this.destination;
-    let more: boolean;
-    if (destination) {
-      more = this.write(destination, lent ? chunk : Buffer.from(chunk), lent);
-    } else {
-      more = chunk.length === 0 || this.stream.push(lent ? chunk : Buffer.from(chunk));
+    let more = true;
+    if (this.mode === 'writeTo') {
+      more = this.write(this.destination!, lent ? chunk : Buffer.from(chunk), lent);
+    } else if (this.mode === 'stream') {
+      // The reader may hold a chunk for as long as it likes: it gets a copy.
+      if (chunk.length > 0) more = this.stream.push(Buffer.from(chunk));
+      if (lent) giveBack(lent);
       if (this.remaining === 0) this.stream.push(null);
+    } else {
+      this.waiting.push({ chunk: lent ? chunk : Buffer.from(chunk), lent });
+      this.waitingBytes += chunk.length;
+      more = this.waitingBytes < BUFFERED;
     }
     if (this.remaining === 0) this.source.finish(true);
     else if (!more) this.source.pause();
@@ -101,17 +118,26 @@ export class ObjectBody {
     else this.stream.destroy();
   }
 
-  get missing(): number {
-    return this.remaining;
+  private streamWaiting(): void {
+    this.mode = 'stream';
+    for (const { chunk, lent } of this.waiting.splice(0)) {
+      if (chunk.length > 0) this.stream.push(lent ? Buffer.from(chunk) : chunk);
+      if (lent) giveBack(lent);
+    }
+    if (this.remaining === 0) this.stream.push(null);
   }
 
   private writeTo(destination: Writable): Promise<void> {
+    if (this.mode !== 'undecided' || this.stream.destroyed) {
+      this.stream.destroy();
+      return Promise.reject(new Error(this.mode === 'undecided' ? 'the store connection failed before the blob was sent' : 'the blob is being read as a stream already'));
+    }
+    this.mode = 'writeTo';
     return new Promise<void>((resolve, reject) => {
       this.settle = (err) => (err ? reject(err) : resolve());
       this.destination = destination;
       destination.once('close', this.closedEarly);
-      // What was read before (with the answer's head) waits in the stream.
-      for (let chunk: Buffer | null; (chunk = this.stream.read() as Buffer | null) !== null;) this.write(destination, chunk, null);
+      for (const { chunk, lent } of this.waiting.splice(0)) this.write(destination, chunk, lent);
       if (this.remaining === 0 && this.inFlight === 0) this.end();
       else this.source.resume();
     });

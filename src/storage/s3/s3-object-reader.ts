@@ -4,13 +4,18 @@ import { ObjectBody, READ_SIZE, takeReadBuffer } from './s3-object-body.js';
 
 /** A response head larger than this is not an S3 store's answer to a GET. */
 const MAX_HEAD = 64 * 1024;
-/** Idle connections kept for reuse, and how long each is kept. */
-const MAX_IDLE = 64;
-const IDLE_MS = 4000;
+/**
+ * Idle connections kept for reuse (a rollout reads from the store on one connection per client
+ * at once), and how long each is kept: under the idle timeouts of stores and load balancers, and a
+ * connection the store closed first is replaced on its next use anyway.
+ */
+const MAX_IDLE = 256;
+const IDLE_MS = 15_000;
 
 /**
- * Every connection reads into this one buffer: each read is copied out in the same callback, before
- * the next read can start (reads run one at a time on the event loop), so one buffer serves all.
+ * Connections read into this one buffer unless a body lends its own (ObjectBody.writeTo). What is
+ * read into it is copied out in the same callback, before the next read can start (reads run one
+ * at a time on the event loop), so one buffer serves all.
  */
 const readBuffer = Buffer.allocUnsafe(READ_SIZE);
 
@@ -179,7 +184,8 @@ export class S3ObjectReader {
   private exchange(connection: StoreConnection, url: URL, range?: ByteRange): Promise<BlobStream> {
     const { socket } = connection;
     return new Promise<BlobStream>((resolve, reject) => {
-      let head = Buffer.alloc(0);
+      /** The start of a head that did not fit in one read (rare: a head is a few hundred bytes). */
+      let partial: Buffer | null = null;
       let finished = false;
       let keepAlive = false;
       connection.watch(true);
@@ -192,11 +198,12 @@ export class S3ObjectReader {
       };
       connection.lost = (err) => reject(err);
       connection.receive = (chunk) => {
-        // Copied: the shared read buffer is read into again as soon as this returns.
-        head = Buffer.concat([head, chunk]);
+        const head = partial ? Buffer.concat([partial, chunk]) : chunk;
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) {
           if (head.length > MAX_HEAD) fail(new Error('the store sent an answer head larger than 64 KiB'));
+          // Copied: the shared read buffer is read into again as soon as this returns.
+          else partial = Buffer.from(head);
           return;
         }
         const parsed = parseHead(head.subarray(0, end).toString('latin1'));
@@ -233,7 +240,12 @@ export class S3ObjectReader {
         connection.lost = (err) => body.fail(this.closed ? null : new Error(`${err.message} with ${body.missing} bytes of the object still to come`));
         connection.receive = (bytes, lent) => body.receive(bytes, lent);
         resolve(body.stream);
-        body.receive(head.subarray(end + 4), null);
+        // The body's first bytes came with the head, into the shared buffer: copied once, into a
+        // pooled buffer (at most one read's worth: the head's end is not in `partial`).
+        const first = head.subarray(end + 4);
+        const buffer = takeReadBuffer();
+        first.copy(buffer);
+        body.receive(buffer.subarray(0, first.length), buffer);
       };
 
       const rangeHeader = range ? `Range: bytes=${range.start}-${range.end}\r\n` : '';
