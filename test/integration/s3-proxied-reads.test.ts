@@ -2,7 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import http from 'node:http';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { S3BlobStore } from '../../src/storage/s3/s3-blob-store.js';
 import { createS3Client, type S3Settings } from '../../src/storage/s3/s3-client.js';
@@ -116,6 +116,30 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
       assert.doesNotMatch(get, /^authorization:/im, 'no signed headers: the SDK did not send it');
     }
     assert.match(gets[1]!, /^range: bytes=0-0$/im);
+  });
+
+  it('a reader that starts late and reads slowly gets every byte in order (the store connection pauses and resumes)', async (t) => {
+    const { store } = await relayed(t);
+    const data = randomBlob(9 * MiB + 7);
+    const digest = await commit(store, 'u-slow', data);
+    for (const range of [undefined, { start: 3, end: 6 * MiB }]) {
+      const stream = await store.read(digest, range);
+      // Nobody reads for a while: the body waits (up to its buffer) and the connection pauses.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) {
+        chunks.push(chunk as Buffer);
+        if (chunks.length % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const expected = range ? data.subarray(range.start, range.end + 1) : data;
+      assert.ok(Buffer.concat(chunks).equals(expected), `range ${JSON.stringify(range)}`);
+    }
+    // And writeTo after the same wait.
+    const stream = await store.read(digest);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const received: Buffer[] = [];
+    await stream.writeTo!(new Writable({ write(chunk: Buffer, _enc, callback) { received.push(Buffer.from(chunk)); setImmediate(callback); } }));
+    assert.ok(Buffer.concat(received).equals(data));
   });
 
   it('reuses its connections to the store between reads, and replaces one the store closed while it was idle', async (t) => {
