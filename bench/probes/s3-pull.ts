@@ -62,6 +62,8 @@ try {
     for (const layer of layers) await client.pushPostPut('probe/rollout', layer);
     await client.close();
   }
+  const peakRss = (pid: number): string => /VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+  const afterPush = new Map(servers.map((s) => [s.target, peakRss(s.pid)]));
   const pulls = new Map<string, { ms: number[]; first: number[]; cpu: number[] }>(servers.map((s) => [s.target, { ms: [], first: [], cpu: [] }]));
   for (let i = 0; i < N; i++) {
     for (const server of i % 2 ? [...servers].reverse() : servers) {
@@ -87,6 +89,7 @@ try {
     }
   }
   console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  for (const server of servers) console.log(`peak RSS ${server.target}: ${afterPush.get(server.target)} kB after the pushes, ${peakRss(server.pid)} kB at the end`);
   for (const [target, r] of pulls) {
     console.log(`pull ${SIZE / MIB} MiB  ${target.padEnd(26)} median ${median(r.ms).toFixed(1)} ms (${(SIZE / MIB / (median(r.ms) / 1000)).toFixed(0)} MiB/s), first byte ${median(r.first).toFixed(1)} ms, server CPU ${median(r.cpu)} ms; all ${r.ms.map((x) => x.toFixed(0)).join(' ')}`);
   }
