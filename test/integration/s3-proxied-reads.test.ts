@@ -142,6 +142,29 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
     assert.ok(Buffer.concat(received).equals(data));
   });
 
+  it('signs a new blob\'s URL once when many pulls of it arrive at once', async (t) => {
+    const relay = await storeRelay(settings.endpoint);
+    const client = createS3Client({ ...settings, endpoint: relay.endpoint });
+    let signings = 0;
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'GetObjectCommand') signings++;
+      return next(args);
+    }, { step: 'initialize' });
+    const store = new S3BlobStore({ ...settings, endpoint: relay.endpoint }, client);
+    t.after(async () => {
+      store.close();
+      await relay.close();
+    });
+    const data = randomBlob(300_000);
+    const digest = await commit(store, 'u-herd', data);
+    // The upload's staging reads its state with GetObject: only what follows counts.
+    signings = 0;
+    const reads = await Promise.all(Array.from({ length: 20 }, async () => readAll(await store.read(digest))));
+    for (const bytes of reads) assert.ok(bytes.equals(data));
+    assert.equal(signings, 1, 'one presigned URL for 20 reads at once');
+    assert.equal(relay.gets().filter((g) => g.includes('X-Amz-Signature=')).length, 20);
+  });
+
   it('reuses its connections to the store between reads, and replaces one the store closed while it was idle', async (t) => {
     const { relay, store } = await relayed(t);
     const data = randomBlob(2 * MiB);

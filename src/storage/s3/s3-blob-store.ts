@@ -50,6 +50,7 @@ export class S3BlobStore implements BlobStore {
   /** Fails with a message naming the setting at fault when the bucket cannot be used. */
   async init(): Promise<void> {
     await checkBucket(this.client, this.settings);
+    (this.reader?.gets ?? (this.settings.redirect ? this.redirects : null))?.warmUp();
   }
 
   /** Readiness: the bucket answers (HeadBucket, bounded by storage.s3RequestTimeout). */

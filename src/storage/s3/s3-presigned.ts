@@ -13,21 +13,35 @@ const CACHE_SIZE = 4096;
  * A URL holds a signature: it goes to the store or to an authorised client, never to a log.
  */
 export class PresignedGets {
-  private readonly urls = new Map<string, { url: string; reuseUntil: number }>();
+  /** By digest; a URL being signed is there too, so many pulls of a new blob at once sign it once. */
+  private readonly urls = new Map<string, { url: Promise<string>; reuseUntil: number }>();
 
   constructor(private readonly client: S3Client, private readonly bucket: string, private readonly keys: S3Keys, private readonly ttlSeconds: number) {}
 
-  async url(digest: string): Promise<string> {
+  url(digest: string): Promise<string> {
     const now = Date.now();
     const cached = this.urls.get(digest);
     if (cached && cached.reuseUntil > now) return cached.url;
     const ttl = Math.max(1, Math.round(this.ttlSeconds));
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }), { expiresIn: ttl });
+    const url = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.blob(digest) }), { expiresIn: ttl });
+    const entry = { url, reuseUntil: now + (ttl * 1000) / 2 };
     this.urls.delete(digest);
     // Bounded: the oldest entry goes first (a Map iterates in insertion order).
     if (this.urls.size >= CACHE_SIZE) this.urls.delete(this.urls.keys().next().value!);
-    this.urls.set(digest, { url, reuseUntil: now + (ttl * 1000) / 2 });
+    this.urls.set(digest, entry);
+    // A signing that failed (credentials not to be had) is not kept.
+    url.catch(() => {
+      if (this.urls.get(digest) === entry) this.urls.delete(digest);
+    });
     return url;
+  }
+
+  /**
+   * Signs a URL that is thrown away: the presigner's code loads and compiles on its first use
+   * (about 12 ms of CPU), which would otherwise fall on the first pull after a start.
+   */
+  warmUp(): void {
+    getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.blobsFolder() }), { expiresIn: 1 }).catch(() => undefined);
   }
 
   forget(digest: string): void {
