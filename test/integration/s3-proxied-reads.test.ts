@@ -18,7 +18,7 @@ const MiB = 1024 * 1024;
  * connections, and can cut a connection after some bytes of the store's answers or drop them all
  * (as a store that closes idle connections does).
  */
-async function storeRelay(target: string) {
+async function storeRelay(target: string, listenOn = '127.0.0.1') {
   const upstream = new URL(target);
   const pairs = new Set<{ client: Socket; store: Socket }>();
   const requests: string[] = [];
@@ -54,9 +54,9 @@ async function storeRelay(target: string) {
       socket.on('error', () => undefined);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenOn, resolve));
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://${listenOn.includes(':') ? `[${listenOn}]` : listenOn}:${(server.address() as AddressInfo).port}`,
     connections: () => connections,
     /** The GET request heads seen, first line and headers. */
     gets: () => requests.filter((r) => r.startsWith('GET ')),
@@ -86,8 +86,8 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
   after(async () => { await emptyPrefix(settings); });
 
   /** A store reached through a relay, closed with the relay when the test ends. */
-  async function relayed(t: { after(fn: () => Promise<void> | void): void }, overrides: Partial<S3Settings> = {}) {
-    const relay = await storeRelay(settings.endpoint);
+  async function relayed(t: { after(fn: () => Promise<void> | void): void }, overrides: Partial<S3Settings> = {}, listenOn?: string) {
+    const relay = await storeRelay(settings.endpoint, listenOn);
     const store = new S3BlobStore({ ...settings, endpoint: relay.endpoint, ...overrides });
     t.after(async () => {
       store.close();
@@ -116,6 +116,16 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
       assert.doesNotMatch(get, /^authorization:/im, 'no signed headers: the SDK did not send it');
     }
     assert.match(gets[1]!, /^range: bytes=0-0$/im);
+  });
+
+  it('reads from a store at an IPv6 address', async (t) => {
+    const { relay, store } = await relayed(t, {}, '::1');
+    assert.match(relay.endpoint, /^http:\/\/\[::1\]:\d+$/);
+    const data = randomBlob(200_000);
+    const digest = await commit(store, 'u-ipv6', data);
+    const before = relay.gets().length;
+    assert.ok((await readAll(await store.read(digest, { start: 1, end: 150_000 }))).equals(data.subarray(1, 150_001)));
+    assert.match(relay.gets()[before] ?? '', /X-Amz-Signature=/, 'read by presigned URL, not by the SDK after a failed connection');
   });
 
   it('a reader that starts late and reads slowly gets every byte in order (the store connection pauses and resumes)', async (t) => {

@@ -39,7 +39,8 @@ class StoreConnection {
   reused = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(host: string, port: number, private readonly timeoutMs: number, onClose: (c: StoreConnection) => void) {
+  /** `origin` is the host and port (URL.host) the connection goes to. */
+  constructor(readonly origin: string, host: string, port: number, private readonly timeoutMs: number, onClose: (c: StoreConnection) => void) {
     this.socket = net.connect({
       host,
       port,
@@ -125,6 +126,7 @@ function parseHead(text: string): Head | null {
  * The URL holds a signature: it is never put in an error or a log.
  */
 export class S3ObjectReader {
+  /** Idle connections, the most recently used last. */
   private readonly idle: StoreConnection[] = [];
   private readonly open = new Set<StoreConnection>();
   private closed = false;
@@ -154,8 +156,11 @@ export class S3ObjectReader {
   }
 
   private connection(url: URL): StoreConnection {
-    const reusable = this.idle.pop();
-    if (reusable) {
+    // One bucket on one endpoint: the newest idle connection is nearly always to the same host.
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const reusable = this.idle[i]!;
+      if (reusable.origin !== url.host) continue;
+      this.idle.splice(i, 1);
       reusable.take();
       return reusable;
     }
@@ -163,7 +168,9 @@ export class S3ObjectReader {
   }
 
   private connect(url: URL): StoreConnection {
-    const connection = new StoreConnection(url.hostname, Number(url.port || 80), this.timeoutMs, (c) => {
+    // An IPv6 address is bracketed in a URL, not in a socket's host.
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const connection = new StoreConnection(url.host, host, Number(url.port || 80), this.timeoutMs, (c) => {
       this.open.delete(c);
       const at = this.idle.indexOf(c);
       if (at >= 0) this.idle.splice(at, 1);
