@@ -19,6 +19,8 @@ export interface PhaseResult {
   errors: number;
   /** Longest event-loop delay inside Wharf during the phase. */
   maxStallMs: number;
+  /** Longest pause of V8's garbage collector inside Wharf during the phase (part of a stall). */
+  maxGcPauseMs: number;
   /** 250 ms windows of the phase whose longest delay exceeded 100 ms. */
   windowsOver100Ms: number;
   windows: number;
@@ -52,7 +54,7 @@ export async function runPhase(url: string, probeFile: string, phase: string, se
   const endedAt = Date.now();
   await pool.close();
   const sorted = Float64Array.from(latencies).sort();
-  const windows = readFileSync(probeFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; maxMs: number })
+  const windows = readFileSync(probeFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: number; maxMs: number; gcMaxMs?: number })
     .filter((w) => w.t > startedAt + 250 && w.t <= endedAt + 250);
   return {
     phase,
@@ -63,6 +65,7 @@ export async function runPhase(url: string, probeFile: string, phase: string, se
     maxMs: sorted[sorted.length - 1] ?? Number.NaN,
     errors,
     maxStallMs: Math.max(0, ...windows.map((w) => w.maxMs)),
+    maxGcPauseMs: Math.max(0, ...windows.map((w) => w.gcMaxMs ?? 0)),
     windowsOver100Ms: windows.filter((w) => w.maxMs > 100).length,
     windows: windows.length,
   };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
-import { allNamespaces, dayOf, namespaceStorage, recordStorage } from '../metadata/activity.js';
+import { allNamespaces, dayOf, recordStorage, storageByNamespace } from '../metadata/activity.js';
 import { yieldToRequests } from '../metadata/yield.js';
 
 /**
@@ -9,9 +9,10 @@ import { yieldToRequests } from '../metadata/yield.js';
  */
 export async function recordStorageSnapshots(db: Kysely<Database>, now: number): Promise<number> {
   const day = dayOf(now);
+  const used = await storageByNamespace(db);
   const namespaces = await allNamespaces(db);
   for (const ns of namespaces) {
-    await recordStorage(db, { accountId: ns.accountId, namespace: ns.name, day, bytes: await namespaceStorage(db, ns.name) });
+    await recordStorage(db, { accountId: ns.accountId, namespace: ns.name, day, bytes: used.get(ns.name) ?? 0 });
     await yieldToRequests();
   }
   return namespaces.length;
