@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { SqliteAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { yieldToRequests } from './yield.js';
 
@@ -64,37 +64,34 @@ export async function namespaceStorage(db: Db, namespace: string): Promise<numbe
 }
 
 /**
- * What every namespace holds (namespaceStorage for all of them), in one walk over the repositories'
- * blob links in digest order, `batch` links a statement, yielding to requests between statements: a
- * single query over a namespace of 50,000 repositories held SQLite's event loop for ~200 ms. A blob
- * linked from several repositories of a namespace counts once in it. Links move while the walk runs
- * (pushes, deletes): a figure is as of its part of the walk, fine for a daily picture, not a quota.
+ * What every namespace holds (namespaceStorage for all of them), a window of `batch` blobs (digest
+ * order) a statement, yielding to requests between windows: one aggregate per namespace held
+ * SQLite's event loop for the whole namespace (a namespace of 50,000 repositories). A blob linked
+ * from several repositories of a namespace counts once in it. SQL groups each window's links by
+ * digest and namespace, so a layer shared by every repository returns one row per namespace, not
+ * one per link. Links move while the walk runs (pushes, deletes): a figure is as of its part of
+ * the walk, fine for a daily picture, not for a quota.
  */
 export async function storageByNamespace(db: Db, batch = 2000): Promise<Map<string, number>> {
+  const namespaceOfName = db.getExecutor().adapter instanceof SqliteAdapter
+    ? sql<string>`substr(r.name, 1, instr(r.name, '/') - 1)`
+    : sql<string>`split_part(r.name, '/', 1)`;
   const used = new Map<string, number>();
   let after = '';
   for (;;) {
-    // The last digest of this window of links (index order), so a digest's links stay in one window.
-    const edge = await db.selectFrom('repository_blobs').select('digest').where('digest', '>', after)
+    const edge = await db.selectFrom('blobs').select('digest').where('digest', '>', after)
       .orderBy('digest').limit(1).offset(batch - 1).executeTakeFirst();
-    let window = db.selectFrom('repository_blobs as rb').innerJoin('repositories as r', 'r.id', 'rb.repository_id').innerJoin('blobs as b', 'b.digest', 'rb.digest')
-      .select(['rb.digest', 'r.name', 'b.size']).where('rb.digest', '>', after);
-    if (edge) window = window.where('rb.digest', '<=', edge.digest);
-    const links = await window.orderBy('rb.digest').execute();
-    let digest = '';
-    let counted = new Set<string>();
-    for (const link of links) {
-      if (link.digest !== digest) {
-        digest = link.digest;
-        counted = new Set();
-      }
-      const slash = link.name.indexOf('/');
-      if (slash <= 0) continue;
-      const namespace = link.name.slice(0, slash);
-      if (counted.has(namespace)) continue;
-      counted.add(namespace);
-      used.set(namespace, (used.get(namespace) ?? 0) + Number(link.size));
+    let blobs = db.selectFrom('blobs').select(['digest', 'size']).where('digest', '>', after);
+    // CROSS JOIN: SQLite keeps this order, the window's links by the digest index first.
+    let holders = db.selectFrom('repository_blobs as rb').crossJoin('repositories as r')
+      .whereRef('r.id', '=', 'rb.repository_id').where('r.name', 'like', '%/%').where('rb.digest', '>', after)
+      .select(['rb.digest', namespaceOfName.as('namespace')]).groupBy(['rb.digest', 'namespace']);
+    if (edge) {
+      blobs = blobs.where('digest', '<=', edge.digest);
+      holders = holders.where('rb.digest', '<=', edge.digest);
     }
+    const sizes = new Map((await blobs.execute()).map((b) => [b.digest, Number(b.size)]));
+    for (const { digest, namespace } of await holders.execute()) used.set(namespace, (used.get(namespace) ?? 0) + (sizes.get(digest) ?? 0));
     if (!edge) return used;
     after = edge.digest;
     await yieldToRequests();

@@ -35,20 +35,48 @@ function linkUnreferenced(eb: ExpressionBuilder<Database, 'repository_blobs'>) {
   ]);
 }
 
-/** Links older than `before` that nothing in their repository references, after `after` in key order. */
-export async function staleLinks(db: Db, before: number, limit: number, after?: LinkKey): Promise<LinkKey[]> {
+/**
+ * Links older than `before` that nothing in their repository references, after `after` and up to
+ * `upTo` (inclusive) in key order. Without `upTo` one statement may walk every link of the registry
+ * to find none (all live): the collector bounds it with linkWindowEdge.
+ */
+export async function staleLinks(db: Db, before: number, limit: number, after?: LinkKey, upTo?: LinkKey): Promise<LinkKey[]> {
   const rows = await db.selectFrom('repository_blobs')
     .select(['repository_blobs.repository_id', 'repository_blobs.digest'])
     .where('repository_blobs.created_at', '<', before)
     .where((eb) => linkUnreferenced(eb))
-    .$if(after !== undefined, (q) => q.where((eb) => eb.or([
-      eb('repository_blobs.repository_id', '>', after!.repositoryId),
-      eb.and([eb('repository_blobs.repository_id', '=', after!.repositoryId), eb('repository_blobs.digest', '>', after!.digest)]),
-    ])))
+    .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '>', eb.tuple(after!.repositoryId, after!.digest))))
+    .$if(upTo !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '<=', eb.tuple(upTo!.repositoryId, upTo!.digest))))
     .orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest')
     .limit(limit)
     .execute();
   return rows.map((r) => ({ repositoryId: r.repository_id, digest: r.digest }));
+}
+
+/**
+ * The key `size` links after `after` (the last link of a window of that many), or undefined when
+ * fewer are left: the collector checks links a window at a time and lets requests run between
+ * windows (on SQLite a statement holds the event loop; one over 150,000 live links held it 120 ms).
+ * Keys compare as row values, which both engines read as a range of the primary key's index (the
+ * equivalent OR of comparisons made SQLite walk the table from its start for every window).
+ */
+export async function linkWindowEdge(db: Db, size: number, after?: LinkKey): Promise<LinkKey | undefined> {
+  const row = await db.selectFrom('repository_blobs')
+    .select(['repository_blobs.repository_id', 'repository_blobs.digest'])
+    .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '>', eb.tuple(after!.repositoryId, after!.digest))))
+    .orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest')
+    .limit(1).offset(size - 1)
+    .executeTakeFirst();
+  return row && { repositoryId: row.repository_id, digest: row.digest };
+}
+
+/** The digest `size` blobs after `after` in digest order, or undefined when fewer are left (as linkWindowEdge). */
+export async function blobWindowEdge(db: Db, size: number, after?: string): Promise<string | undefined> {
+  const row = await db.selectFrom('blobs').select('blobs.digest')
+    .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
+    .orderBy('blobs.digest').limit(1).offset(size - 1)
+    .executeTakeFirst();
+  return row?.digest;
 }
 
 /** Removes the link if it is still stale; true when it did. Run after the blob's exclusive lock. */
@@ -81,12 +109,13 @@ export interface BlobKey {
   size: number;
 }
 
-/** Blobs older than `before` that nothing links or references, after `after` in digest order. */
-export async function unreferencedBlobs(db: Db, before: number, limit: number, after?: string): Promise<BlobKey[]> {
+/** Blobs older than `before` that nothing links or references, after `after` and up to `upTo` in digest order. */
+export async function unreferencedBlobs(db: Db, before: number, limit: number, after?: string, upTo?: string): Promise<BlobKey[]> {
   const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
     .where('blobs.created_at', '<', before)
     .where((eb) => blobUnreferenced(eb))
     .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
+    .$if(upTo !== undefined, (q) => q.where('blobs.digest', '<=', upTo!))
     .orderBy('blobs.digest')
     .limit(limit)
     .execute();
@@ -110,11 +139,12 @@ export async function knownBlobs(db: Db, digests: string[]): Promise<Set<string>
 }
 
 /** Blobs older than `before` that no manifest and no trashed image references (links aside): a dry run's view. */
-export async function blobsWithoutImages(db: Db, before: number, limit: number, after?: string): Promise<BlobKey[]> {
+export async function blobsWithoutImages(db: Db, before: number, limit: number, after?: string, upTo?: string): Promise<BlobKey[]> {
   const rows = await db.selectFrom('blobs').select(['blobs.digest', 'blobs.size'])
     .where('blobs.created_at', '<', before)
     .where((eb) => blobUnusedByImages(eb))
     .$if(after !== undefined, (q) => q.where('blobs.digest', '>', after!))
+    .$if(upTo !== undefined, (q) => q.where('blobs.digest', '<=', upTo!))
     .orderBy('blobs.digest')
     .limit(limit)
     .execute();

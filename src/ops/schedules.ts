@@ -10,6 +10,9 @@ import { PeriodicTask } from './periodic-task.js';
 import type { RetentionService } from './retention.js';
 import { recordStorageSnapshots } from './storage-snapshots.js';
 
+/** How often the storage snapshots are recorded (at most: with the maintenance runs). */
+const SNAPSHOT_EVERY_MS = 3600_000;
+
 export interface ScheduleDeps {
   config: WharfConfig;
   logger: Logger;
@@ -41,12 +44,18 @@ export function startSchedules({ config, logger, now, db, registry, retention, g
   purgeTask.start(true);
 
   // Expired trash goes, and retention policies whose daily run is due run (one replica each).
+  let lastSnapshot = Number.NEGATIVE_INFINITY;
   const maintain = async (): Promise<void> => {
     try {
       const purged = await registry.images.purgeExpiredTrash();
       if (purged > 0) logger.info({ purged }, 'purged expired images from the trash');
       await retention.runScheduled();
-      await recordStorageSnapshots(db, now());
+      // The console's storage picture is daily: an hourly figure is plenty, and the walk over every
+      // blob link is not free on a large registry.
+      if (now() - lastSnapshot >= SNAPSHOT_EVERY_MS) {
+        await recordStorageSnapshots(db, now());
+        lastSnapshot = now();
+      }
       if (config.audit.retention > 0) {
         const pruned = await audit.prune(config.audit.retention * 1000);
         if (pruned > 0) logger.info({ pruned }, 'deleted audit events older than audit.retention');

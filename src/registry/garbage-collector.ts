@@ -44,6 +44,8 @@ export class GcBusyError extends Error {
 const LEASE = 'garbage-collection';
 const LEASE_MS = 5 * 60_000;
 const BATCH = 500;
+/** Links or blobs checked per statement at most: the sweeps' queries stay short, whatever the registry's size. */
+const SCAN_WINDOW = 2000;
 
 /**
  * Online mark and sweep over the metadata store, while pushes, pulls and deletes go on.
@@ -129,74 +131,105 @@ export class GarbageCollector {
   private async sweepLinks(before: number, dryRun: boolean, report: GcReport): Promise<Set<string>> {
     const wouldGo = new Set<string>();
     let after: garbage.LinkKey | undefined;
+    // A window of links at a time, requests served between windows (see linkWindowEdge).
     for (;;) {
-      const page = await garbage.staleLinks(this.db, before, BATCH, after);
-      if (page.length === 0) break;
-      if (dryRun) {
-        for (const link of page) wouldGo.add(linkId(link));
-        report.linksRemoved += page.length;
-      } else {
-        const digests = [...new Set(page.map((link) => link.digest))];
-        let removed = 0;
-        const { busy } = await this.locks.removingMany(this.db, digests, {
-          decide: async (trx, held) => {
-            removed = await garbage.removeStaleLinksOf(trx, held, before);
-            return [];
-          },
-          release: async () => [],
-          forget: async () => {},
-        });
-        if (busy.length < digests.length) report.linksRemoved += removed;
-        // Digests a push holds now: wait for each, as an unbatched removal does.
-        const waitFor = new Set(busy);
-        for (const link of page) {
-          if (!waitFor.has(link.digest)) continue;
-          if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
-        }
-        await yieldToRequests();
+      const edge = await garbage.linkWindowEdge(this.db, SCAN_WINDOW, after);
+      let cursor = after;
+      for (;;) {
+        const page = await garbage.staleLinks(this.db, before, BATCH, cursor, edge);
+        if (page.length === 0) break;
+        await this.removeLinks(page, before, dryRun, report, wouldGo);
+        cursor = page[page.length - 1];
+        await this.renewLease();
+        if (page.length < BATCH) break;
       }
-      after = page[page.length - 1];
-      await this.renewLease();
+      if (!edge) return wouldGo;
+      after = edge;
+      await yieldToRequests();
     }
-    return wouldGo;
+  }
+
+  private async removeLinks(page: garbage.LinkKey[], before: number, dryRun: boolean, report: GcReport, wouldGo: Set<string>): Promise<void> {
+    if (dryRun) {
+      for (const link of page) wouldGo.add(linkId(link));
+      report.linksRemoved += page.length;
+      return;
+    }
+    const digests = [...new Set(page.map((link) => link.digest))];
+    let removed = 0;
+    const { busy } = await this.locks.removingMany(this.db, digests, {
+      decide: async (trx, held) => {
+        removed = await garbage.removeStaleLinksOf(trx, held, before);
+        return [];
+      },
+      release: async () => [],
+      forget: async () => {},
+    });
+    if (busy.length < digests.length) report.linksRemoved += removed;
+    // Digests a push holds now: wait for each, as an unbatched removal does.
+    const waitFor = new Set(busy);
+    for (const link of page) {
+      if (!waitFor.has(link.digest)) continue;
+      if (await removeLinkIfStale(this.db, this.locks, link, before)) report.linksRemoved++;
+    }
+    await yieldToRequests();
   }
 
   private async sweepBlobs(before: number, dryRun: boolean, staleLinks: Set<string>, report: GcReport): Promise<void> {
     if (dryRun) return this.countBlobsThatWouldGo(before, staleLinks, report);
+    await this.eachBlobWindow(async (after, edge) => {
+      let cursor = after;
+      for (;;) {
+        const page = await garbage.unreferencedBlobs(this.db, before, BATCH, cursor, edge);
+        if (page.length === 0) return;
+        await this.removeBlobs(page, report);
+        cursor = page[page.length - 1]!.digest;
+        await this.renewLease();
+        if (page.length < BATCH) return;
+      }
+    });
+  }
+
+  /** Calls `check` for each window of blobs in digest order, requests served between windows. */
+  private async eachBlobWindow(check: (after: string | undefined, edge: string | undefined) => Promise<void>): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const page = await garbage.unreferencedBlobs(this.db, before, BATCH, after);
-      if (page.length === 0) break;
-      let freed: garbage.BlobKey[] = [];
-      const { busy } = await this.locks.removingMany(this.db, page.map((blob) => blob.digest), {
-        decide: async (trx, held) => (await garbage.stillUnreferenced(trx, held)).map((blob) => blob.digest),
-        release: (doomed) => this.deleteBytes(doomed),
-        forget: async (trx, gone) => {
-          freed = await garbage.removeUnreferencedBlobs(trx, gone);
-        },
-      });
-      for (const blob of freed) {
-        report.blobsRemoved++;
-        report.bytesFreed += blob.size;
-      }
-      // Blobs a push holds now: wait for each, as an unbatched removal does.
-      for (const digest of busy) {
-        const size = await this.locks.removing(this.db, digest, async (trx) => {
-          const removed = await garbage.removeUnreferencedBlob(trx, digest);
-          // The bytes go before the row's removal commits: should the commit fail, the row stays
-          // (unreferenced, for the next run) and a later upload of the blob puts the bytes back.
-          if (removed !== undefined) await this.store.delete(digest);
-          return removed;
-        });
-        if (size !== undefined) {
-          report.blobsRemoved++;
-          report.bytesFreed += size;
-        }
-      }
+      const edge = await garbage.blobWindowEdge(this.db, SCAN_WINDOW, after);
+      await check(after, edge);
+      if (!edge) return;
+      after = edge;
       await yieldToRequests();
-      after = page[page.length - 1]!.digest;
-      await this.renewLease();
     }
+  }
+
+  private async removeBlobs(page: garbage.BlobKey[], report: GcReport): Promise<void> {
+    let freed: garbage.BlobKey[] = [];
+    const { busy } = await this.locks.removingMany(this.db, page.map((blob) => blob.digest), {
+      decide: async (trx, held) => (await garbage.stillUnreferenced(trx, held)).map((blob) => blob.digest),
+      release: (doomed) => this.deleteBytes(doomed),
+      forget: async (trx, gone) => {
+        freed = await garbage.removeUnreferencedBlobs(trx, gone);
+      },
+    });
+    for (const blob of freed) {
+      report.blobsRemoved++;
+      report.bytesFreed += blob.size;
+    }
+    // Blobs a push holds now: wait for each, as an unbatched removal does.
+    for (const digest of busy) {
+      const size = await this.locks.removing(this.db, digest, async (trx) => {
+        const removed = await garbage.removeUnreferencedBlob(trx, digest);
+        // The bytes go before the row's removal commits: should the commit fail, the row stays
+        // (unreferenced, for the next run) and a later upload of the blob puts the bytes back.
+        if (removed !== undefined) await this.store.delete(digest);
+        return removed;
+      });
+      if (size !== undefined) {
+        report.blobsRemoved++;
+        report.bytesFreed += size;
+      }
+    }
+    await yieldToRequests();
   }
 
   /** Removes the bytes of `digests` together; the ones that are gone (a failure is logged and left for the next run). */
@@ -210,19 +243,22 @@ export class GarbageCollector {
   }
 
   private async countBlobsThatWouldGo(before: number, staleLinks: Set<string>, report: GcReport): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await garbage.blobsWithoutImages(this.db, before, BATCH, after);
-      if (page.length === 0) break;
-      const links = await garbage.linksOf(this.db, page.map((b) => b.digest));
-      for (const blob of page) {
-        if ((links.get(blob.digest) ?? []).every((repositoryId) => staleLinks.has(linkId({ repositoryId, digest: blob.digest })))) {
-          report.blobsRemoved++;
-          report.bytesFreed += blob.size;
+    await this.eachBlobWindow(async (after, edge) => {
+      let cursor = after;
+      for (;;) {
+        const page = await garbage.blobsWithoutImages(this.db, before, BATCH, cursor, edge);
+        if (page.length === 0) return;
+        const links = await garbage.linksOf(this.db, page.map((b) => b.digest));
+        for (const blob of page) {
+          if ((links.get(blob.digest) ?? []).every((repositoryId) => staleLinks.has(linkId({ repositoryId, digest: blob.digest })))) {
+            report.blobsRemoved++;
+            report.bytesFreed += blob.size;
+          }
         }
+        cursor = page[page.length - 1]!.digest;
+        if (page.length < BATCH) return;
       }
-      after = page[page.length - 1]!.digest;
-    }
+    });
   }
 
   private async sweepOrphans(before: number, dryRun: boolean, report: GcReport): Promise<void> {
