@@ -77,6 +77,16 @@ async function serve(configFile: string | undefined): Promise<number> {
   const { startServer } = await import('../server.js');
   const { StartupError } = await import('../errors/startup.js');
   const { certificateDateProblem, describeCertificate } = await import('../http/tls.js');
+  // The port opens before the start has finished (the first administrator is made just after): a
+  // SIGTERM or SIGINT in that moment stops the server once it has started, instead of cutting the
+  // start off half-done; a SIGHUP then is nothing to reload yet (with TLS: without, Node's default).
+  let early: 'SIGTERM' | 'SIGINT' | undefined;
+  const onEarlyTerm = () => { early ??= 'SIGTERM'; };
+  const onEarlyInt = () => { early ??= 'SIGINT'; };
+  const onEarlyHup = () => {};
+  process.on('SIGTERM', onEarlyTerm);
+  process.on('SIGINT', onEarlyInt);
+  if (config.http.tlsCert) process.on('SIGHUP', onEarlyHup);
   let server;
   try {
     server = await startServer(config, logger);
@@ -86,6 +96,10 @@ async function serve(configFile: string | undefined): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    process.off('SIGTERM', onEarlyTerm);
+    process.off('SIGINT', onEarlyInt);
+    process.off('SIGHUP', onEarlyHup);
   }
   logger.info({
     url: server.url,
@@ -130,6 +144,7 @@ async function serve(configFile: string | undefined): Promise<number> {
     };
     process.once('SIGTERM', () => { process.off('SIGHUP', reloadCertificate); stop('SIGTERM'); });
     process.once('SIGINT', () => { process.off('SIGHUP', reloadCertificate); stop('SIGINT'); });
+    if (early) process.emit(early, early);
   });
   return 0;
 }

@@ -131,6 +131,8 @@ function createInstance(options: AppOptions, serverFactory: (handler: (req: Inco
     bodyLimit: API_BODY_LIMIT,
     requestTimeout: 0,
     serverFactory,
+    // Only so Fastify's "Server listening at" line says https: the server itself comes from createServer.
+    ...(options.tls ? { https: {} } : {}),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },

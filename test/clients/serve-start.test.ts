@@ -100,3 +100,40 @@ describe('wharf serve on a start that cannot work', () => {
     }
   });
 });
+
+describe('a signal while wharf serve starts', () => {
+  it('a SIGTERM as soon as the port answers (the administrator is still being made) stops the server cleanly once it has started', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => { const { port: free } = probe.address() as net.AddressInfo; probe.close(() => resolve(free)); });
+    });
+    const child = (await import('node:child_process')).spawn(process.execPath, [WHARF_BIN, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', WHARF_HTTP_HOST: '127.0.0.1', WHARF_HTTP_PORT: String(port), WHARF_STORAGE_DATA_DIR: dataDir, WHARF_SCANNER_ENABLED: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      // Ask as often as the port can answer, and signal on the first answer: before the start's end.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const answered = await new Promise<boolean>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); }).on('error', () => resolve(false));
+        });
+        if (answered) break;
+        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`wharf did not open its port:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      child.kill('SIGTERM');
+      const exit = await exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, `a clean stop, not the signal's default:\n${out}`);
+      assert.match(out, /Wharf listening on /, 'the start finished');
+      assert.match(out, /stopped cleanly/);
+      assert.match(out, GENERATED_PASSWORD, 'the administrator was made and its password shown');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

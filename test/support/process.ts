@@ -43,6 +43,7 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const url = `${tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const announces = ['trace', 'debug', 'info'].includes(env.WHARF_LOG_LEVEL ?? 'info');
   const deadline = Date.now() + 20_000;
   for (;;) {
     const early = await Promise.race([exited.then((e) => e), new Promise((r) => setTimeout(() => r(undefined), 100))]);
@@ -54,7 +55,9 @@ export async function spawnWharf(env: Record<string, string>, args: string[] = [
         await res.arrayBuffer();
         return res.status;
       });
-      if (status === 200 || status === 401) break;
+      // The port answers before the start has finished (the administrator is made just after it
+      // opens); the CLI says "Wharf listening" once it has, when its log level shows info lines.
+      if ((status === 200 || status === 401) && (!announces || /Wharf listening on /.test(out))) break;
     } catch {
       // not listening yet
     }
