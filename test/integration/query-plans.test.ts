@@ -65,6 +65,9 @@ if (engines().includes('postgres')) {
       const metadata = await connectMetadata({ engine: 'postgres', sqlitePath: '', url: database.url, poolSize: 2 });
       await metadata.close();
       pool = new pg.Pool({ connectionString: database.url, max: 2 });
+      // The database is dropped WITH (FORCE) at the end: a connection still closing then gets
+      // PostgreSQL's "terminating connection", which a pool without a listener throws uncaught.
+      pool.on('error', () => {});
       // Seeded in bulk with SQL: small/r<i> (one image, tag latest), big/app (BIG_TAGS images, tags v<i>);
       // every repository links the same two blobs, as a shared base layer is.
       await pool.query(`
@@ -89,7 +92,7 @@ if (engines().includes('postgres')) {
         analyze;
       `);
       db = new Kysely<Database>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }) }),
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }).on('error', () => {}) }),
         log: (event) => { if (event.level === 'query') captured.push(event.query); },
       });
     });
