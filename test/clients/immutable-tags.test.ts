@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { describeRun, ensureBuilt, runCommand, WHARF_BIN, type CommandResult } from '../support/process.js';
+import { type CommandResult, describeRun, ensureBuilt, runCommand, wharfCli } from '../support/process.js';
 import { OciLayout, singleLayerImage, type BuiltImage } from '../support/oci-layout.js';
 
 /**
@@ -24,18 +24,7 @@ describe('immutable tags with skopeo and the wharf CLI', { skip: skopeoVersion ?
   let first: BuiltImage;
   let second: BuiltImage;
 
-  function wharf(args: string[], input?: string): Promise<CommandResult> {
-    return runCommand('sh', ['-c', `${input === undefined ? '' : 'printf "%s\\n" "$WHARF_INPUT" | '}"$NODE" "$WHARF_BIN" "$@"`, 'wharf', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: path.join(work, 'config.json'), NODE: process.execPath, WHARF_BIN, WHARF_INPUT: input ?? '' },
-      timeoutMs: 60_000,
-    });
-  }
-
-  async function ok(args: string[], input?: string): Promise<CommandResult> {
-    const result = await wharf(args, input);
-    assert.equal(result.code, 0, describeRun('wharf', args, result));
-    return result;
-  }
+  const { run: wharf, ok } = wharfCli(() => work);
 
   function push(image: BuiltImage, tag: string, repo = 'app'): Promise<CommandResult> {
     return runCommand('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', `admin:${TEST_ADMIN_PASSWORD}`, `oci:${layout.dir}:${image.tag}`, `docker://${host}/${NS}/${repo}:${tag}`], { timeoutMs: 60_000 });

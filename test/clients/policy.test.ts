@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
-import { describeRun, ensureBuilt, runCommand, WHARF_BIN, type CommandResult } from '../support/process.js';
+import { describeRun, ensureBuilt, wharfCli } from '../support/process.js';
 import { basic, pushImage, type PushedImage } from '../support/iam.js';
 import { admissionReview, workload } from '../support/admission.js';
 
@@ -19,17 +19,7 @@ describe('wharf policy (image policies) with the real binary', () => {
   let image: PushedImage;
   const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
 
-  function wharf(args: string[], input?: string): Promise<CommandResult> {
-    return runCommand('sh', ['-c', `${input === undefined ? '' : 'printf "%s\\n" "$WHARF_INPUT" | '}"$NODE" "$WHARF_BIN" "$@"`, 'wharf', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: work, WHARF_CLI_CONFIG: path.join(work, 'config.json'), NODE: process.execPath, WHARF_BIN, WHARF_INPUT: input ?? '' },
-      timeoutMs: 60_000,
-    });
-  }
-  async function ok(args: string[], input?: string): Promise<CommandResult> {
-    const result = await wharf(args, input);
-    assert.equal(result.code, 0, describeRun('wharf', args, result));
-    return result;
-  }
+  const { run: wharf, ok } = wharfCli(() => work);
 
   before(async () => {
     await ensureBuilt();

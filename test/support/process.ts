@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -136,4 +137,24 @@ export async function ensureBuilt(): Promise<void> {
   if (!stale('src')) return;
   const result = await runCommand(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root });
   if (result.code !== 0) throw new Error(`building dist/ failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+/**
+ * The real `wharf` binary with a home and CLI configuration of its own under `home()` (read at each
+ * call: suites create it in `before`); `input` goes to its standard input, as a typed password would.
+ * `ok` runs it and asserts it succeeded, showing the run when it did not.
+ */
+export function wharfCli(home: () => string): { run(args: string[], input?: string): Promise<CommandResult>; ok(args: string[], input?: string): Promise<CommandResult> } {
+  const run = (args: string[], input?: string): Promise<CommandResult> => runCommand('sh', ['-c', `${input === undefined ? '' : 'printf "%s\\n" "$WHARF_INPUT" | '}"$NODE" "$WHARF_BIN" "$@"`, 'wharf', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: home(), WHARF_CLI_CONFIG: path.join(home(), 'config.json'), NODE: process.execPath, WHARF_BIN, WHARF_INPUT: input ?? '' },
+    timeoutMs: 60_000,
+  });
+  return {
+    run,
+    async ok(args, input) {
+      const result = await run(args, input);
+      assert.equal(result.code, 0, describeRun('wharf', args, result));
+      return result;
+    },
+  };
 }
