@@ -35,6 +35,11 @@ function linkUnreferenced(eb: ExpressionBuilder<Database, 'repository_blobs'>) {
   ]);
 }
 
+/** A link's key against `key`, as row values: both engines read that as a range of the primary key's index. */
+function compareLinkKey(eb: ExpressionBuilder<Database, 'repository_blobs'>, op: '>' | '<=', key: LinkKey) {
+  return eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), op, eb.tuple(key.repositoryId, key.digest));
+}
+
 /**
  * Links older than `before` that nothing in their repository references, after `after` and up to
  * `upTo` (inclusive) in key order. Without `upTo` one statement may walk every link of the registry
@@ -45,8 +50,8 @@ export async function staleLinks(db: Db, before: number, limit: number, after?: 
     .select(['repository_blobs.repository_id', 'repository_blobs.digest'])
     .where('repository_blobs.created_at', '<', before)
     .where((eb) => linkUnreferenced(eb))
-    .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '>', eb.tuple(after!.repositoryId, after!.digest))))
-    .$if(upTo !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '<=', eb.tuple(upTo!.repositoryId, upTo!.digest))))
+    .$if(after !== undefined, (q) => q.where((eb) => compareLinkKey(eb, '>', after!)))
+    .$if(upTo !== undefined, (q) => q.where((eb) => compareLinkKey(eb, '<=', upTo!)))
     .orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest')
     .limit(limit)
     .execute();
@@ -63,7 +68,7 @@ export async function staleLinks(db: Db, before: number, limit: number, after?: 
 export async function linkWindowEdge(db: Db, size: number, after?: LinkKey): Promise<LinkKey | undefined> {
   const row = await db.selectFrom('repository_blobs')
     .select(['repository_blobs.repository_id', 'repository_blobs.digest'])
-    .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple('repository_blobs.repository_id', 'repository_blobs.digest'), '>', eb.tuple(after!.repositoryId, after!.digest))))
+    .$if(after !== undefined, (q) => q.where((eb) => compareLinkKey(eb, '>', after!)))
     .orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest')
     .limit(1).offset(size - 1)
     .executeTakeFirst();

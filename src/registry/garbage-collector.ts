@@ -130,20 +130,42 @@ export class GarbageCollector {
   /** Links nothing uses any more. In a dry run, the set of links that would go (the blob sweep needs it). */
   private async sweepLinks(before: number, dryRun: boolean, report: GcReport): Promise<Set<string>> {
     const wouldGo = new Set<string>();
-    let after: garbage.LinkKey | undefined;
-    // A window of links at a time, requests served between windows (see linkWindowEdge).
+    await this.eachPage<garbage.LinkKey, garbage.LinkKey>(
+      (after) => garbage.linkWindowEdge(this.db, SCAN_WINDOW, after),
+      (after, upTo) => garbage.staleLinks(this.db, before, BATCH, after, upTo),
+      (link) => link,
+      async (page) => {
+        await this.removeLinks(page, before, dryRun, report, wouldGo);
+        await this.renewLease();
+      },
+    );
+    return wouldGo;
+  }
+
+  /**
+   * Hands `handle` the candidates in pages of at most BATCH, looking at a window of SCAN_WINDOW keys
+   * at a time (`edgeOf` finds a window's last key, `page` the candidates after a key and up to
+   * another), so each statement stays short whatever the registry's size, and requests are served
+   * between windows.
+   */
+  private async eachPage<K, T>(
+    edgeOf: (after: K | undefined) => Promise<K | undefined>,
+    page: (after: K | undefined, upTo: K | undefined) => Promise<T[]>,
+    keyOf: (item: T) => K,
+    handle: (items: T[]) => Promise<void>,
+  ): Promise<void> {
+    let after: K | undefined;
     for (;;) {
-      const edge = await garbage.linkWindowEdge(this.db, SCAN_WINDOW, after);
+      const edge = await edgeOf(after);
       let cursor = after;
       for (;;) {
-        const page = await garbage.staleLinks(this.db, before, BATCH, cursor, edge);
-        if (page.length === 0) break;
-        await this.removeLinks(page, before, dryRun, report, wouldGo);
-        cursor = page[page.length - 1];
-        await this.renewLease();
-        if (page.length < BATCH) break;
+        const items = await page(cursor, edge);
+        if (items.length === 0) break;
+        await handle(items);
+        cursor = keyOf(items[items.length - 1]!);
+        if (items.length < BATCH) break;
       }
-      if (!edge) return wouldGo;
+      if (edge === undefined) return;
       after = edge;
       await yieldToRequests();
     }
@@ -177,29 +199,15 @@ export class GarbageCollector {
 
   private async sweepBlobs(before: number, dryRun: boolean, staleLinks: Set<string>, report: GcReport): Promise<void> {
     if (dryRun) return this.countBlobsThatWouldGo(before, staleLinks, report);
-    await this.eachBlobWindow(async (after, edge) => {
-      let cursor = after;
-      for (;;) {
-        const page = await garbage.unreferencedBlobs(this.db, before, BATCH, cursor, edge);
-        if (page.length === 0) return;
+    await this.eachPage<string, garbage.BlobKey>(
+      (after) => garbage.blobWindowEdge(this.db, SCAN_WINDOW, after),
+      (after, upTo) => garbage.unreferencedBlobs(this.db, before, BATCH, after, upTo),
+      (blob) => blob.digest,
+      async (page) => {
         await this.removeBlobs(page, report);
-        cursor = page[page.length - 1]!.digest;
         await this.renewLease();
-        if (page.length < BATCH) return;
-      }
-    });
-  }
-
-  /** Calls `check` for each window of blobs in digest order, requests served between windows. */
-  private async eachBlobWindow(check: (after: string | undefined, edge: string | undefined) => Promise<void>): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const edge = await garbage.blobWindowEdge(this.db, SCAN_WINDOW, after);
-      await check(after, edge);
-      if (!edge) return;
-      after = edge;
-      await yieldToRequests();
-    }
+      },
+    );
   }
 
   private async removeBlobs(page: garbage.BlobKey[], report: GcReport): Promise<void> {
@@ -243,11 +251,11 @@ export class GarbageCollector {
   }
 
   private async countBlobsThatWouldGo(before: number, staleLinks: Set<string>, report: GcReport): Promise<void> {
-    await this.eachBlobWindow(async (after, edge) => {
-      let cursor = after;
-      for (;;) {
-        const page = await garbage.blobsWithoutImages(this.db, before, BATCH, cursor, edge);
-        if (page.length === 0) return;
+    await this.eachPage<string, garbage.BlobKey>(
+      (after) => garbage.blobWindowEdge(this.db, SCAN_WINDOW, after),
+      (after, upTo) => garbage.blobsWithoutImages(this.db, before, BATCH, after, upTo),
+      (blob) => blob.digest,
+      async (page) => {
         const links = await garbage.linksOf(this.db, page.map((b) => b.digest));
         for (const blob of page) {
           if ((links.get(blob.digest) ?? []).every((repositoryId) => staleLinks.has(linkId({ repositoryId, digest: blob.digest })))) {
@@ -255,10 +263,8 @@ export class GarbageCollector {
             report.bytesFreed += blob.size;
           }
         }
-        cursor = page[page.length - 1]!.digest;
-        if (page.length < BATCH) return;
-      }
-    });
+      },
+    );
   }
 
   private async sweepOrphans(before: number, dryRun: boolean, report: GcReport): Promise<void> {
