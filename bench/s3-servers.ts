@@ -4,12 +4,10 @@
  * same bucket, with or without presigned redirects of blob GETs. The store starts on first use
  * and stops with the benchmark.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TargetName } from './options.js';
-import { cleanEnv, DISTRIBUTION_BIN, freePort, launch, startWharf, type RunningServer } from './servers.js';
+import { cleanEnv, startDistribution, startWharf, type RunningServer } from './servers.js';
 
 export const S3_TARGETS = ['wharf-s3', 'distribution-s3', 'wharf-s3-redirect', 'distribution-s3-redirect'] as const;
 export type S3Target = (typeof S3_TARGETS)[number];
@@ -64,19 +62,14 @@ export async function startS3Target(target: S3Target): Promise<RunningServer> {
 }
 
 async function startDistributionS3(env: Record<string, string>, prefix: string, redirect: boolean): Promise<RunningServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'distribution-s3-bench-'));
-  const port = await freePort();
-  const config = path.join(dir, 'config.yml');
   const endpoint = new URL(env.S3_ENDPOINT!);
+  // aws-sdk-go panics on an AWS_CA_BUNDLE (set on some machines) with the transport Distribution
+  // gives it; the store is plain HTTP on loopback, so no CA bundle is wanted.
+  const childEnv = cleanEnv({});
+  delete childEnv.AWS_CA_BUNDLE;
   // Distribution 2.8's s3 driver: a regionendpoint implies path-style addressing; chunksize is its
   // multipart part size (default 10 MiB, minimum 5 MiB).
-  writeFileSync(config, [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
+  return startDistribution([
     '  s3:',
     `    regionendpoint: ${endpoint.origin}`,
     `    region: ${env.AWS_REGION}`,
@@ -88,17 +81,5 @@ async function startDistributionS3(env: Record<string, string>, prefix: string, 
     '    v4auth: true',
     '  redirect:',
     `    disable: ${!redirect}`,
-    '  delete:',
-    '    enabled: true',
-    '  cache:',
-    '    blobdescriptor: inmemory',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    '',
-  ].join('\n'));
-  // aws-sdk-go panics on an AWS_CA_BUNDLE (set on some machines) with the transport Distribution
-  // gives it; the store is plain HTTP on loopback, so no CA bundle is wanted.
-  const childEnv = cleanEnv({});
-  delete childEnv.AWS_CA_BUNDLE;
-  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], childEnv, port, () => rm(dir, { recursive: true, force: true }), () => '');
+  ], childEnv);
 }

@@ -135,8 +135,11 @@ export async function startWharf(options: WharfStartOptions = {}): Promise<Runni
     helperPid);
 }
 
-/** `storage` replaces the filesystem section (YAML lines under `storage:`, e.g. an s3 driver's). */
-export async function startDistribution(storage?: string[]): Promise<RunningServer> {
+/**
+ * `storage` replaces the filesystem section (YAML lines under `storage:`, e.g. an s3 driver's; the
+ * blobs are then not files here); `env`, the process's environment instead of the cleaned one.
+ */
+export async function startDistribution(storage?: string[], env: NodeJS.ProcessEnv = cleanEnv({})): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'distribution-bench-'));
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
@@ -160,8 +163,8 @@ export async function startDistribution(storage?: string[]): Promise<RunningServ
     '  maxentries: 100000',
     '',
   ].join('\n'));
-  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], cleanEnv({}), port, () => rm(dir, { recursive: true, force: true }),
-    (digest) => { const [alg, hex] = digest.split(':') as [string, string]; return path.join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', alg, hex.slice(0, 2), hex, 'data'); });
+  return launch('distribution', DISTRIBUTION_BIN, ['serve', config], env, port, () => rm(dir, { recursive: true, force: true }),
+    (digest) => { const [alg, hex] = digest.split(':') as [string, string]; return storage ? '' : path.join(dir, 'data', 'docker', 'registry', 'v2', 'blobs', alg, hex.slice(0, 2), hex, 'data'); });
 }
 
 export interface Postgres {
