@@ -1,10 +1,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { apiJson, basic, imageManifest, OCI_MANIFEST, pushBlob, pushImage, send } from '../support/iam.js';
 import { cosignPayload, cosignSign, sigstoreTestKey, type SigstoreTestKey } from '../support/signatures.js';
-import { chromiumMissing, describeViolations, launchChromium, screenshot, seriousViolations } from '../support/browser.js';
+import { assertAccessible, chromiumMissing, consoleNav, ConsolePages, imageRow, launchChromium, signIn as signInConsole } from '../support/browser.js';
 
 /**
  * Signatures and deployment enforcement in the web console (Debian's chromium): the image list's
@@ -23,7 +23,9 @@ describe('web console: signatures, trusted keys and image policies in chromium',
   let plainDigest: string;
   const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
   const ciKey: SigstoreTestKey = sigstoreTestKey('ecdsa-p256');
-  const contexts: BrowserContext[] = [];
+  const pages = new ConsolePages(() => browser);
+  const newPage = (options?: Parameters<ConsolePages['open']>[0]) => pages.open(options);
+  const signIn = (page: Page, username: string, password: string) => signInConsole(page, server.url, username, password);
 
   /** A cosign signature of `digest` under its sha256-<hex>.sig tag, as `cosign sign --key` stores it. */
   async function cosignSignImage(name: string, digest: string): Promise<void> {
@@ -53,52 +55,27 @@ describe('web console: signatures, trusted keys and image policies in chromium',
   });
 
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
+    await pages.close();
     await browser?.close().catch(() => {});
     await server?.stop();
   });
 
-  async function newPage(colorScheme: 'light' | 'dark' = 'light', viewport = { width: 1280, height: 900 }): Promise<Page> {
-    // bypassCSP: axe-core is injected as an inline script, which the console's policy (rightly) refuses.
-    const context = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(60_000);
-    page.on('dialog', (dialog) => { void dialog.accept(); });
-    return page;
-  }
 
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(server.url);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    // The heading, not the menu: at phone width the menu stays closed.
-    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
-  }
 
-  async function accessible(page: Page, name: string): Promise<void> {
-    await page.locator('.loading').first().waitFor({ state: 'detached' });
-    const violations = await seriousViolations(page);
-    assert.deepEqual(violations, [], `${name}: axe found serious or critical violations:\n${describeViolations(violations)}`);
-    await screenshot(page, name);
-  }
 
-  const nav = (page: Page, label: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true });
-  const imageRow = (page: Page, name: string) => page.getByTestId('image-row').filter({ has: page.getByRole('link', { name, exact: true }) });
   const signaturesTab = (name: string, digest: string) => `${server.url}/images/${encodeURIComponent(`${name}@${digest}`)}?tab=signatures`;
 
   it('shows a signed image as unverified, then verified by the key a Manager adds in the console; an unsigned one as none', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
     assert.equal(await page.getByText('soon', { exact: true }).count(), 0, 'no "soon" menu entry any more');
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/signed').getByTestId('signed').getByText('Unverified (1)').waitFor();
     assert.equal(await imageRow(page, 'team/plain').getByTestId('signed').innerText(), 'None');
 
-    await nav(page, 'Trusted keys').click();
+    await consoleNav(page, 'Trusted keys').click();
     await page.getByRole('heading', { name: 'No trusted keys yet' }).waitFor();
-    await accessible(page, 'trust-keys-empty');
+    await assertAccessible(page, 'trust-keys-empty');
     // The API's refusal is shown: a PEM that is no key.
     await page.getByLabel('Name').fill('ci-key');
     await page.getByLabel('Kind').selectOption('sigstore');
@@ -113,9 +90,9 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     await row.waitFor();
     assert.match(await row.innerText(), /sigstore/);
     assert.match(await row.innerText(), /namespace team/);
-    await accessible(page, 'trust-keys');
+    await assertAccessible(page, 'trust-keys');
 
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/signed').getByTestId('signed').getByText('Verified: ci-key').waitFor();
     assert.equal(await imageRow(page, 'team/plain').getByTestId('signed').innerText(), 'None');
 
@@ -126,7 +103,7 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     assert.match(await signature.innerText(), /Sigstore \/ cosign/);
     assert.match(await signature.innerText(), /cosign tag/);
     assert.match(await page.getByTestId('signed-summary').innerText(), /Verified\s+by trusted key ci-key/);
-    await accessible(page, 'image-signatures');
+    await assertAccessible(page, 'image-signatures');
 
     await page.goto(signaturesTab('team/plain', plainDigest));
     await page.getByTestId('signed-summary').getByText('Not signed').waitFor();
@@ -141,9 +118,9 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     await decision.getByText('Denied', { exact: true }).waitFor();
     assert.match(await decision.innerText(), /No image policy applies/);
 
-    await nav(page, 'Image policies').click();
+    await consoleNav(page, 'Image policies').click();
     await page.getByRole('heading', { name: 'No image policies yet' }).waitFor();
-    await accessible(page, 'image-policies-empty');
+    await assertAccessible(page, 'image-policies-empty');
     // The API's message for a rule it refuses, shown to the person.
     await page.getByLabel('Applies to').selectOption('namespace');
     await page.getByLabel('Namespace', { exact: true }).selectOption('team');
@@ -156,7 +133,7 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     const policy = page.getByTestId('image-policy').filter({ hasText: 'Namespace team' });
     await policy.waitFor();
     assert.match(await policy.innerText(), /Signed by\s+ci-key/);
-    await accessible(page, 'image-policies');
+    await assertAccessible(page, 'image-policies');
 
     await page.goto(signaturesTab('team/plain', plainDigest));
     await decision.getByText('Denied', { exact: true }).waitFor();
@@ -164,7 +141,7 @@ describe('web console: signatures, trusted keys and image policies in chromium',
     const failure = page.getByTestId('policy-failure');
     assert.match(await failure.innerText(), /^signedBy .*no signature verifies with key ci-key \(the image has no signature\)/);
     assert.match(await page.getByTestId('policy-message').innerText(), /is denied by the policy of namespace team: \[signedBy\]/, 'the webhook\'s own words');
-    await accessible(page, 'image-policy-denied');
+    await assertAccessible(page, 'image-policy-denied');
 
     await cosignSignImage('team/plain', plainDigest);
     await page.getByRole('button', { name: 'Check again' }).click();
@@ -179,7 +156,7 @@ describe('web console: signatures, trusted keys and image policies in chromium',
   it('edits a policy\'s rules in place and shows the new ones', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'Image policies').click();
+    await consoleNav(page, 'Image policies').click();
     await page.getByRole('button', { name: 'Edit policy of namespace team' }).click();
     assert.equal(await page.getByLabel('Signed by keys').inputValue(), 'ci-key', 'the form starts from the policy');
     await page.getByLabel('Highest open severity').selectOption('high');
@@ -196,59 +173,59 @@ describe('web console: signatures, trusted keys and image policies in chromium',
   });
 
   it('shows a Reader the keys and policies, with no controls to change them; the new pages pass axe in dark too', async () => {
-    const page = await newPage('dark');
+    const page = await newPage({ colorScheme: 'dark' });
     await signIn(page, 'reader', READER_PASSWORD);
-    await nav(page, 'Trusted keys').click();
+    await consoleNav(page, 'Trusted keys').click();
     await page.getByTestId('trust-key-row').filter({ hasText: 'ci-key' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Add key|Remove/ }).count(), 0, 'no key changes');
     assert.equal(await page.getByLabel('Public key').count(), 0, 'no key form');
-    await accessible(page, 'reader-trust-keys-dark');
+    await assertAccessible(page, 'reader-trust-keys-dark');
 
-    await nav(page, 'Image policies').click();
+    await consoleNav(page, 'Image policies').click();
     await page.getByTestId('image-policy').filter({ hasText: 'Namespace team' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Edit|Remove|Save policy/ }).count(), 0, 'no policy changes');
-    await accessible(page, 'reader-image-policies-dark');
+    await assertAccessible(page, 'reader-image-policies-dark');
 
     await page.goto(signaturesTab('team/signed', signedDigest));
     await page.getByTestId('policy-decision').getByText('Allowed', { exact: true }).waitFor();
     await page.getByTestId('signature').getByText('Verified: ci-key').waitFor();
-    await accessible(page, 'reader-image-signatures-dark');
+    await assertAccessible(page, 'reader-image-signatures-dark');
 
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/signed').getByTestId('signed').getByText('Verified: ci-key').waitFor();
-    await accessible(page, 'reader-images-signed-dark');
+    await assertAccessible(page, 'reader-images-signed-dark');
   });
 
   it('a Manager removes a key in the console, and the image is unverified again', async () => {
-    const page = await newPage('dark');
+    const page = await newPage({ colorScheme: 'dark' });
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'Trusted keys').click();
+    await consoleNav(page, 'Trusted keys').click();
     await page.getByRole('button', { name: 'Remove key ci-key' }).click();
     await page.getByRole('heading', { name: 'No trusted keys yet' }).waitFor();
-    await accessible(page, 'trust-keys-dark');
-    await nav(page, 'Images').click();
+    await assertAccessible(page, 'trust-keys-dark');
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/signed').getByTestId('signed').getByText('Unverified (1)').waitFor();
     await page.goto(signaturesTab('team/signed', signedDigest));
     await page.getByTestId('policy-decision').getByText('Denied', { exact: true }).waitFor();
     await page.getByTestId('signature').getByText('Not verified').waitFor();
-    await accessible(page, 'image-signatures-dark');
+    await assertAccessible(page, 'image-signatures-dark');
   });
 
   it('fits a phone: the signatures tab and the policy and key pages without sideways scrolling, passing axe', async () => {
-    const page = await newPage('light', { width: 390, height: 844 });
+    const page = await newPage({ viewport: { width: 390, height: 844 } });
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
     const noSidewaysScroll = async (what: string) => assert.ok(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), `${what}: no sideways scrolling at phone width`);
     await page.goto(signaturesTab('team/signed', signedDigest));
     await page.getByTestId('signature').waitFor();
     await page.getByTestId('policy-decision').waitFor();
     await noSidewaysScroll('signatures');
-    await accessible(page, 'image-signatures-phone');
+    await assertAccessible(page, 'image-signatures-phone');
     for (const [path, name] of [['/policies', 'image-policies-phone'], ['/trust/keys', 'trust-keys-phone']] as const) {
       await page.goto(`${server.url}${path}`);
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.locator('.loading').first().waitFor({ state: 'detached' });
       await noSidewaysScroll(name);
-      await accessible(page, name);
+      await assertAccessible(page, name);
     }
   });
 });

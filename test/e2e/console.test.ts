@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../support/server.js';
 import { apiJson, basic } from '../support/iam.js';
 import { makeLayer, MEDIA, OciLayout, type Descriptor } from '../support/oci-layout.js';
 import { describeRun, runCommand } from '../support/process.js';
-import { chromiumMissing, describeViolations, launchChromium, screenshot, seriousViolations } from '../support/browser.js';
+import { assertAccessible, chromiumMissing, consoleNav, ConsolePages, imageRow, launchChromium, signIn as signInConsole } from '../support/browser.js';
 import { recordStorageSnapshots } from '../../src/ops/storage-snapshots.js';
 
 /**
@@ -50,7 +50,9 @@ describe('web console in chromium', { skip }, () => {
   let work: string;
   let appDigest: string;
   const admin = basic({ username: 'admin', password: TEST_ADMIN_PASSWORD });
-  const contexts: BrowserContext[] = [];
+  const pages = new ConsolePages(() => browser);
+  const newPage = (options?: Parameters<ConsolePages['open']>[0]) => pages.open(options);
+  const signIn = (page: Page, username: string, password: string) => signInConsole(page, server.url, username, password);
 
   before(async () => {
     server = await startTestServer('sqlite', { auth: { enabled: true }, scanner: { pollInterval: '50ms' } });
@@ -79,40 +81,15 @@ describe('web console in chromium', { skip }, () => {
   });
 
   after(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
+    await pages.close();
     await browser?.close().catch(() => {});
     await server?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  async function newPage(viewport = { width: 1280, height: 900 }, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    // bypassCSP: axe-core is injected as an inline script, which the console's policy (rightly) refuses.
-    const context = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    // A loaded machine (two cores, several suites) can be slow: wait for conditions, generously.
-    page.setDefaultTimeout(60_000);
-    page.on('dialog', (dialog) => { void dialog.accept(); });
-    return page;
-  }
 
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(server.url);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Console' }).waitFor();
-  }
 
-  async function accessible(page: Page, name: string): Promise<void> {
-    await page.locator('.loading').first().waitFor({ state: 'detached' });
-    const violations = await seriousViolations(page);
-    assert.deepEqual(violations, [], `${name}: axe found serious or critical violations:\n${describeViolations(violations)}`);
-    await screenshot(page, name);
-  }
 
-  const nav = (page: Page, label: string) => page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true });
-  const imageRow = (page: Page, name: string) => page.getByTestId('image-row').filter({ has: page.getByRole('link', { name, exact: true }) });
 
   it('serves the console at / and its routes, and keeps /v2/ and /api/v1 answers of their own', async () => {
     const index = await fetch(`${server.url}/images/team/app`);
@@ -136,7 +113,7 @@ describe('web console in chromium', { skip }, () => {
   it('refuses a wrong password with the API\'s message, then signs in and shows one row for an image with two tags', async () => {
     const page = await newPage();
     await page.goto(server.url);
-    await accessible(page, 'sign-in');
+    await assertAccessible(page, 'sign-in');
     await page.getByLabel('Username').fill('admin');
     await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -151,15 +128,15 @@ describe('web console in chromium', { skip }, () => {
     assert.equal(await page.locator('.stat', { hasText: 'open vulnerabilities' }).innerText(), '4\nopen vulnerabilities');
     await page.getByRole('img', { name: /^Storage per namespace: team / }).waitFor();
     await page.getByRole('img', { name: /^Storage per namespace over time \(daily snapshots\), latest: team \d/ }).waitFor();
-    await accessible(page, 'overview');
+    await assertAccessible(page, 'overview');
 
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     const row = imageRow(page, 'team/app');
     await row.waitFor();
     assert.equal(await row.count(), 1, 'one digest with two tags is one row');
     assert.deepEqual((await row.locator('.tag').allInnerTexts()).sort(), ['latest', 'v1']);
     assert.match(await row.innerText(), /2 Issues/);
-    await accessible(page, 'images');
+    await assertAccessible(page, 'images');
 
     await page.getByLabel('Search images').fill('tool');
     await imageRow(page, 'team/app').waitFor({ state: 'detached' });
@@ -174,7 +151,7 @@ describe('web console in chromium', { skip }, () => {
   it('opens the image: pull commands by tag and digest, layers, config, history', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/app').getByRole('link', { name: 'team/app', exact: true }).click();
     await page.getByRole('heading', { name: 'team/app' }).waitFor();
     const host = new URL(server.url).host;
@@ -187,11 +164,11 @@ describe('web console in chromium', { skip }, () => {
     await page.getByRole('button', { name: `Copy ${byDigest}` }).click();
     await page.getByRole('button', { name: `Copied ${byDigest}` }).waitFor();
     assert.equal(await page.evaluate('navigator.clipboard.readText()'), byDigest);
-    await accessible(page, 'image-overview');
+    await assertAccessible(page, 'image-overview');
     await page.getByRole('link', { name: 'Config' }).click();
     await page.getByText('NODE_ENV=production').waitFor();
     assert.match(await page.locator('.facts').innerText(), /\["node","\/app\/index.js"\]/);
-    await accessible(page, 'image-config');
+    await assertAccessible(page, 'image-config');
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByText('COPY app /app # app').waitFor();
     await page.getByRole('link', { name: 'Layers' }).click();
@@ -210,7 +187,7 @@ describe('web console in chromium', { skip }, () => {
     assert.match(await vuln.innerText(), /1\.2\.6/);
     assert.equal(await vuln.getByRole('link', { name: 'GHSA-xvch-5gv4-984h' }).getAttribute('href'), 'https://osv.dev/vulnerability/GHSA-xvch-5gv4-984h');
     assert.match(await page.locator('.report-status').innerText(), /2 Issues/);
-    await accessible(page, 'security');
+    await assertAccessible(page, 'security');
 
     await page.getByLabel('Fixable only').check();
     await page.getByLabel('Package').fill('nothing-like-this');
@@ -225,10 +202,10 @@ describe('web console in chromium', { skip }, () => {
     assert.match(await vuln.innerText(), /Exempt/);
     assert.match(await vuln.innerText(), /until 2099-12-31/, 'the exemption shows when it ends');
     await page.locator('.report-status').getByText('1 Issue', { exact: true }).waitFor();
-    await accessible(page, 'security-exempted');
+    await assertAccessible(page, 'security-exempted');
 
     // The list says so too.
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/app').getByText('1 Issue', { exact: true }).waitFor();
     // The open one left is CVE-2020-7598, CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:L (5.6).
     assert.equal((await imageRow(page, 'team/app').getByTestId('highest-severity').innerText()).trim(), 'highest MEDIUM');
@@ -237,27 +214,27 @@ describe('web console in chromium', { skip }, () => {
   it('deletes an image to the trash and restores it with its tag', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     const row = imageRow(page, 'team/tool');
     await row.getByRole('button', { name: /^Delete team\/tool@/ }).click();
     await row.waitFor({ state: 'detached' });
 
-    await nav(page, 'Trash').click();
+    await consoleNav(page, 'Trash').click();
     const trashed = page.getByTestId('trash-row').filter({ hasText: 'team/tool' });
     await trashed.waitFor();
     assert.match(await trashed.innerText(), /1\.0/);
-    await accessible(page, 'trash');
+    await assertAccessible(page, 'trash');
     await trashed.getByRole('button', { name: /^Restore team\/tool@/ }).click();
     await trashed.waitFor({ state: 'detached' });
 
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/tool').getByText('1.0', { exact: true }).waitFor();
   });
 
   it('creates an API key, shows it once, and the key signs in', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'API keys').click();
+    await consoleNav(page, 'API keys').click();
     await page.getByLabel('Description').fill('console test');
     await page.getByRole('button', { name: 'Create API key' }).click();
     const shown = page.getByTestId('new-api-key');
@@ -265,7 +242,7 @@ describe('web console in chromium', { skip }, () => {
     const key = (await page.locator('#new-key').innerText()).trim();
     assert.ok(key.length > 20, 'the key is shown');
     await page.getByTestId('api-key-row').filter({ hasText: 'console test' }).waitFor();
-    await accessible(page, 'api-keys');
+    await assertAccessible(page, 'api-keys');
     await page.getByRole('button', { name: 'Done' }).click();
     await shown.waitFor({ state: 'detached' });
     assert.equal(await page.getByText(key).count(), 0, 'and not again');
@@ -282,17 +259,17 @@ describe('web console in chromium', { skip }, () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
     for (const [link, name] of [['Namespaces', 'namespaces'], ['Quota & retention', 'quota'], ['Access (IAM)', 'iam']] as const) {
-      await nav(page, link).click();
+      await consoleNav(page, link).click();
       await page.getByRole('heading', { level: 1, name: link }).waitFor();
-      await accessible(page, name);
+      await assertAccessible(page, name);
     }
     // Retention with a dry run: keeping no image would move both of team's images to the trash.
-    await nav(page, 'Quota & retention').click();
+    await consoleNav(page, 'Quota & retention').click();
     await page.getByLabel('Keep newest').fill('0');
     await page.getByRole('button', { name: 'Preview (dry run)' }).click();
     await page.getByText('The policy would move 2 images to the trash at its first run.').waitFor();
 
-    await nav(page, 'Namespaces').click();
+    await consoleNav(page, 'Namespaces').click();
     const ns = page.getByTestId('namespace-row').filter({ hasText: 'team' });
     await ns.waitFor();
     assert.equal(await ns.locator('td[data-label="Images"]').innerText(), '2', 'two images in team');
@@ -302,33 +279,33 @@ describe('web console in chromium', { skip }, () => {
 
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark');
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/app').waitFor();
-    await accessible(page, 'images-dark');
-    await nav(page, 'Overview').click();
+    await assertAccessible(page, 'images-dark');
+    await consoleNav(page, 'Overview').click();
     await page.getByRole('img', { name: /^Pushes and pulls per day/ }).waitFor();
-    await accessible(page, 'overview-dark');
+    await assertAccessible(page, 'overview-dark');
     await page.goto(`${server.url}/images/${encodeURIComponent(`team/app@${appDigest}`)}?tab=security`);
     await page.getByTestId('vulnerability').first().waitFor();
-    await accessible(page, 'security-dark');
+    await assertAccessible(page, 'security-dark');
 
-    const phone = await newPage({ width: 390, height: 844 }, 'dark');
+    const phone = await newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     await phone.goto(server.url);
     assert.equal(await phone.evaluate('document.documentElement.dataset.theme'), 'dark', 'follows prefers-color-scheme');
     await phone.getByLabel('Username').fill('admin');
     await phone.getByLabel('Password', { exact: true }).fill(TEST_ADMIN_PASSWORD);
     await phone.getByRole('button', { name: 'Sign in' }).click();
     await phone.getByRole('button', { name: 'Menu' }).click();
-    await nav(phone, 'Images').click();
+    await consoleNav(phone, 'Images').click();
     await imageRow(phone, 'team/app').waitFor();
     assert.ok(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1'), 'no sideways scrolling at phone width');
-    await accessible(phone, 'images-phone');
+    await assertAccessible(phone, 'images-phone');
   });
 
   it('a Manager adds a user and gives it Writer on a namespace; that user is offered deletes there and no IAM', async () => {
     const page = await newPage();
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    await nav(page, 'Access (IAM)').click();
+    await consoleNav(page, 'Access (IAM)').click();
     const users = page.getByRole('region', { name: 'Users' });
     await users.getByLabel('Username').fill('dev');
     await users.getByLabel('Password').fill('dev-password-0123');
@@ -345,13 +322,13 @@ describe('web console in chromium', { skip }, () => {
     await policies.getByLabel('Namespace').fill('nowhere');
     await policies.getByRole('button', { name: 'Add policy' }).click();
     await policies.getByRole('alert').waitFor();
-    await accessible(page, 'iam-edited');
+    await assertAccessible(page, 'iam-edited');
 
     const dev = await newPage();
     await signIn(dev, 'dev', 'dev-password-0123');
-    await nav(dev, 'Images').click();
+    await consoleNav(dev, 'Images').click();
     await imageRow(dev, 'team/app').getByRole('button', { name: /^Delete team\/app@/ }).waitFor();
-    assert.equal(await nav(dev, 'Access (IAM)').count(), 0);
+    assert.equal(await consoleNav(dev, 'Access (IAM)').count(), 0);
   });
 
   it('works from the keyboard: sign in, skip to the content, follow links, sort, with a visible focus', async () => {
@@ -367,7 +344,7 @@ describe('web console in chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content', 'the first stop is the skip link');
-    await nav(page, 'Images').focus();
+    await consoleNav(page, 'Images').focus();
     assert.notEqual(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle'), 'none', 'focus is visible');
     await page.keyboard.press('Enter');
     await imageRow(page, 'team/app').waitFor();
@@ -379,33 +356,33 @@ describe('web console in chromium', { skip }, () => {
   it('tells a newcomer with no images how to push one', async () => {
     const page = await newPage();
     await signIn(page, 'newcomer', READER_PASSWORD);
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await page.getByRole('heading', { name: 'No images yet' }).waitFor();
     const howTo = await page.locator('.empty pre').innerText();
     assert.match(howTo, new RegExp(`skopeo copy docker://docker.io/library/alpine:latest docker://${new URL(server.url).host}/<namespace>/alpine:latest`));
     assert.match(howTo, /docker push /);
-    await accessible(page, 'images-empty');
-    await nav(page, 'Namespaces').click();
+    await assertAccessible(page, 'images-empty');
+    await consoleNav(page, 'Namespaces').click();
     await page.getByText('Ask an account Manager to add one.').waitFor();
   });
 
   it('offers a Reader no changes', async () => {
     const page = await newPage();
     await signIn(page, 'reader', READER_PASSWORD);
-    await nav(page, 'Images').click();
+    await consoleNav(page, 'Images').click();
     await imageRow(page, 'team/app').waitFor();
     assert.equal(await page.getByRole('button', { name: /^Delete/ }).count(), 0, 'no delete buttons');
     await page.goto(`${server.url}/images/${encodeURIComponent(`team/app@${appDigest}`)}?tab=security`);
     await page.getByTestId('vulnerability').first().waitFor();
     assert.equal(await page.getByRole('button', { name: /Exempt|Remove exemption/ }).count(), 0, 'no exemptions');
-    await nav(page, 'Namespaces').click();
+    await consoleNav(page, 'Namespaces').click();
     await page.getByTestId('namespace-row').first().waitFor();
     assert.equal(await page.getByRole('button').filter({ hasText: /Add|Remove/ }).count(), 0, 'no namespace changes');
-    assert.equal(await nav(page, 'Access (IAM)').count(), 0, 'no IAM page');
-    await nav(page, 'Trash').click();
+    assert.equal(await consoleNav(page, 'Access (IAM)').count(), 0, 'no IAM page');
+    await consoleNav(page, 'Trash').click();
     await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: /^Restore/ }).count(), 0);
-    await accessible(page, 'reader-trash');
+    await assertAccessible(page, 'reader-trash');
   });
 
   const session = async (page: Page) => JSON.parse(String(await page.evaluate('sessionStorage.getItem("wharf.console.session")'))) as { token: string; refreshToken?: string };
@@ -420,7 +397,7 @@ describe('web console in chromium', { skip }, () => {
     await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
     // The access token stops being accepted (as when it expires): the console renews it unseen.
     await setSession(page, { token: REFUSED_TOKEN });
-    await nav(page, 'Trash').click();
+    await consoleNav(page, 'Trash').click();
     await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
     await page.locator('.loading').first().waitFor({ state: 'detached' });
     assert.equal(await page.getByRole('alert').count(), 0);
@@ -428,7 +405,7 @@ describe('web console in chromium', { skip }, () => {
 
     // Both refused (the refresh token revoked or expired): back to sign-in, saying why.
     await setSession(page, { token: REFUSED_TOKEN, refreshToken: 'wrt_not_a_token' });
-    await nav(page, 'API keys').click();
+    await consoleNav(page, 'API keys').click();
     await page.getByText('Your session has expired: sign in again.').waitFor();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
