@@ -2,18 +2,18 @@
 // compiling the bundle's JavaScript was the largest part of a start, and the cache written at
 // build time (scripts/warm-code-cache.mjs) holds the bytecode of everything a server start runs.
 // A cache V8 cannot use (another Node.js version, a damaged file) is ignored and the bundle is
-// compiled as usual.
-import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// compiled as usual. CommonJS (bin/package.json), like the bundle: see there why.
+'use strict';
+const { readFileSync } = require('node:fs');
+const Module = require('node:module');
+const path = require('node:path');
+const vm = require('node:vm');
 
-export const bundleFile = fileURLToPath(new URL('../dist/bundle/wharf.cjs', import.meta.url));
-export const codeCacheFile = `${bundleFile}.v8cache`;
+const bundleFile = path.join(__dirname, '..', 'dist', 'bundle', 'wharf.cjs');
+const codeCacheFile = `${bundleFile}.v8cache`;
 
 /** Runs the bundle's module code; returns its exports and the compiled script (to write a cache from). */
-export function loadBundle() {
+function loadBundle() {
   let cachedData;
   try {
     cachedData = readFileSync(codeCacheFile);
@@ -23,6 +23,8 @@ export function loadBundle() {
   // The bundle is ASCII (scripts/build.mjs checks): latin1 skips UTF-8 decoding of 4 MB.
   const script = new vm.Script(Module.wrap(readFileSync(bundleFile, 'latin1')), { filename: bundleFile, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(bundleFile), module, bundleFile, path.dirname(bundleFile));
+  script.runInThisContext()(module.exports, Module.createRequire(bundleFile), module, bundleFile, path.dirname(bundleFile));
   return { exports: module.exports, script };
 }
+
+module.exports = { bundleFile, codeCacheFile, loadBundle };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The CLI runs from one bundle of the compiled sources (dist/bundle/, built by `npm install`
 // through the prepare script, see scripts/build.mjs), loaded with its V8 code cache.
-import { loadBundle } from './load-bundle.js';
+'use strict';
+const { loadBundle } = require('./load-bundle.js');
 
 const { main } = loadBundle().exports;
 main(process.argv).then(

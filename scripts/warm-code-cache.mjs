@@ -6,7 +6,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { codeCacheFile, loadBundle } from '../bin/load-bundle.js';
+import launcher from '../bin/load-bundle.js';
+
+const { codeCacheFile, loadBundle } = launcher;
 
 const port = await new Promise((resolve, reject) => {
   const probe = createServer().listen(0, '127.0.0.1', () => {
