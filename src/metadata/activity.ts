@@ -98,15 +98,14 @@ export async function storageByNamespace(db: Db, batch = 2000): Promise<Map<stri
   }
 }
 
-/** The finished scan reports (JSON) of the manifests in a namespace, with their repositories. */
-export async function namespaceReports(db: Db, namespace: string): Promise<Array<{ name: string; digest: string; report: string }>> {
+/** The manifests of a namespace whose scan stored a report, with their repositories (not the reports). */
+export async function namespaceScannedImages(db: Db, namespace: string): Promise<Array<{ name: string; digest: string }>> {
   const [from, to] = inNamespace(namespace);
-  const rows = await db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
+  return db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
     .innerJoin('scan_results as s', 's.digest', 'm.digest')
-    .select(['r.name', 'm.digest', 's.report'])
+    .select(['r.name', 'm.digest'])
     .where('r.name', '>=', from).where('r.name', '<', to).where('s.report', 'is not', null)
     .execute();
-  return rows.map((r) => ({ name: r.name, digest: r.digest, report: r.report! }));
 }
 
 /** Every namespace with its account (for the storage snapshots). */

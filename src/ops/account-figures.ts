@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
-import { dayOf, namespaceReports, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
-import { listExemptions } from '../metadata/exemptions.js';
-import { exempts, isInForce, type Exemption, type ScanReport } from '../scanner/report.js';
+import { dayOf, namespaceScannedImages, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
+import type { SeverityLevel } from '../scanner/osv/schema.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'] as const;
+
+/** Open vulnerabilities by severity over scanned images, as their reports count them for the account (ScanService.openVulnerabilities). */
+export type OpenVulnerabilities = (images: Array<{ name: string; digest: string }>) => Promise<{ severityCounts: Record<SeverityLevel, number>; scannedImages: number }>;
 
 export interface AccountFigures {
   /** Oldest first, every day of the period (days without activity count zero). */
@@ -22,7 +24,7 @@ export interface AccountFigures {
  * namespace, manifests pushed and images pulled per day, and open vulnerabilities by severity with
  * the account's exemptions applied as in each image's report.
  */
-export async function accountFigures(db: Kysely<Database>, accountId: number, namespaces: string[], now: number, dayCount: number): Promise<AccountFigures> {
+export async function accountFigures(db: Kysely<Database>, accountId: number, namespaces: string[], now: number, dayCount: number, openVulnerabilities: OpenVulnerabilities): Promise<AccountFigures> {
   const since = now - (dayCount - 1) * DAY_MS;
   const firstDay = dayOf(since);
   const pushes = await pushesPerDay(db, namespaces, Date.parse(`${firstDay}T00:00:00Z`));
@@ -39,18 +41,8 @@ export async function accountFigures(db: Kysely<Database>, accountId: number, na
     storage.push({ name, storageBytes: await namespaceStorage(db, name), history: days.map((d) => snapshots?.get(d.day) ?? null) });
   }
 
-  const exemptions = ((await listExemptions(db, accountId)) as Exemption[]).filter((e) => isInForce(e, now));
-  const vulnerabilities = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as AccountFigures['vulnerabilities'];
-  let scannedImages = 0;
-  for (const name of namespaces) {
-    for (const row of await namespaceReports(db, name)) {
-      const report = JSON.parse(row.report) as ScanReport;
-      scannedImages++;
-      for (const v of report.vulnerabilities) {
-        if (exemptions.some((e) => exempts(e, [v.advisoryId, ...v.aliases, ...v.cves], row.name, row.digest))) continue;
-        vulnerabilities[v.severity in vulnerabilities ? v.severity : 'UNKNOWN']++;
-      }
-    }
-  }
+  const scanned = [];
+  for (const name of namespaces) scanned.push(...await namespaceScannedImages(db, name));
+  const { severityCounts: vulnerabilities, scannedImages } = await openVulnerabilities(scanned);
   return { days, namespaces: storage, vulnerabilities, scannedImages };
 }

@@ -13,14 +13,18 @@ import { RegistryError } from '../oci/errors.js';
 import { cycloneDx } from './sbom.js';
 import { ScanError } from './errors.js';
 import type { ExemptionService } from './exemptions.js';
-import { emptySeverityCounts, issueCountOf, securityStatus, viewReport, worstStatus, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
+import { emptySeverityCounts, issueCountOf, securityStatus, viewReport, worstStatus, type Exemption, type ReportView, type ScanReport, type SecurityStatus } from './report.js';
 import { isScannableImage } from './scannable.js';
 import { indexName, type VulnDb } from './vulndb.js';
 import { digestsTouching, replaceScanPackages, type PackageKey } from '../metadata/scan-packages.js';
-import { SecurityCache, type ImageSecurity } from './security-cache.js';
-import { compareSeverity, type SeverityLevel } from './osv/schema.js';
+import { SecurityCache, type ImageSecurity, type ReportSummary } from './security-cache.js';
+import { compareSeverity, SEVERITY_ORDER, type SeverityLevel } from './osv/schema.js';
+import { yieldToRequests } from '../metadata/yield.js';
 
 export const SCAN_JOB = 'scan';
+
+/** Reports read per statement when summaries are worked out (a report is some tens of kilobytes of JSON). */
+const REPORT_PAGE = 20;
 
 /** Image configs are small JSON documents; a bigger one is not an image config. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -179,35 +183,67 @@ export class ScanService {
    */
   async statuses(images: Array<{ name: string; digest: string }>, accountId: number | null): Promise<Map<string, ImageSecurity>> {
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
+    const out = new Map<string, ImageSecurity>();
+    for (const [key, summary] of await this.summaries(images, exemptions)) out.set(key, { status: summary.status, highestSeverity: summary.highestSeverity });
+    // Indexes, images not scanned yet and failed scans: no report to read.
+    for (const image of images) {
+      const key = `${image.name}@${image.digest}`;
+      if (!out.has(key)) out.set(key, await this.securityOf(image.name, image.digest, exemptions));
+    }
+    return out;
+  }
+
+  /**
+   * Open vulnerabilities by severity over images, each counted as its own report counts them (the
+   * account's exemptions applied), and how many of the images have a report (the console's overview).
+   */
+  async openVulnerabilities(images: Array<{ name: string; digest: string }>, accountId: number): Promise<{ severityCounts: Record<SeverityLevel, number>; scannedImages: number }> {
+    const summaries = await this.summaries(images, await this.exemptions.forAccount(accountId));
+    const severityCounts = emptySeverityCounts();
+    for (const summary of summaries.values()) {
+      for (const level of SEVERITY_ORDER) severityCounts[level] += summary.severityCounts[level];
+    }
+    return { severityCounts, scannedImages: summaries.size };
+  }
+
+  /**
+   * The report summaries (`name@digest`) of those images that have a report. Reports the cache has
+   * no answer for are read and applied a page at a time, letting requests run between pages: an
+   * account's overview asks for all of its images, and on SQLite reading and parsing a thousand
+   * reports in one go held the event loop for half a second.
+   */
+  private async summaries(images: Array<{ name: string; digest: string }>, exemptions: Exemption[]): Promise<Map<string, ReportSummary>> {
     const exempted = exemptions.map((e) => e.id).join(',');
     const progress = await scans.findScanStates(this.db, [...new Set(images.map((i) => i.digest))]);
     const versionOf = (digest: string) => {
       const p = progress.get(digest);
       return p?.hasReport ? `${p.state}|${p.scanned_at}|${exempted}` : undefined;
     };
-    const out = new Map<string, ImageSecurity>();
-    const unread: Array<{ name: string; digest: string }> = [];
+    const out = new Map<string, ReportSummary>();
+    const unread = new Map<string, Array<{ name: string; digest: string }>>();
     for (const image of images) {
       const key = `${image.name}@${image.digest}`;
       const version = versionOf(image.digest);
-      const cached = version === undefined ? undefined : this.security.get(key, version);
+      if (version === undefined || out.has(key)) continue;
+      const cached = this.security.get(key, version);
       if (cached) out.set(key, cached);
-      else if (version !== undefined) unread.push(image);
+      else unread.set(image.digest, [...(unread.get(image.digest) ?? []), image]);
     }
-    const reports = await scans.findReports(this.db, [...new Set(unread.map((i) => i.digest))]);
-    for (const image of unread) {
-      const key = `${image.name}@${image.digest}`;
-      const text = reports.get(image.digest);
-      if (out.has(key) || text === undefined) continue;
-      const view = viewReport(JSON.parse(text) as ScanReport, progress.get(image.digest)!.state, image.name, exemptions);
-      const value = { status: view.status, highestSeverity: view.highestSeverity };
-      this.security.set(key, versionOf(image.digest)!, value);
-      out.set(key, value);
-    }
-    // Indexes, images not scanned yet and failed scans: no report to read.
-    for (const image of images) {
-      const key = `${image.name}@${image.digest}`;
-      if (!out.has(key)) out.set(key, await this.securityOf(image.name, image.digest, exemptions));
+    const digests = [...unread.keys()];
+    for (let i = 0; i < digests.length; i += REPORT_PAGE) {
+      if (i > 0) await yieldToRequests();
+      const reports = await scans.findReports(this.db, digests.slice(i, i + REPORT_PAGE));
+      for (const [digest, text] of reports) {
+        const report = JSON.parse(text) as ScanReport;
+        for (const image of unread.get(digest)!) {
+          const key = `${image.name}@${image.digest}`;
+          if (out.has(key)) continue;
+          const view = viewReport(report, progress.get(digest)!.state, image.name, exemptions);
+          const summary = { status: view.status, highestSeverity: view.highestSeverity, severityCounts: view.severityCounts };
+          this.security.set(key, versionOf(digest)!, summary);
+          out.set(key, summary);
+        }
+      }
     }
     return out;
   }

@@ -7,24 +7,29 @@ export interface ImageSecurity {
   highestSeverity: SeverityLevel | null;
 }
 
+/** An image's stored report as its account sees it: the list's status, and its open vulnerabilities by severity (the console's overview). */
+export interface ReportSummary extends ImageSecurity {
+  severityCounts: Record<SeverityLevel, number>;
+}
+
 /**
- * Image list statuses already worked out from stored reports. Reading and applying a report costs
- * about a millisecond (its package list is most of it), so a list of 1,000 images would spend
- * seconds redoing what only changes when the image is rescanned or the account's exemptions
- * change: each entry is kept with that version and used only while it still matches. Per process,
- * bounded; a replica that has not seen an image works it out once.
+ * Report summaries already worked out from stored reports. Reading and applying a report costs
+ * about a millisecond (its package list is most of it), so a list of 1,000 images, or an account's
+ * overview of all of them, would spend seconds redoing what only changes when the image is
+ * rescanned or the account's exemptions change: each entry is kept with that version and used only
+ * while it still matches. Per process, bounded; a replica that has not seen an image works it out once.
  */
 export class SecurityCache {
-  private readonly entries = new Map<string, { version: string; value: ImageSecurity }>();
+  private readonly entries = new Map<string, { version: string; value: ReportSummary }>();
 
   constructor(private readonly max = 20_000) {}
 
-  get(image: string, version: string): ImageSecurity | undefined {
+  get(image: string, version: string): ReportSummary | undefined {
     const entry = this.entries.get(image);
     return entry?.version === version ? entry.value : undefined;
   }
 
-  set(image: string, version: string, value: ImageSecurity): void {
+  set(image: string, version: string, value: ReportSummary): void {
     this.entries.delete(image);
     this.entries.set(image, { version, value });
     // Maps keep insertion order: the first key is the one written longest ago.

@@ -85,12 +85,35 @@ for (const engine of engines()) {
       assert.ok(other.namespaces.every((n) => n.name === 'teamb'), 'snapshots stay with their account');
     });
 
-    it('counts open vulnerabilities by severity, without exempted ones', async () => {
+    it('counts open vulnerabilities by severity, without exempted ones, as the image\'s report counts them', async () => {
+      const report = () => apiJson<{ severityCounts: Record<string, number> }>(server.url, 'GET', `/images/${encodeURIComponent('teama/scanned:v1')}/report`, as('manager'));
       const first = await stats(as('manager'));
       assert.equal(open(first), 2);
       assert.ok(first.scannedImages >= 1);
+      assert.deepEqual(first.vulnerabilities, (await report()).severityCounts);
       await apiJson(server.url, 'POST', '/exemptions', as('manager'), { issueId: 'CVE-2021-44906', scope: 'account', reason: 'trusted input' });
-      assert.equal(open(await stats(as('manager'))), 1);
+      const exempted = await stats(as('manager'));
+      assert.equal(open(exempted), 1, 'the summary kept from the first request is not used once the exemptions change');
+      assert.deepEqual(exempted.vulnerabilities, (await report()).severityCounts);
+    });
+
+    it('counts an image under each repository that holds it, with that repository\'s exemptions', async () => {
+      const admin = basic(t.admin);
+      const scannedBefore = (await stats(as('manager'))).scannedImages;
+      const source = await send(server.url, { method: 'GET', path: '/v2/teama/scanned/manifests/v1', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } }, admin);
+      const manifest = Buffer.from(await source.arrayBuffer());
+      const { layers, config } = JSON.parse(manifest.toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+      for (const { digest } of [config, ...layers]) {
+        const mount = await send(server.url, { method: 'POST', path: `/v2/teama/copy/blobs/uploads/?mount=${digest}&from=teama/scanned` }, admin);
+        assert.equal(mount.status, 201);
+      }
+      const put = await send(server.url, { method: 'PUT', path: '/v2/teama/copy/manifests/v1', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest }, admin);
+      assert.equal(put.status, 201);
+      const before = await stats(as('manager'));
+      assert.equal(before.scannedImages, scannedBefore + 1, 'one report, two repositories');
+      await apiJson(server.url, 'POST', '/exemptions', as('manager'), { issueId: 'GHSA-vh95-rmgr-6w4m', scope: 'repository', namespace: 'teama', repository: 'copy', reason: 'only in the copy' });
+      const after = await stats(as('manager'));
+      assert.equal(open(after), open(before) - 1, 'the repository exemption applies to the copy alone');
     });
 
     it('shows another tenant nothing of this one, and a Reader of single repositories no namespace totals', async () => {

@@ -115,7 +115,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
 
   await app.register(iamRoutes, { iam });
   await app.register(permissionRoutes, { iam });
-  await app.register(statsRoutes, { iam, now: options.now });
+  await app.register(statsRoutes, { iam, scanner: options.scanner, now: options.now });
   await app.register(auditRoutes, { iam });
   await app.register(imageRoutes, {
     iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,

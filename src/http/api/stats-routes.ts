@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Iam } from '../../iam/iam.js';
+import type { ScanService } from '../../scanner/scan-service.js';
 import { listNamespaces } from '../../metadata/namespaces.js';
 import { accountFigures, SEVERITIES } from '../../ops/account-figures.js';
 
 /** GET /stats: the figures behind the web console's pictures, read-only. */
-export async function statsRoutes(app: FastifyInstance, options: { iam: Iam; now: () => number }): Promise<void> {
+export async function statsRoutes(app: FastifyInstance, options: { iam: Iam; scanner: ScanService; now: () => number }): Promise<void> {
   const { iam } = options;
 
   app.get<{ Querystring: { days?: number } }>('/stats', {
@@ -36,6 +37,7 @@ export async function statsRoutes(app: FastifyInstance, options: { iam: Iam; now
     for (const ns of await listNamespaces(iam.db, principal.accountId)) {
       if ((await iam.authorizer.readAccess(principal, ns.name)).whole) whole.push(ns.name);
     }
-    return accountFigures(iam.db, principal.accountId, whole, options.now(), request.query.days ?? 30);
+    return accountFigures(iam.db, principal.accountId, whole, options.now(), request.query.days ?? 30,
+      (images) => options.scanner.openVulnerabilities(images, principal.accountId));
   });
 }
