@@ -51,11 +51,14 @@ export function App() {
   if (!session) {
     return <SignIn notice={notice} onSignedIn={(s) => { saveSession(s); setNotice(undefined); setSession(s); }} />;
   }
+  // "Signed out" is said once the server has revoked the refresh token (or could not be reached):
+  // said before, a copy of the token would still renew in that moment.
   const signOut = () => {
-    void endSession();
-    setSession(undefined);
-    setNotice('You are signed out.');
-    navigate('/');
+    void endSession().then(() => {
+      setSession(undefined);
+      setNotice('You are signed out.');
+      navigate('/');
+    });
   };
   return <SignedIn key={session.token} theme={theme} toggleTheme={toggleTheme} signOut={signOut} />;
 }
