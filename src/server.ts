@@ -30,8 +30,7 @@ import { reservePort, type PortReservation } from './http/port-reservation.js';
 import { listenError, sqlitePathError } from './errors/startup.js';
 import { Enforcement } from './enforcement/enforcement.js';
 import type { PolicyDenial } from './http/admission/plugin.js';
-import { verifyImageSignatures } from './trust/verify-image.js';
-import type { SignatureChecker } from './enforcement/ports.js';
+import { SignatureVerifier } from './trust/signature-verifier.js';
 import { TLS_MIN_VERSION, certificateDateProblem, describeCertificate, loadTlsCredentials, type TlsCredentials } from './http/tls.js';
 
 function printGeneratedPassword(username: string, password: string): void {
@@ -180,7 +179,7 @@ async function start(
   const gc = new GarbageCollector(metadata.db, store, locks, logger, now, { gracePeriod: config.storage.gcGracePeriod, onRun: (outcome, report) => metrics.gcRun(outcome, report) });
   const retention = new RetentionService(metadata.db, registry.images, logger, now);
   const trust = { db: metadata.db, store, log: logger };
-  const signatures: SignatureChecker = { verdicts: (accountId, repository, digest) => verifyImageSignatures(trust, accountId, repository, digest) };
+  const signatures = new SignatureVerifier(trust, now);
   const enforcement = new Enforcement(metadata.db, signatures, {
     evaluationTimeoutMs: config.enforcement.evaluationTimeout * 1000, failOpen: config.enforcement.failOpen,
     registryHosts: config.enforcement.registryHosts, publicUrl: config.http.publicUrl,
@@ -198,7 +197,7 @@ async function start(
   // TokenService.init), and the start fails as before if they cannot be made.
   const accountsCreated = deferred<void>();
   iam.authenticator.waitForAccounts(accountsCreated.promise);
-  const app = await buildApp({ registry, gc, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, onPolicyDenial, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) });
+  const app = await buildApp({ registry, gc, signatures, webhooks: events.webhooks, readiness: new Readiness(metadata, store), metrics, metricsToken: config.metrics.token, iam, quotas, retention, scanner, exemptions, vulndb, enforcement, admissionOnMainListener: !config.enforcement.listen, onPolicyDenial, logger, keepAliveTimeout: config.http.keepAliveTimeout, headersTimeout: config.http.headersTimeout, requestIdleTimeout: config.http.requestIdleTimeout, trustProxy: config.http.trustProxy, publicUrl: config.http.publicUrl, console: config.console.enabled, now, ...(tls ? { tls } : {}) });
   if (config.http.trustProxy === true) {
     logger.warn('http.trustProxy=true believes X-Forwarded-For from any peer: make sure the proxy replaces it (not appends to it), or list the proxy addresses instead');
   }

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { buffer } from 'node:stream/consumers';
 import type { Database } from '../metadata/schema.js';
 import { findManifestByDigest, findManifestByTag, listReferrers } from '../metadata/manifests.js';
-import { cosignTags, imagesCarryingSignatures, listSignatures } from '../metadata/signatures.js';
-import { trustKeysFor } from '../metadata/trust-keys.js';
+import { cosignTags, listSignatures, type StoredSignature } from '../metadata/signatures.js';
+import { trustKeysFor, type TrustKeyRow } from '../metadata/trust-keys.js';
 import { findLinkedBlob } from '../metadata/blobs.js';
 import { namespaceOf } from '../iam/namespace-names.js';
 import { parseManifest, type Descriptor } from '../oci/manifest.js';
@@ -34,26 +34,6 @@ export async function verifyImageSignatures(ctx: TrustContext, accountId: number
   return verifyWithKeys(ctx, await trustedKeys(ctx, accountId, namespaceOf(repository).namespace), repository, digest);
 }
 
-/** The signature state of each image of a list (the Signed column), reading each namespace's keys once. */
-export async function signatureSummaries(ctx: TrustContext, accountId: number, images: Array<{ name: string; digest: string }>): Promise<Map<string, SignatureSummary>> {
-  const keysOf = new Map<string, Promise<TrustedKey[]>>();
-  const summaries = new Map<string, SignatureSummary>();
-  const carrying = await imagesCarryingSignatures(ctx.db, images);
-  for (const image of images) {
-    const id = `${image.name}@${image.digest}`;
-    if (summaries.has(id)) continue;
-    if (!carrying.has(id)) {
-      summaries.set(id, { signatures: 0, verifiedBy: [] });
-      continue;
-    }
-    const namespace = namespaceOf(image.name).namespace;
-    if (!keysOf.has(namespace)) keysOf.set(namespace, trustedKeys(ctx, accountId, namespace));
-    const verdicts = await verifyWithKeys(ctx, await keysOf.get(namespace)!, image.name, image.digest);
-    summaries.set(id, summarize(verdicts));
-  }
-  return summaries;
-}
-
 export interface SignatureSummary {
   /** Signatures and attestations the image carries. */
   signatures: number;
@@ -66,27 +46,44 @@ export function summarize(verdicts: SignatureVerdict[]): SignatureSummary {
 }
 
 async function verifyWithKeys(ctx: TrustContext, keys: TrustedKey[], repository: string, digest: string): Promise<SignatureVerdict[]> {
-  const verdicts: SignatureVerdict[] = [];
-  for (const sig of await listSignatures(ctx.db, repository, digest)) {
-    verdicts.push({ ...await verifySimpleSigning(sig.content, digest, keys), source: 'signature-api' });
-  }
-  const [sigTag, attTag] = cosignTags(digest);
-  const carriers: Array<{ digest: string; source: 'tag' | 'referrer' }> = [];
-  for (const tag of [sigTag, attTag]) {
+  return verifyMaterial(ctx, keys, repository, digest, await signatureMaterial(ctx, repository, digest));
+}
+
+/** What an image carries to verify: the simple signatures stored for it and the manifests attached to it. */
+export interface SignatureMaterial {
+  signatures: StoredSignature[];
+  carriers: Array<{ digest: string; source: 'tag' | 'referrer' }>;
+}
+
+export async function signatureMaterial(ctx: TrustContext, repository: string, digest: string): Promise<SignatureMaterial> {
+  const carriers: SignatureMaterial['carriers'] = [];
+  for (const tag of cosignTags(digest)) {
     const manifest = await findManifestByTag(ctx.db, repository, tag);
     if (manifest) carriers.push({ digest: manifest.digest, source: 'tag' });
   }
   for (const referrer of await listReferrers(ctx.db, repository, digest)) {
     if (!carriers.some((c) => c.digest === referrer.digest)) carriers.push({ digest: referrer.digest, source: 'referrer' });
   }
-  for (const carrier of carriers) verdicts.push(...await verifyCarrier(ctx, repository, digest, carrier, keys));
+  return { signatures: await listSignatures(ctx.db, repository, digest), carriers };
+}
+
+export async function verifyMaterial(ctx: TrustContext, keys: TrustedKey[], repository: string, digest: string, material: SignatureMaterial): Promise<SignatureVerdict[]> {
+  const verdicts: SignatureVerdict[] = [];
+  for (const sig of material.signatures) {
+    verdicts.push({ ...await verifySimpleSigning(sig.content, digest, keys), source: 'signature-api' });
+  }
+  for (const carrier of material.carriers) verdicts.push(...await verifyCarrier(ctx, repository, digest, carrier, keys));
   return verdicts;
 }
 
 /** The keys of the account for the namespace that parse; a key that no longer parses is logged and left out. */
 export async function trustedKeys(ctx: TrustContext, accountId: number, namespace: string): Promise<TrustedKey[]> {
+  return parseTrustedKeys(ctx, accountId, await trustKeysFor(ctx.db, accountId, namespace));
+}
+
+export async function parseTrustedKeys(ctx: TrustContext, accountId: number, rows: TrustKeyRow[]): Promise<TrustedKey[]> {
   const keys: TrustedKey[] = [];
-  for (const row of await trustKeysFor(ctx.db, accountId, namespace)) {
+  for (const row of rows) {
     try {
       keys.push({ name: row.name, namespace: row.namespace, parsed: await parseTrustKey(row.kind, row.public_key) });
     } catch (err) {

@@ -272,6 +272,24 @@ for (const engine of engines()) {
       }
     });
 
+    it('the Signed column follows keys and signatures at once, though it keeps verdicts between requests', async () => {
+      const image = await pushImage(server.url, 'teama/follows', 'v1', writer);
+      const payload = cosignPayload(image.digest, `${new URL(server.url).host}/teama/follows:v1`);
+      await pushCosignSignature('teama/follows', image.digest, payload, cosignSign(cosign, payload), 'tag');
+      const column = async () => {
+        const { images } = await apiJson<{ images: Array<{ signatures: number; verifiedBy: string[] }> }>(server.url, 'GET', '/images?repository=teama/follows', reader);
+        return [images[0]!.signatures, images[0]!.verifiedBy];
+      };
+      assert.deepEqual(await column(), [1, ['ci-cosign']]);
+      assert.deepEqual(await column(), [1, ['ci-cosign']], 'the same from the kept verdict');
+      assert.equal((await api(server.url, 'DELETE', '/trust/keys/ci-cosign', admin)).status, 204);
+      assert.deepEqual(await column(), [1, []], 'a removed key verifies nothing from the next request on');
+      await apiJson(server.url, 'POST', '/trust/keys', admin, { name: 'ci-cosign', kind: 'sigstore', publicKey: cosign.publicPem, namespace: 'teama' });
+      assert.deepEqual(await column(), [1, ['ci-cosign']]);
+      await pushCosignSignature('teama/follows', image.digest, payload, cosignSign(cosign, payload), 'referrer', image.manifest.length);
+      assert.deepEqual(await column(), [2, ['ci-cosign']], 'a signature added since is counted');
+    });
+
     it('signatures go to the trash with their image, come back with it, survive GC and retention, and go when it is removed for good', async () => {
       const repo = 'teama/lifecycle';
       const image = await pushImage(server.url, repo, 'v1', writer);

@@ -11,13 +11,14 @@ import { parseImageReference } from '../../oci/reference.js';
 import type { Registry } from '../../registry/registry.js';
 import type { ImageService } from '../../registry/images.js';
 import type { ScanService } from '../../scanner/scan-service.js';
-import { signatureSummaries } from '../../trust/verify-image.js';
+import type { SignatureVerifier } from '../../trust/signature-verifier.js';
 
 export interface ImageRouteOptions {
   iam: Iam;
   registry: Registry;
   images: ImageService;
   scanner: ScanService;
+  signatures: SignatureVerifier;
   registryHost: (requestHost: string | undefined) => string;
 }
 
@@ -100,7 +101,7 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRouteOptio
       if (readable.get(row.name)) page.push(row);
     }
     const statuses = await options.scanner.statuses(page, principal.accountId);
-    const signatures = await signatureSummaries(options.registry.ctx, principal.accountId, page);
+    const signatures = await options.signatures.summaries(principal.accountId, page);
     // Every status is computed against the same advisory data: stale data flags them all.
     const freshness = await options.scanner.dataFreshness();
     for (const row of page) {

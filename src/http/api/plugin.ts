@@ -20,6 +20,7 @@ import { trustRoutes } from './trust-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import type { WebhookService } from '../../events/webhooks.js';
 import type { ScanService } from '../../scanner/scan-service.js';
+import type { SignatureVerifier } from '../../trust/signature-verifier.js';
 import type { ExemptionService } from '../../scanner/exemptions.js';
 import type { VulnDb } from '../../scanner/vulndb.js';
 import { RegistryError } from '../../oci/errors.js';
@@ -46,6 +47,8 @@ export interface ApiOptions {
   quotas: QuotaService;
   retention: RetentionService;
   scanner: ScanService;
+  /** Signature verdicts (the Signed column), cached while keys and signatures are unchanged. */
+  signatures: SignatureVerifier;
   exemptions: ExemptionService;
   vulndb: VulnDb;
   enforcement: Enforcement;
@@ -118,7 +121,7 @@ export async function apiPlugin(app: FastifyInstance, options: ApiOptions): Prom
   await app.register(statsRoutes, { iam, scanner: options.scanner, now: options.now });
   await app.register(auditRoutes, { iam });
   await app.register(imageRoutes, {
-    iam, registry: options.registry, images: options.registry.images, scanner: options.scanner,
+    iam, registry: options.registry, images: options.registry.images, scanner: options.scanner, signatures: options.signatures,
     registryHost: (host) => (options.publicUrl ? new URL(options.publicUrl).host : host ?? 'localhost'),
   });
   await app.register(opsRoutes, { iam, quotas: options.quotas, retention: options.retention });
