@@ -100,7 +100,7 @@ async function start(
   tls: TlsCredentials | undefined,
   admissionTls: TlsCredentials | undefined,
 ): Promise<WharfServer> {
-  const store = await openBlobStore(config);
+  const store = await openBlobStore(config, logger);
   const metadata = await connectMetadata({
     engine: config.database.engine,
     sqlitePath: config.database.sqlitePath,

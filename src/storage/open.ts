@@ -3,9 +3,10 @@ import type { WharfConfig } from '../config/schema.js';
 import { dataDirError, StartupError } from '../errors/startup.js';
 import type { BlobStore } from './ports.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
+import type { StoreLog } from './s3/fallback-warnings.js';
 
 /** The blob store storage.driver names, checked usable before the registry starts on it. */
-export async function openBlobStore(config: WharfConfig): Promise<BlobStore & { close?(): void }> {
+export async function openBlobStore(config: WharfConfig, log?: StoreLog): Promise<BlobStore & { close?(): void }> {
   const { storage } = config;
   if (storage.driver === 'filesystem') {
     const store = new FsBlobStore(storage.dataDir);
@@ -26,7 +27,7 @@ export async function openBlobStore(config: WharfConfig): Promise<BlobStore & { 
     accessKeyId: storage.s3AccessKeyId,
     secretAccessKey: storage.s3SecretAccessKey,
     requestTimeout: storage.s3RequestTimeout,
-  });
+  }, undefined, log);
   try {
     await store.init();
   } catch (err) {

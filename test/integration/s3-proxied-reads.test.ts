@@ -248,7 +248,8 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
       }
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    const store = new S3BlobStore({ ...settings, endpoint: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` });
+    const warnings: Array<{ details: object; message: string }> = [];
+    const store = new S3BlobStore({ ...settings, endpoint: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` }, undefined, { warn: (details, message) => warnings.push({ details, message }) });
     t.after(async () => {
       store.close();
       fake.closeAllConnections();
@@ -260,6 +261,10 @@ describe('S3 proxied reads: blob bytes by presigned URL over kept-alive connecti
     // The refused URL is not kept: the next read signs a new one.
     assert.ok((await readAll(await store.read(digest))).equals(data));
     assert.deepEqual([presignedGets, signedGets], [2, 2]);
+    // The operator hears of it once, not once per read.
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.message, /presigned URL failed and went through the S3 SDK/);
+    assert.deepEqual((warnings[0]!.details as { fallbacks: number }).fallbacks, 1);
   });
 
   it('a registry pull the store cuts mid-body cuts the client\'s response too (no short 200); a blob gone from the bucket answers BLOB_UNKNOWN', async (t) => {

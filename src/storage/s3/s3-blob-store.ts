@@ -11,6 +11,7 @@ import { checkBucket, createS3Client, S3Keys, serverSideCopyTimeout, type S3Sett
 import { cutSegments, S3Staging, stagedSize, type SealedUpload, type StagedUpload } from './s3-staging.js';
 import { S3ObjectReader, StoreAnswer } from './s3-object-reader.js';
 import { PresignedGets } from './s3-presigned.js';
+import { FallbackWarnings, type StoreLog } from './fallback-warnings.js';
 
 /** The largest part of a multipart copy is 5 GiB; segments longer than this are copied in pieces. */
 const MAX_COPY_PART = 4 * 1024 * 1024 * 1024;
@@ -37,8 +38,10 @@ export class S3BlobStore implements BlobStore {
    * TLS (AWS itself) the SDK reads, as Node offers no reads into a caller's buffer there.
    */
   private readonly reader: { gets: PresignedGets; objects: S3ObjectReader } | null;
+  private readonly fallbacks: FallbackWarnings;
 
-  constructor(private readonly settings: S3Settings, private readonly client: S3Client = createS3Client(settings)) {
+  constructor(private readonly settings: S3Settings, private readonly client: S3Client = createS3Client(settings), log?: StoreLog) {
+    this.fallbacks = new FallbackWarnings(log);
     this.keys = new S3Keys(settings.prefix);
     this.staging = new S3Staging(client, settings.bucket, this.keys);
     this.redirects = new PresignedGets(client, settings.bucket, this.keys, settings.redirectTtl);
@@ -86,6 +89,7 @@ export class S3BlobStore implements BlobStore {
         // Anything else (a signature the store no longer takes, a store error, a connection that
         // failed before the answer) is left to the SDK, with its retries, credentials and errors.
         this.reader.gets.forget(digest);
+        this.fallbacks.note(err);
       }
     }
     return this.readWithSdk(digest, range);
