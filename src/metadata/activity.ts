@@ -102,9 +102,9 @@ export async function storageByNamespace(db: Db, batch = 2000): Promise<Map<stri
 export async function namespaceScannedImages(db: Db, namespace: string): Promise<Array<{ name: string; digest: string }>> {
   const [from, to] = inNamespace(namespace);
   return db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
-    .innerJoin('scan_results as s', 's.digest', 'm.digest')
+    .innerJoin('scan_reports as s', 's.digest', 'm.digest')
     .select(['r.name', 'm.digest'])
-    .where('r.name', '>=', from).where('r.name', '<', to).where('s.report', 'is not', null)
+    .where('r.name', '>=', from).where('r.name', '<', to)
     .execute();
 }
 

@@ -44,8 +44,8 @@ export async function digestsTouching(db: Db, keys: PackageKey[]): Promise<strin
   }
   if (keys.length > 0) {
     // An index has no report (its platforms are the images): nothing of its own to rescan.
-    const unindexed = await db.selectFrom('scan_results').select('digest')
-      .where('packages_indexed', '=', 0).where('state', 'in', ['done', 'unsupported']).where('report', 'is not', null).execute();
+    const unindexed = await db.selectFrom('scan_results as s').innerJoin('scan_reports as r', 'r.digest', 's.digest').select('s.digest')
+      .where('s.packages_indexed', '=', 0).where('s.state', 'in', ['done', 'unsupported']).execute();
     for (const r of unindexed) out.add(r.digest);
   }
   return [...out].sort();

@@ -35,6 +35,7 @@ export interface Database {
   advisory_ids: AdvisoryIdTable;
   vulndb_imports: VulndbImportTable;
   scan_results: ScanResultTable;
+  scan_reports: ScanReportTable;
   vulndb_sources: VulndbSourceTable;
   scan_packages: ScanPackageTable;
   exemptions: ExemptionTable;
@@ -372,13 +373,17 @@ export type ScanState = 'scanning' | 'done' | 'unsupported' | 'failed' | 'artifa
 export interface ScanResultTable {
   digest: string;
   state: ScanState;
-  /** JSON ScanReport when done. */
-  report: string | null;
   error: string | null;
   scanned_at: number | null;
   vulndb_import_id: number | null;
   /** 1 when scan_packages holds the names this scan looked up (scans before the feed have none). */
   packages_indexed?: number;
+}
+
+/** The report (JSON ScanReport) of a scan that produced one, apart from its small row in scan_results. */
+export interface ScanReportTable {
+  digest: string;
+  report: string;
 }
 
 /** An (ecosystem, package) a scan of the image looked advisories up by (names as advisory_packages has them). */

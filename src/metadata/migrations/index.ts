@@ -18,6 +18,7 @@ import { migration as vulndbFeed } from './0020_vulndb_feed.js';
 import { migration as advisoryIds } from './0022_advisory_ids.js';
 import { migration as vaExtras } from './0024_va_extras.js';
 import { migration as referenceRepositories } from './0025_reference_repositories.js';
+import { migration as scanReports } from './0026_scan_reports.js';
 
 export type { Engine } from './column-types.js';
 
@@ -41,6 +42,7 @@ const all: Record<string, (engine: Engine) => Migration> = {
   '0022_advisory_ids': advisoryIds,
   '0024_va_extras': vaExtras,
   '0025_reference_repositories': referenceRepositories,
+  '0026_scan_reports': scanReports,
 };
 
 export class WharfMigrations implements MigrationProvider {
