@@ -36,17 +36,24 @@ export async function pullsPerDay(db: Db, accountId: number, namespaces: string[
 /** Repositories' names are `<namespace>/…`: a namespace holds the names between `ns/` and `ns0` ('0' follows '/'). */
 const inNamespace = (namespace: string) => [`${namespace}/`, `${namespace}0`] as const;
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** Manifests pushed per UTC day into the namespaces (still stored: a deleted image no longer counts). */
 export async function pushesPerDay(db: Db, namespaces: string[], since: number): Promise<Map<string, number>> {
   const days = new Map<string, number>();
+  // Counted per UTC day number in SQL (integer division on both engines): a namespace pushed to by
+  // CI holds tens of thousands of manifests, and a row each to count here took 24 ms at 20,000.
+  const dayNumber = sql<number>`m.created_at / ${sql.lit(DAY_MS)}`;
   for (const namespace of namespaces) {
     const [from, to] = inNamespace(namespace);
     const rows = await db.selectFrom('manifests as m').innerJoin('repositories as r', 'r.id', 'm.repository_id')
-      .select('m.created_at').where('r.name', '>=', from).where('r.name', '<', to).where('m.created_at', '>=', since)
+      .select([dayNumber.as('day'), (eb) => eb.fn.countAll<number>().as('pushes')])
+      .where('r.name', '>=', from).where('r.name', '<', to).where('m.created_at', '>=', since)
+      .groupBy(dayNumber)
       .execute();
     for (const row of rows) {
-      const day = dayOf(Number(row.created_at));
-      days.set(day, (days.get(day) ?? 0) + 1);
+      const day = dayOf(Number(row.day) * DAY_MS);
+      days.set(day, (days.get(day) ?? 0) + Number(row.pushes));
     }
   }
   return days;
