@@ -308,7 +308,7 @@ describe('web console in chromium', { skip }, () => {
     await consoleNav(page, 'Access (IAM)').click();
     const users = page.getByRole('region', { name: 'Users' });
     await users.getByLabel('Username').fill('dev');
-    await users.getByLabel('Password').fill('dev-password-0123');
+    await users.getByLabel('Password', { exact: true }).fill('dev-password-0123');
     await users.getByRole('button', { name: 'Add user' }).click();
     await users.getByTestId('iam-Users').filter({ hasText: 'dev' }).waitFor();
     const policies = page.getByRole('region', { name: 'Policies' });
@@ -329,6 +329,51 @@ describe('web console in chromium', { skip }, () => {
     await consoleNav(dev, 'Images').click();
     await imageRow(dev, 'team/app').getByRole('button', { name: /^Delete team\/app@/ }).waitFor();
     assert.equal(await consoleNav(dev, 'Access (IAM)').count(), 0);
+  });
+
+  it('a Manager puts a user in a group and takes it out, and resets its password; the user changes its own and is signed out', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    await consoleNav(page, 'Access (IAM)').click();
+    const users = page.getByRole('region', { name: 'Users' });
+    await users.getByLabel('Username').fill('ops');
+    await users.getByLabel('Password', { exact: true }).fill('ops-password-0123');
+    await users.getByRole('button', { name: 'Add user' }).click();
+    await users.getByTestId('iam-Users').filter({ hasText: 'ops' }).waitFor();
+
+    const groups = page.getByRole('region', { name: 'Access groups' });
+    await groups.getByLabel('Group name').fill('oncall');
+    await groups.getByRole('button', { name: 'Add group' }).click();
+    await groups.getByTestId('iam-Access groups').filter({ hasText: 'oncall' }).waitFor();
+    const membership = groups.getByRole('form', { name: 'Add a member to a group' });
+    await membership.getByLabel('Group').selectOption({ label: 'oncall' });
+    await membership.getByLabel('Member').selectOption({ label: 'user ops' });
+    await membership.getByRole('button', { name: 'Add member' }).click();
+    const takeOut = groups.getByRole('button', { name: 'Take user ops out of group oncall' });
+    await takeOut.waitFor();
+    await assertAccessible(page, 'iam-group-members');
+    await takeOut.click();
+    await takeOut.waitFor({ state: 'detached' });
+
+    const reset = users.getByRole('form', { name: 'Set a user\'s password' });
+    await reset.getByLabel('User').selectOption({ label: 'ops' });
+    await reset.getByLabel('New password').fill('ops-reset-password-0456');
+    await reset.getByRole('button', { name: 'Set password' }).click();
+    await reset.getByRole('status').filter({ hasText: 'The password of ops is set' }).waitFor();
+
+    const ops = await newPage();
+    await signIn(ops, 'ops', 'ops-reset-password-0456');
+    await consoleNav(ops, 'API keys').click();
+    const own = ops.getByRole('region', { name: 'Your password' });
+    await own.getByLabel('Current password').fill('ops-reset-password-0456');
+    await own.getByLabel('New password', { exact: true }).fill('ops-own-password-0789');
+    await own.getByLabel('New password again').fill('ops-own-password-0780');
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await own.getByRole('alert').filter({ hasText: 'differ' }).waitFor();
+    await own.getByLabel('New password again').fill('ops-own-password-0789');
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await ops.getByText('Your password was changed: sign in with the new one.').waitFor();
+    await signIn(ops, 'ops', 'ops-own-password-0789');
   });
 
   it('works from the keyboard: sign in, skip to the content, follow links, sort, with a visible focus', async () => {

@@ -43,6 +43,11 @@ export function whenSessionExpires(handler: (message: string) => void): void {
   onExpired = handler;
 }
 
+/** Ends the session here with a word to the user (their password changed: its tokens no longer count). */
+export function endSession(message: string): void {
+  onExpired(message);
+}
+
 async function tokenRequest(form: Record<string, string>): Promise<{ access_token: string; expires_in: number; refresh_token?: string }> {
   const res = await fetch('/auth/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
   const body = await res.json().catch(() => ({})) as { access_token?: string; expires_in?: number; refresh_token?: string; error_description?: string };

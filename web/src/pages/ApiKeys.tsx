@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api } from '../api';
-import { CopyButton, ErrorNote, Loading, Page, useAction, useLoad } from '../common';
+import { api, endSession } from '../api';
+import { CopyButton, ErrorNote, Loading, Page, useAction, useLoad, usePermissions } from '../common';
 import { date } from '../format';
 import type { ApiKey } from '../types';
 
-/** Your API keys (and, for Managers, those of the account); a new key is shown once. */
+/** Your API keys (and, for Managers, those of the account); a new key is shown once. Your password is changed here too. */
 export function ApiKeys() {
   const loaded = useLoad(() => api<{ apiKeys: ApiKey[] }>('GET', '/iam/api-keys'), 'keys');
   const [description, setDescription] = useState('');
@@ -62,6 +62,41 @@ export function ApiKeys() {
           </table>
         </div>
       ) : null}
+      <OwnPassword />
     </Page>
+  );
+}
+
+/** A user signed in with their password changes it, giving the current one; the change ends every session of theirs, this one too. */
+function OwnPassword() {
+  const { me } = usePermissions();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [again, setAgain] = useState('');
+  const action = useAction();
+  if (me.kind !== 'user') return null;
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    if (next !== again) {
+      await action.run(() => Promise.reject(new Error('The new password and its repetition differ.')));
+      return;
+    }
+    if (await action.run(() => api('PUT', `/iam/users/${me.id}/password`, { password: next, currentPassword: current }))) {
+      endSession('Your password was changed: sign in with the new one.');
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="own-password">
+      <h2 id="own-password">Your password</h2>
+      {me.viaApiKey ? <p className="muted">Signed in with an API key: sign in with your password to change it.</p> : (
+        <form onSubmit={send} className="form-stack">
+          <label>Current password{' '}<input type="password" required autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} /></label>
+          <label>New password{' '}<input type="password" required autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} /></label>
+          <label>New password again{' '}<input type="password" required autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} /></label>
+          <p><button type="submit" className="button primary" disabled={action.busy}>Change password</button></p>
+          <ErrorNote message={action.error} />
+        </form>
+      )}
+    </section>
   );
 }

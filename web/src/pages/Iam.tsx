@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
-import { ErrorNote, Loading, Page, useAction, useLoad, type Loaded } from '../common';
+import { ErrorNote, Loading, Page, useAction, useLoad, usePermissions, type Loaded } from '../common';
 import { date } from '../format';
 import { follow } from '../router';
 
@@ -11,6 +11,7 @@ interface Policy { id: number; subject: string; role: string; scope: string; nam
 
 /** The account's principals and who may do what: account Managers add and remove them here (or with `wharf iam`). */
 export function Iam() {
+  const { me } = usePermissions();
   const users = useLoad(() => api<{ users: User[] }>('GET', '/iam/users'), 'users');
   const services = useLoad(() => api<{ serviceIds: ServiceId[] }>('GET', '/iam/service-ids'), 'services');
   const groups = useLoad(() => api<{ groups: Group[] }>('GET', '/iam/groups'), 'groups');
@@ -28,15 +29,21 @@ export function Iam() {
 
       <Section title="Users" loaded={users} rows={users.data?.users} remove={(u) => ({ path: `/iam/users/${u.id}`, what: `user ${u.username}` })}
         head={['User', 'Created']} cells={(u) => [<>{u.username}{u.owner ? <span className="badge pending"> owner</span> : null}</>, date(u.created)]}
-        form={<CreateForm fields={[{ name: 'username', label: 'Username' }, { name: 'password', label: 'Password', type: 'password' }]} path="/iam/users" submit="Add user" done={users.reload} />} />
+        form={<>
+          <CreateForm fields={[{ name: 'username', label: 'Username' }, { name: 'password', label: 'Password', type: 'password' }]} path="/iam/users" submit="Add user" done={users.reload} />
+          <PasswordForm users={(users.data?.users ?? []).filter((u) => !(me.kind === 'user' && u.id === me.id))} />
+        </>} />
 
       <Section title="Service IDs" loaded={services} rows={services.data?.serviceIds} remove={(s) => ({ path: `/iam/service-ids/${s.id}`, what: `service ID ${s.name}` })}
         head={['Service ID', 'Description', 'Created']} cells={(s) => [s.name, s.description || '—', date(s.created)]}
         form={<CreateForm fields={[{ name: 'name', label: 'Name' }, { name: 'description', label: 'Description', optional: true }]} path="/iam/service-ids" submit="Add service ID" done={services.reload} />} />
 
       <Section title="Access groups" loaded={groups} rows={groups.data?.groups} remove={(g) => ({ path: `/iam/groups/${g.id}`, what: `group ${g.name}` })}
-        head={['Group', 'Members']} cells={(g) => [g.name, g.members.map(label).join(', ') || '—']}
-        form={<CreateForm fields={[{ name: 'name', label: 'Group name' }]} path="/iam/groups" submit="Add group" done={groups.reload} />} />
+        head={['Group', 'Members']} cells={(g) => [g.name, <Members group={g} label={label} done={groups.reload} />]}
+        form={<>
+          <CreateForm fields={[{ name: 'name', label: 'Group name' }]} path="/iam/groups" submit="Add group" done={groups.reload} />
+          <MemberForm groups={groups.data?.groups ?? []} members={[...names].filter(([id]) => !id.startsWith('group:'))} done={groups.reload} />
+        </>} />
 
       <Section title="Policies" loaded={policies} rows={policies.data?.policies} remove={(p) => ({ path: `/iam/policies/${p.id}`, what: `policy #${p.id}` })}
         head={['Subject', 'Role', 'On']} cells={(p) => [label(p.subject), p.role, p.scope === 'account' ? 'the account' : p.repository ? `${p.namespace}/${p.repository}` : `namespace ${p.namespace}`]}
@@ -55,9 +62,11 @@ function Section<T extends { id: number }>({ title, loaded, rows, head, cells, r
     if (!confirm(`Remove ${what}?`)) return;
     if (await action.run(() => api('DELETE', path))) loaded.reload();
   };
+  // aria-labelledby takes a list of ids separated by spaces: "Access groups" would name two.
+  const headingId = `iam-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   return (
-    <section className="card" aria-labelledby={`iam-${title}`}>
-      <h2 id={`iam-${title}`}>{title}</h2>
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
       {form}
       <ErrorNote message={loaded.error ?? action.error} />
       {loaded.loading && !rows ? <Loading what={title.toLowerCase()} /> : null}
@@ -139,6 +148,92 @@ function PolicyForm({ subjects, done }: { subjects: Array<[string, string]>; don
       <label>Namespace{' '}<input value={namespace} onChange={(e) => setNamespace(e.target.value)} placeholder="all (the account)" /></label>
       <label>Repository{' '}<input value={repository} onChange={(e) => setRepository(e.target.value)} placeholder="all in the namespace" /></label>
       <button type="submit" className="button primary" disabled={action.busy}>Add policy</button>
+      <ErrorNote message={action.error} />
+    </form>
+  );
+}
+
+/** A group's members, each with a button that takes it out of the group. */
+function Members({ group, label, done }: { group: Group; label: (subject: string) => string; done: () => void }) {
+  const action = useAction();
+  if (group.members.length === 0) return <>—</>;
+  const drop = async (member: string) => {
+    if (!confirm(`Take ${label(member)} out of group ${group.name}?`)) return;
+    if (await action.run(() => api('DELETE', `/iam/groups/${group.id}/members/${encodeURIComponent(member)}`))) done();
+  };
+  return (
+    <>
+      <ul className="chips">
+        {group.members.map((m) => (
+          <li key={m}>{label(m)}{' '}
+            <button type="button" className="button small" onClick={() => drop(m)} aria-label={`Take ${label(m)} out of group ${group.name}`}>×</button>
+          </li>
+        ))}
+      </ul>
+      <ErrorNote message={action.error} />
+    </>
+  );
+}
+
+function MemberForm({ groups, members, done }: { groups: Group[]; members: Array<[string, string]>; done: () => void }) {
+  const [group, setGroup] = useState('');
+  const [member, setMember] = useState('');
+  const action = useAction();
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    if (await action.run(() => api('PUT', `/iam/groups/${group}/members/${encodeURIComponent(member)}`))) {
+      setMember('');
+      done();
+    }
+  };
+  if (groups.length === 0) return null;
+  return (
+    <form className="toolbar" onSubmit={send} aria-label="Add a member to a group">
+      <label>Group{' '}
+        <select required value={group} onChange={(e) => setGroup(e.target.value)}>
+          <option value="">choose…</option>
+          {groups.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
+        </select>
+      </label>
+      <label>Member{' '}
+        <select required value={member} onChange={(e) => setMember(e.target.value)}>
+          <option value="">choose…</option>
+          {members.map(([id, name]) => <option key={id} value={id}>{name}</option>)}
+        </select>
+      </label>
+      <button type="submit" className="button primary" disabled={action.busy}>Add member</button>
+      <ErrorNote message={action.error} />
+    </form>
+  );
+}
+
+/** Another user's new password (a Manager's reset); your own is changed on the API keys page, with your current one. */
+function PasswordForm({ users }: { users: User[] }) {
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [done, setDone] = useState<string | undefined>();
+  const action = useAction();
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    const name = users.find((u) => String(u.id) === user)?.username ?? 'the user';
+    setDone(undefined);
+    if (await action.run(() => api('PUT', `/iam/users/${user}/password`, { password }))) {
+      setPassword('');
+      setDone(`The password of ${name} is set; their sessions and registry tokens have ended.`);
+    }
+  };
+  if (users.length === 0) return null;
+  return (
+    <form className="toolbar" onSubmit={send} aria-label="Set a user's password">
+      <label>User{' '}
+        <select required value={user} onChange={(e) => setUser(e.target.value)}>
+          <option value="">choose…</option>
+          {users.map((u) => <option key={u.id} value={u.id}>{u.username}</option>)}
+        </select>
+      </label>
+      <label>New password{' '}<input type="password" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+      <button type="submit" className="button" disabled={action.busy}>Set password</button>
+      {done ? <p className="note success" role="status">{done}</p> : null}
       <ErrorNote message={action.error} />
     </form>
   );
