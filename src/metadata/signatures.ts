@@ -99,7 +99,10 @@ export async function restoreTrashedSignatures(db: Db, trashId: number, reposito
 export async function imagesCarryingSignatures(db: Db, images: Array<{ name: string; digest: string }>): Promise<Set<string>> {
   const carrying = new Set<string>();
   const byRepository = new Map<string, string[]>();
-  for (const { name, digest } of images) byRepository.set(name, [...(byRepository.get(name) ?? []), digest]);
+  for (const { name, digest } of images) {
+    if (byRepository.has(name)) byRepository.get(name)!.push(digest);
+    else byRepository.set(name, [digest]);
+  }
   const ids = new Map<string, number>();
   const names = [...byRepository.keys()];
   for (let i = 0; i < names.length; i += PAGE) {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Database, TrashTable } from './schema.js';
+import { cosignTags } from './signatures.js';
 
 type Db = Kysely<Database>;
 
@@ -51,8 +52,7 @@ export async function moveManifestToTrash(db: Db, repositoryId: number, reposito
  * (attestations), `.sbom`. containers/image uses the same `.sig` tag for its sigstore attachments.
  */
 export function attachmentTags(digest: string): string[] {
-  const tagBase = digest.replace(':', '-');
-  return ['sig', 'att', 'sbom'].map((suffix) => `${tagBase}.${suffix}`);
+  return [...cosignTags(digest), `${digest.replace(':', '-')}.sbom`];
 }
 
 /** The manifests attached to an image: its OCI referrers and the manifests under its cosign tags. */

@@ -215,10 +215,9 @@ export class ScanService {
 
   /**
    * The report summaries (`name@digest`) of those images that have a report, and where each image's
-   * scan stands. Reports the cache has
-   * no answer for are read and applied a page at a time, letting requests run between pages: an
-   * account's overview asks for all of its images, and on SQLite reading and parsing a thousand
-   * reports in one go held the event loop for half a second.
+   * scan stands. Reports the cache has no answer for are read and applied a page at a time, letting
+   * requests run between pages: an account's overview asks for all of its images, and on SQLite
+   * reading and parsing a thousand reports in one go held the event loop for half a second.
    */
   private async summaries(images: Array<{ name: string; digest: string }>, exemptions: Exemption[]): Promise<{ summaries: Map<string, ReportSummary>; progress: Map<string, scans.ScanProgress> }> {
     const exempted = exemptions.map((e) => e.id).join(',');
@@ -235,7 +234,8 @@ export class ScanService {
       if (version === undefined || out.has(key)) continue;
       const cached = this.security.get(key, version);
       if (cached) out.set(key, cached);
-      else unread.set(image.digest, [...(unread.get(image.digest) ?? []), image]);
+      else if (unread.has(image.digest)) unread.get(image.digest)!.push(image);
+      else unread.set(image.digest, [image]);
     }
     const digests = [...unread.keys()];
     for (let i = 0; i < digests.length; i += REPORT_PAGE) {
