@@ -36,7 +36,8 @@ export async function pullsPerDay(db: Db, accountId: number, namespaces: string[
 /** Repositories' names are `<namespace>/…`: a namespace holds the names between `ns/` and `ns0` ('0' follows '/'). */
 const inNamespace = (namespace: string) => [`${namespace}/`, `${namespace}0`] as const;
 
-const DAY_MS = 24 * 3600 * 1000;
+/** A UTC day in milliseconds (epoch times count no leap seconds). */
+export const DAY_MS = 24 * 3600 * 1000;
 
 /** Manifests pushed per UTC day into the namespaces (still stored: a deleted image no longer counts). */
 export async function pushesPerDay(db: Db, namespaces: string[], since: number): Promise<Map<string, number>> {

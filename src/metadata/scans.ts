@@ -86,7 +86,7 @@ export async function findReports(db: Db, digests: string[]): Promise<Map<string
   const out = new Map<string, string>();
   for (let i = 0; i < digests.length; i += 500) {
     const rows = await db.selectFrom('scan_reports').select(['digest', 'report']).where('digest', 'in', digests.slice(i, i + 500)).execute();
-    for (const r of rows) out.set(r.digest, r.report!);
+    for (const r of rows) out.set(r.digest, r.report);
   }
   return out;
 }

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../metadata/schema.js';
-import { dayOf, namespaceScannedImages, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
+import { DAY_MS, dayOf, namespaceScannedImages, namespaceStorage, pullsPerDay, pushesPerDay, storagePerDay } from '../metadata/activity.js';
 import type { SeverityLevel } from '../scanner/osv/schema.js';
 import { yieldToRequests } from '../metadata/yield.js';
 
-const DAY_MS = 24 * 3600 * 1000;
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'] as const;
 
 /** Open vulnerabilities by severity over scanned images, as their reports count them for the account (ScanService.openVulnerabilities). */
